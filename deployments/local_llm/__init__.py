@@ -1,0 +1,1 @@
+"""The local tier: vLLM through Ray Serve LLM's ``LLMServer``."""

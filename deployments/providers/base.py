@@ -1,0 +1,54 @@
+"""What every provider client offers the proxy deployment."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from serve_app.config import TargetConfig
+from serve_app.errors import UpstreamUnavailableError
+
+__all__ = ["ProviderClient", "UpstreamReply", "api_key_for", "new_completion_id", "now_s"]
+
+
+@dataclass
+class UpstreamReply:
+    """A whole (non-streamed) answer in OpenAI's ``chat.completion`` shape."""
+
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderClient(Protocol):
+    """Talks one provider's wire format; input and output are OpenAI-shaped dicts."""
+
+    async def complete(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        """Send a non-streamed request."""
+        ...
+
+    def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Send a streamed request; yield ``chat.completion.chunk`` dicts until the provider is done."""
+        ...
+
+    async def aclose(self) -> None:
+        ...
+
+
+def now_s() -> int:
+    return int(time.time())
+
+
+def new_completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def api_key_for(target: TargetConfig) -> str:
+    """The target's API key from its environment variable; unset means the target is unavailable."""
+    key = os.environ.get(target.api_key_env or "", "")
+    if not key:
+        raise UpstreamUnavailableError(f"{target.label} is unavailable: {target.api_key_env} is not set")
+    return key

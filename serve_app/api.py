@@ -1,0 +1,115 @@
+"""HTTP routes: parse the wire model, call the gateway, map the result to a response."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from serve_app.errors import (
+    NotFoundError,
+    RequestTooLargeError,
+    TollgateError,
+    error_body,
+)
+from serve_app.gateway import Gateway
+from serve_app.protocol import parse_chat_request
+
+__all__ = ["create_api"]
+
+logger = logging.getLogger("tollgate.api")
+
+
+def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+
+def _error_response(err: TollgateError, request_id: str) -> Response:
+    headers = {"x-request-id": request_id}
+    if err.retry_after is not None:
+        headers["retry-after"] = str(max(1, round(err.retry_after)))
+    return _json(error_body(err), status=err.status_code, headers=headers)
+
+
+def _request_id(request: Request) -> str:
+    return request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex}"
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLargeError(f"the request body is {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLargeError(f"the request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_api(gateway: Gateway) -> Starlette:
+    """The ASGI app the ingress deployment serves."""
+    limit = gateway.config.server.max_request_bytes
+
+    async def chat_completions(request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = _request_id(request)
+        try:
+            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            chat = parse_chat_request(await _read_body(request, limit))
+            if chat.stream:
+                stream = await gateway.chat_stream(chat, started)
+                headers = {"x-request-id": request_id, "cache-control": "no-cache", **stream.headers}
+                return StreamingResponse(stream.body, media_type="text/event-stream", headers=headers)
+            reply = await gateway.chat(chat, started)
+        except TollgateError as err:
+            return _error_response(err, request_id)
+        return _json(reply.body, headers={"x-request-id": request_id, **reply.headers})
+
+    async def list_models(request: Request) -> Response:
+        request_id = _request_id(request)
+        try:
+            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+        except TollgateError as err:
+            return _error_response(err, request_id)
+        return _json({"object": "list", "data": gateway.catalog.list_models()}, headers={"x-request-id": request_id})
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        report = await gateway.readiness()
+        return _json(report, status=200 if report["ready"] else 503)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        request_id = _request_id(request)
+        if exc.status_code == 404:
+            return _error_response(NotFoundError(f"no route for {request.method} {request.url.path}"), request_id)
+        err = TollgateError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request_error")
+        return _error_response(err, request_id)
+
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # Logged with its trace here; the client gets no internals.
+        logger.exception("unhandled error on %s", request.url.path)
+        return _error_response(TollgateError("internal error in the gateway; see its logs"), _request_id(request))
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: unexpected_error},
+    )

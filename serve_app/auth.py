@@ -1,0 +1,77 @@
+"""Caller authentication: the master key (virtual keys come with governance)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from serve_app.config import GatewayConfig
+from serve_app.errors import AuthenticationError, ConfigError
+
+__all__ = ["MASTER_KEY_FILE", "bearer_token", "check_master_key", "resolve_master_key"]
+
+logger = logging.getLogger("tollgate.auth")
+
+MASTER_KEY_FILE = "master_key"
+
+
+def resolve_master_key(config: GatewayConfig, *, announce: bool = True) -> str:
+    """The master key from the environment, or (local profile only) the generated one.
+
+    The generated key is created once with ``O_EXCL`` so concurrent replicas
+    agree on it, and kept readable only by its owner.
+    """
+    key = os.environ.get(config.auth.master_key_env, "").strip()
+    if key:
+        return key
+    if not config.auth.generate_master_key:
+        raise ConfigError(
+            f"{config.auth.master_key_env} is not set; set it to the gateway's master key "
+            "(any long random string, e.g. from `openssl rand -hex 32`)"
+        )
+    path = config.server.resolved_data_dir() / MASTER_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    key = "tg-master-" + secrets.token_urlsafe(24)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    if announce:
+        logger.warning(
+            "Generated a master key for this local gateway: %s (kept in %s; set %s to use your own)",
+            key, path, config.auth.master_key_env,
+        )
+    return key
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ConfigError(f"{path} is empty; delete it and restart to generate a new master key")
+    return key
+
+
+def bearer_token(authorization: str | None, api_key: str | None) -> str | None:
+    """The key from ``Authorization: Bearer …`` or Azure-style ``api-key``."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    if api_key and api_key.strip():
+        return api_key.strip()
+    return None
+
+
+def check_master_key(token: str | None, master_key: str) -> None:
+    """Raise :class:`AuthenticationError` unless ``token`` is the master key (constant-time)."""
+    if token is None:
+        raise AuthenticationError(
+            "Missing API key. Send it as 'Authorization: Bearer <key>' (or the 'api-key' header).", code="missing_api_key"
+        )
+    if not hmac.compare_digest(token.encode(), master_key.encode()):
+        raise AuthenticationError("Incorrect API key provided.")

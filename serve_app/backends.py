@@ -1,0 +1,87 @@
+"""Backends the ingress calls (provider proxies, the local tier), and the Ray seam.
+
+:class:`Backend` is what the gateway logic needs; :class:`RayBackend` adapts a
+Serve ``DeploymentHandle`` to it and is the one place Ray's exceptions become
+gateway errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
+
+__all__ = ["Backend", "RayBackend", "translate_ray_error"]
+
+
+class Backend(Protocol):
+    """A deployment that answers chat requests for catalog targets."""
+
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+        ...
+
+    def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        ...
+
+    async def check_health(self, timeout_s: float) -> None:
+        ...
+
+
+def translate_ray_error(exc: BaseException, name: str) -> TollgateError:
+    """A Ray or Serve exception as the gateway error a client should see."""
+    from ray import exceptions as ray_exc
+    from ray.serve import exceptions as serve_exc
+
+    if isinstance(exc, TollgateError):
+        return exc
+    if isinstance(exc, ray_exc.RayTaskError):
+        cause = exc.cause
+        if isinstance(cause, TollgateError):
+            return cause
+        return UpstreamError(f"{name} failed: {type(cause).__name__ if cause else 'error'}")
+    if isinstance(exc, serve_exc.BackPressureError):
+        return UpstreamUnavailableError(f"{name} is overloaded; retry shortly", retry_after=1)
+    if isinstance(exc, (serve_exc.DeploymentUnavailableError, ray_exc.RayActorError, ray_exc.ActorUnavailableError)):
+        return UpstreamUnavailableError(f"{name} is not available right now; retry shortly", retry_after=1)
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return UpstreamTimeoutError(f"{name} did not answer in time")
+    return UpstreamError(f"{name} failed: {type(exc).__name__}")
+
+
+class RayBackend:
+    """A Serve deployment handle seen as a :class:`Backend`."""
+
+    def __init__(self, handle: Any, name: str) -> None:
+        self._handle = handle
+        self._stream_handle = handle.options(stream=True)
+        self._name = name
+
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = await self._handle.complete.remote(model, index, request)
+        except Exception as exc:
+            raise translate_ray_error(exc, self._name) from exc
+        return result
+
+    async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        generator = self._stream_handle.complete_stream.remote(model, index, request)
+        finished = False
+        try:
+            async for item in generator:
+                yield item
+            finished = True
+        except Exception as exc:
+            finished = True
+            raise translate_ray_error(exc, self._name) from exc
+        finally:
+            if not finished:
+                # The client went away: stop the upstream call too.
+                generator.cancel()
+
+    async def check_health(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._handle.check_health.remote(), timeout_s)
+        except Exception as exc:
+            raise translate_ray_error(exc, self._name) from exc

@@ -1,0 +1,85 @@
+"""The model catalog as the ingress sees it: public names, targets and their availability."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from serve_app.config import GatewayConfig, TargetConfig
+from serve_app.errors import ModelNotFoundError, UpstreamUnavailableError
+
+__all__ = ["Catalog", "ResolvedTarget"]
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """One callable target of a public model."""
+
+    model: str
+    index: int
+    target: TargetConfig
+
+
+class Catalog:
+    """Resolves public model names to the targets that can be called now.
+
+    Availability (a credential variable being set) is read once at start: keys
+    come from the replica's environment, which does not change while it runs.
+    """
+
+    def __init__(self, config: GatewayConfig, environ: dict[str, str] | None = None) -> None:
+        env = dict(os.environ) if environ is None else environ
+        self._config = config
+        self._created = int(time.time())
+        self._unavailable: dict[tuple[str, int], str] = {}
+        for name, entry in config.models.items():
+            for i, target in enumerate(entry.targets):
+                reason = target.unavailable_reason(env)
+                if reason:
+                    self._unavailable[(name, i)] = reason
+
+    def resolve(self, model: str) -> list[ResolvedTarget]:
+        """Available targets of ``model`` in order; raises if it is unknown or none is available."""
+        entry = self._config.models.get(model)
+        if entry is None:
+            raise ModelNotFoundError(
+                f"The model '{model}' does not exist. GET /v1/models lists the models this gateway serves.",
+                param="model",
+            )
+        targets = [
+            ResolvedTarget(model, i, t) for i, t in enumerate(entry.targets) if (model, i) not in self._unavailable
+        ]
+        if not targets:
+            reasons = "; ".join(f"{t.label}: {self._unavailable[(model, i)]}" for i, t in enumerate(entry.targets))
+            raise UpstreamUnavailableError(f"no target of '{model}' is available ({reasons})", code="no_available_target")
+        return targets
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """``/v1/models`` entries, with Tollgate's availability detail as an extension field."""
+        out = []
+        for name, entry in self._config.models.items():
+            targets = []
+            for i, target in enumerate(entry.targets):
+                reason = self._unavailable.get((name, i))
+                targets.append(
+                    {
+                        "provider": target.provider.value,
+                        "model": target.model,
+                        "region": target.region,
+                        "available": reason is None,
+                        **({"unavailable_reason": reason} if reason else {}),
+                    }
+                )
+            out.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": self._created,
+                    "owned_by": "tollgate",
+                    "available": any(t["available"] for t in targets),
+                    "targets": targets,
+                }
+            )
+        return out

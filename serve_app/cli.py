@@ -1,0 +1,143 @@
+"""``tollgate``: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from serve_app.config import load_serve_config, parse_gateway_config
+from serve_app.errors import ConfigError
+
+__all__ = ["main"]
+
+APP_IMPORT_PATH = "serve_app.app:build_app"
+KNOWN_DEPLOYMENTS = frozenset({"Ingress", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"})
+
+
+def check_config(path: str) -> list[str]:
+    """Validate a Serve config file (Ray's schema) and every Tollgate application in it.
+
+    Returns a short summary per application; raises :class:`ConfigError` on the first problem.
+    """
+    from pydantic import ValidationError as V2ValidationError
+    from ray.serve.schema import ServeDeploySchema
+
+    data = load_serve_config(path)
+    try:
+        ServeDeploySchema.parse_obj(data)
+    except Exception as exc:  # Ray's schema raises pydantic (v1-compat or v2) validation errors
+        raise ConfigError(f"{path}: not a valid Ray Serve config:\n{exc}") from exc
+    summaries = []
+    for i, app in enumerate(data.get("applications") or []):
+        if app.get("import_path") != APP_IMPORT_PATH:
+            summaries.append(f"application {app.get('name', i)}: not Tollgate ({app.get('import_path')}), skipped")
+            continue
+        try:
+            config = parse_gateway_config(app.get("args") or {})
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: applications[{i}] ({app.get('name')}): {exc.message}") from exc
+        except V2ValidationError as exc:  # pragma: no cover - parse_gateway_config wraps these
+            raise ConfigError(str(exc)) from exc
+        for dep in app.get("deployments") or []:
+            if dep.get("name") not in KNOWN_DEPLOYMENTS:
+                raise ConfigError(
+                    f"{path}: applications[{i}].deployments: unknown deployment {dep.get('name')!r}; "
+                    f"Tollgate's are {', '.join(sorted(KNOWN_DEPLOYMENTS))}"
+                )
+        targets = sum(len(m.targets) for m in config.models.values())
+        summaries.append(
+            f"application {app.get('name', i)}: OK (profile {config.profile}, {len(config.models)} models, "
+            f"{targets} targets, local tier {'on' if config.local_llm and config.local_llm.enabled else 'off'})"
+        )
+    return summaries
+
+
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    try:
+        for line in check_config(args.file):
+            print(line)
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_fake_providers(args: argparse.Namespace) -> int:
+    from serve_app.fake_providers import main as serve_fakes
+
+    serve_fakes(args.port)
+    return 0
+
+
+def _local_args(path: str) -> dict[str, Any]:
+    data = load_serve_config(path)
+    for app in data.get("applications") or []:
+        if app.get("import_path") == APP_IMPORT_PATH:
+            return dict(app.get("args") or {})
+    raise ConfigError(f"{path} has no Tollgate application")
+
+
+def _cmd_prepare_model(args: argparse.Namespace) -> int:
+    from serve_app.model_prep import prepare_smollm2
+
+    try:
+        config = parse_gateway_config(_local_args(args.config))
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if config.local_llm is None or not config.local_llm.enabled:
+        print("the config has no local tier; nothing to prepare")
+        return 0
+    if config.local_llm.model_source is not None:
+        print(f"local_llm.model_source is set ({config.local_llm.model_source}); nothing to prepare")
+        return 0
+    dest = Path(config.local_llm.resolved_model_source(config.server.resolved_data_dir()))
+    print(prepare_smollm2(dest, force=args.force))
+    return 0
+
+
+def _cmd_master_key(args: argparse.Namespace) -> int:
+    from serve_app.auth import resolve_master_key
+
+    try:
+        config = parse_gateway_config(_local_args(args.config))
+        print(resolve_master_key(config, announce=False))
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate LLM gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    config = sub.add_parser("config", help="work with config files").add_subparsers(dest="config_cmd", required=True)
+    check = config.add_parser("check", help="validate a Serve config file without starting anything")
+    check.add_argument("file")
+    check.set_defaults(func=_cmd_config_check)
+
+    fakes = sub.add_parser("fake-providers", help="serve fake OpenAI/Azure/Anthropic/Bedrock APIs on 127.0.0.1")
+    fakes.add_argument("--port", type=int, default=9100)
+    fakes.set_defaults(func=_cmd_fake_providers)
+
+    prep = sub.add_parser("prepare-model", help="convert the local tier's GGUF model to a Hugging Face folder")
+    prep.add_argument("--config", default="configs/local.yaml")
+    prep.add_argument("--force", action="store_true")
+    prep.set_defaults(func=_cmd_prepare_model)
+
+    key = sub.add_parser("master-key", help="print the local profile's master key (generating it if needed)")
+    key.add_argument("--config", default="configs/local.yaml")
+    key.set_defaults(func=_cmd_master_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,261 @@
+"""The gateway's configuration: the ``args`` of the Serve application.
+
+One pydantic model per section, every field described, unknown fields
+forbidden so a typo fails at start with the field's path. YAML is loaded in
+exactly one function, :func:`load_serve_config`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from serve_app.errors import ConfigError
+
+__all__ = [
+    "AuthConfig",
+    "GatewayConfig",
+    "LocalLLMConfig",
+    "ModelConfig",
+    "Prices",
+    "ProviderKind",
+    "ServerConfig",
+    "TargetConfig",
+    "format_validation_error",
+    "load_serve_config",
+    "parse_gateway_config",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderKind(str, Enum):
+    """Which wire format and proxy deployment a target uses."""
+
+    OPENAI = "openai"
+    AZURE = "azure"
+    ANTHROPIC = "anthropic"
+    BEDROCK = "bedrock"
+    LOCAL = "local"
+
+
+class Prices(_Strict):
+    """USD per one million tokens."""
+
+    input: float = Field(0.0, ge=0, description="Price per 1M uncached input tokens.")
+    output: float = Field(0.0, ge=0, description="Price per 1M output tokens.")
+    cached_input: float | None = Field(
+        None, ge=0, description="Price per 1M input tokens read from the provider's prompt cache; defaults to `input`."
+    )
+    cache_write: float | None = Field(
+        None, ge=0, description="Price per 1M input tokens written to the provider's prompt cache; defaults to `input`."
+    )
+
+
+_ENV_REF = re.compile(r"\$\{(\w+)\}")
+
+_DEFAULT_API_BASES = {
+    ProviderKind.OPENAI: "https://api.openai.com/v1",
+    ProviderKind.ANTHROPIC: "https://api.anthropic.com",
+}
+
+
+class TargetConfig(_Strict):
+    """One place a public model can be served from."""
+
+    provider: ProviderKind = Field(description="Wire format: openai, azure, anthropic, bedrock or local.")
+    model: str = Field(
+        description="Upstream model id (OpenAI/Anthropic model, Azure deployment name, Bedrock modelId, local model_id)."
+    )
+    api_base: str | None = Field(
+        None,
+        description="Base URL. OpenAI: https://api.openai.com/v1; Azure: https://RESOURCE.openai.azure.com; "
+        "Anthropic: https://api.anthropic.com; Bedrock: defaults to https://bedrock-runtime.REGION.amazonaws.com.",
+    )
+    api_version: str | None = Field(None, description="Azure OpenAI `api-version` query parameter (required for azure).")
+    region: str | None = Field(None, description="Region label; for bedrock also the SigV4 signing region.")
+    api_key_env: str | None = Field(
+        None,
+        description="Name of the environment variable that holds the API key. Bedrock uses the standard AWS "
+        "variables instead; local needs none.",
+    )
+    prices: Prices = Field(default_factory=Prices, description="Prices per 1M tokens.")
+    context_window: int | None = Field(None, gt=0, description="Maximum prompt + completion tokens.")
+    timeout_s: float = Field(600.0, gt=0, description="Total time allowed for one upstream call.")
+    connect_timeout_s: float = Field(10.0, gt=0, description="Time allowed to open the upstream connection.")
+
+    @model_validator(mode="after")
+    def _check_kind_fields(self) -> TargetConfig:
+        if self.provider is ProviderKind.AZURE:
+            if not self.api_base:
+                raise ValueError("azure targets need api_base, e.g. https://RESOURCE.openai.azure.com")
+            if not self.api_version:
+                raise ValueError("azure targets need api_version, e.g. 2024-10-21")
+        if self.provider is ProviderKind.BEDROCK and not self.region:
+            raise ValueError("bedrock targets need region, e.g. us-east-1 (it is the SigV4 signing region)")
+        if self.provider in (ProviderKind.OPENAI, ProviderKind.AZURE, ProviderKind.ANTHROPIC) and not self.api_key_env:
+            raise ValueError(f"{self.provider.value} targets need api_key_env, the variable that holds the key")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """The API base (``${VAR}`` expanded) with the provider default filled in, no trailing slash."""
+        if self.api_base:
+            return os.path.expandvars(self.api_base).rstrip("/")
+        if self.provider is ProviderKind.BEDROCK:
+            return f"https://bedrock-runtime.{self.region}.amazonaws.com"
+        return _DEFAULT_API_BASES.get(self.provider, "")
+
+    @property
+    def label(self) -> str:
+        """A name for this target in headers and logs: ``provider/model[@region]``."""
+        return f"{self.provider.value}/{self.model}" + (f"@{self.region}" if self.region else "")
+
+    def unavailable_reason(self, environ: dict[str, str] | os._Environ[str] | None = None) -> str | None:
+        """Why this target cannot be called now (a missing credential), or None."""
+        env = os.environ if environ is None else environ
+        if self.provider is ProviderKind.BEDROCK:
+            if not (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")) and not env.get("AWS_PROFILE"):
+                return "AWS credentials are not set (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE)"
+            return None
+        if self.api_key_env and not env.get(self.api_key_env):
+            return f"environment variable {self.api_key_env} is not set"
+        for var in _ENV_REF.findall(self.api_base or ""):
+            if not env.get(var):
+                return f"environment variable {var} (used in api_base) is not set"
+        return None
+
+
+class ModelConfig(_Strict):
+    """A public model name and the ordered targets that serve it."""
+
+    targets: list[TargetConfig] = Field(min_length=1, description="Targets in order of preference.")
+    description: str | None = Field(None, description="Shown in /v1/models.")
+
+
+class LocalLLMConfig(_Strict):
+    """The local tier: a vLLM engine run by Ray Serve LLM's ``LLMServer``."""
+
+    enabled: bool = Field(True, description="Deploy the local tier at all.")
+    model_id: str = Field("smollm2", description="Name the engine serves under; local targets use it as `model`.")
+    model_source: str | None = Field(
+        None,
+        description="Hugging Face model folder or hub id; `${VAR}` and `~` are expanded. Unset means "
+        "DATA_DIR/models/MODEL_ID, the folder `tollgate prepare-model` writes.",
+    )
+    engine_kwargs: dict[str, Any] = Field(default_factory=dict, description="Passed to vLLM's engine arguments.")
+    accelerator_type: str | None = Field(None, description="Ray accelerator type for GPU replicas, e.g. H100.")
+    placement_bundles: list[dict[str, float]] = Field(
+        default_factory=lambda: [{"CPU": 1.0}], description="Ray placement group bundles for one replica."
+    )
+    runtime_env: dict[str, Any] = Field(default_factory=dict, description="Ray runtime_env of the engine replicas.")
+
+    def resolved_model_source(self, data_dir: Path) -> str:
+        """``model_source`` with environment variables and ``~`` expanded, or the prepared folder."""
+        if self.model_source is None:
+            return str(data_dir / "models" / self.model_id)
+        return os.path.expanduser(os.path.expandvars(self.model_source))
+
+
+class ServerConfig(_Strict):
+    """HTTP behaviour of the ingress."""
+
+    max_request_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Larger request bodies get 413.")
+    data_dir: str = Field(
+        "~/.tollgate",
+        description="Where the gateway keeps its files (generated master key, local model). "
+        "TOLLGATE_DATA_DIR overrides it.",
+    )
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory, with TOLLGATE_DATA_DIR taking precedence."""
+        return Path(os.path.expanduser(os.environ.get("TOLLGATE_DATA_DIR") or self.data_dir))
+
+
+class AuthConfig(_Strict):
+    """How callers authenticate."""
+
+    master_key_env: str = Field("TOLLGATE_MASTER_KEY", description="Variable that holds the master key.")
+    generate_master_key: bool = Field(
+        False,
+        description="When the variable is unset, generate a key once, keep it in DATA_DIR/master_key and print it. "
+        "Allowed only in the local profile.",
+    )
+
+
+class GatewayConfig(_Strict):
+    """Everything under ``args:`` of the Tollgate Serve application."""
+
+    profile: str = Field("local", pattern=r"^(local|prod)$", description="local (one machine) or prod (a cluster).")
+    server: ServerConfig = Field(default_factory=ServerConfig, description="HTTP settings.")
+    auth: AuthConfig = Field(default_factory=AuthConfig, description="Authentication.")
+    local_llm: LocalLLMConfig | None = Field(None, description="The local vLLM tier; omit to run without one.")
+    models: dict[str, ModelConfig] = Field(min_length=1, description="The model catalog: public name → targets.")
+
+    @field_validator("models")
+    @classmethod
+    def _check_names(cls, models: dict[str, ModelConfig]) -> dict[str, ModelConfig]:
+        for name in models:
+            if not name or name.strip() != name:
+                raise ValueError(f"model name {name!r} must be non-empty without surrounding spaces")
+        return models
+
+    @model_validator(mode="after")
+    def _check_cross_fields(self) -> GatewayConfig:
+        if self.auth.generate_master_key and self.profile != "local":
+            raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
+        for name, model in self.models.items():
+            for i, target in enumerate(model.targets):
+                if target.provider is not ProviderKind.LOCAL:
+                    continue
+                if self.local_llm is None or not self.local_llm.enabled:
+                    raise ValueError(f"models.{name}.targets.{i}: a local target needs local_llm to be configured")
+                if target.model != self.local_llm.model_id:
+                    raise ValueError(
+                        f"models.{name}.targets.{i}.model is {target.model!r} but local_llm.model_id is "
+                        f"{self.local_llm.model_id!r}; they must match"
+                    )
+        return self
+
+    def provider_kinds(self) -> set[ProviderKind]:
+        """Provider kinds that some target uses."""
+        return {t.provider for m in self.models.values() for t in m.targets}
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "args") -> str:
+    """One line per problem, each naming the field's full path."""
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in (prefix, *err["loc"]))
+        lines.append(f"{path}: {err['msg']}")
+    return "invalid Tollgate config:\n  " + "\n  ".join(lines)
+
+
+def parse_gateway_config(args: dict[str, Any]) -> GatewayConfig:
+    """Validate application args; raise :class:`ConfigError` naming every bad field."""
+    try:
+        return GatewayConfig.model_validate(args)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from exc
+
+
+def load_serve_config(path: str | Path) -> dict[str, Any]:
+    """Read a Serve config YAML file into a dict (the only place YAML is loaded)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a YAML mapping with an `applications:` list")
+    return data
