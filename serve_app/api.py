@@ -33,15 +33,19 @@ def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) ->
     return Response(content, status_code=status, headers=headers, media_type="application/json")
 
 
-def _error_response(err: TollgateError, request_id: str) -> Response:
-    headers = {"x-request-id": request_id}
+def _error_response(err: TollgateError, request_id: str | None) -> Response:
+    headers = {"x-request-id": request_id} if request_id else {}
     if err.retry_after is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after)))
     return _json(error_body(err), status=err.status_code, headers=headers)
 
 
-def _request_id(request: Request) -> str:
+def _request_id(request: Request) -> str | None:
     return request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex}"
+
+
+def _no_request_id(request: Request) -> str | None:
+    return None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -57,32 +61,40 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_api(gateway: Gateway) -> Starlette:
-    """The ASGI app the ingress deployment serves."""
+def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
+    """The ASGI app the ingress deployment serves.
+
+    Ray Serve's proxy already sets ``x-request-id`` (the client's, if sent) on
+    every response, so the ingress passes ``set_request_id=False``.
+    """
     limit = gateway.config.server.max_request_bytes
+    request_id_of = _request_id if set_request_id else _no_request_id
+
+    def with_id(request_id: str | None, headers: dict[str, str]) -> dict[str, str]:
+        return {"x-request-id": request_id, **headers} if request_id else headers
 
     async def chat_completions(request: Request) -> Response:
         started = time.perf_counter()
-        request_id = _request_id(request)
+        request_id = request_id_of(request)
         try:
             gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
             chat = parse_chat_request(await _read_body(request, limit))
             if chat.stream:
                 stream = await gateway.chat_stream(chat, started)
-                headers = {"x-request-id": request_id, "cache-control": "no-cache", **stream.headers}
+                headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return StreamingResponse(stream.body, media_type="text/event-stream", headers=headers)
             reply = await gateway.chat(chat, started)
         except TollgateError as err:
             return _error_response(err, request_id)
-        return _json(reply.body, headers={"x-request-id": request_id, **reply.headers})
+        return _json(reply.body, headers=with_id(request_id, reply.headers))
 
     async def list_models(request: Request) -> Response:
-        request_id = _request_id(request)
+        request_id = request_id_of(request)
         try:
             gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
         except TollgateError as err:
             return _error_response(err, request_id)
-        return _json({"object": "list", "data": gateway.catalog.list_models()}, headers={"x-request-id": request_id})
+        return _json({"object": "list", "data": gateway.catalog.list_models()}, headers=with_id(request_id, {}))
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -93,7 +105,7 @@ def create_api(gateway: Gateway) -> Starlette:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        request_id = _request_id(request)
+        request_id = request_id_of(request)
         if exc.status_code == 404:
             return _error_response(NotFoundError(f"no route for {request.method} {request.url.path}"), request_id)
         err = TollgateError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request_error")
@@ -102,7 +114,7 @@ def create_api(gateway: Gateway) -> Starlette:
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         # Logged with its trace here; the client gets no internals.
         logger.exception("unhandled error on %s", request.url.path)
-        return _error_response(TollgateError("internal error in the gateway; see its logs"), _request_id(request))
+        return _error_response(TollgateError("internal error in the gateway; see its logs"), request_id_of(request))
 
     return Starlette(
         routes=[

@@ -33,4 +33,4 @@ class Ingress:
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
-        return create_api(self._gateway)
+        return create_api(self._gateway, set_request_id=False)

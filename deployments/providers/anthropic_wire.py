@@ -134,12 +134,12 @@ def _convert_messages(raw: Any) -> tuple[list[dict[str, Any]], list[dict[str, An
             raise BadRequestError(f"{path} must be an object with a role.", param=path)
         role = msg.get("role")
         if role in ("system", "developer"):
-            system.extend({"type": "text", "text": t} for t in _texts(msg.get("content"), path))
+            system.extend(_text_blocks(msg.get("content"), path))
             continue
         if role == "user":
             blocks = _user_blocks(msg.get("content"), path)
         elif role == "assistant":
-            blocks = [{"type": "text", "text": t} for t in _texts(msg.get("content"), path)]
+            blocks = _text_blocks(msg.get("content"), path)
             blocks.extend(_tool_use_blocks(msg.get("tool_calls"), path))
         elif role == "tool":
             role, blocks = "user", [_tool_result_block(msg, path)]
@@ -178,6 +178,24 @@ def _texts(content: Any, path: str) -> list[str]:
     return [t for t in texts if t]
 
 
+def _text_blocks(content: Any, path: str) -> list[dict[str, Any]]:
+    """Text blocks of a text-only ``content``; a part's Anthropic ``cache_control`` is kept."""
+    if not isinstance(content, list):
+        return [{"type": "text", "text": t} for t in _texts(content, path)]
+    blocks = []
+    for j, part in enumerate(content):
+        text = _part_text(part, f"{path}.content[{j}]", images=False)
+        if text:
+            blocks.append(_with_cache_control({"type": "text", "text": text}, part))
+    return blocks
+
+
+def _with_cache_control(block: dict[str, Any], part: Any) -> dict[str, Any]:
+    if isinstance(part, dict) and isinstance(part.get("cache_control"), dict):
+        block["cache_control"] = part["cache_control"]
+    return block
+
+
 def _part_text(part: Any, param: str, *, images: bool) -> str:
     """The text of a text (or refusal) part; blank text gives ""."""
     kind = part.get("type") if isinstance(part, dict) else None
@@ -198,7 +216,7 @@ def _user_blocks(content: Any, path: str) -> list[dict[str, Any]]:
         if isinstance(part, dict) and part.get("type") == "image_url":
             blocks.append(_image_block(part.get("image_url"), param))
         elif text := _part_text(part, param, images=True):
-            blocks.append({"type": "text", "text": text})
+            blocks.append(_with_cache_control({"type": "text", "text": text}, part))
     return blocks
 
 

@@ -566,3 +566,15 @@ def test_anthropic_error_tolerates_a_non_json_body() -> None:
     assert isinstance(err, UpstreamStatusError)
     assert err.upstream_status == 502
     assert err.message.startswith("upstream returned 502")
+
+
+def test_cache_control_on_text_parts_is_kept() -> None:
+    req = {
+        "messages": [
+            {"role": "system", "content": [{"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]},
+        ]
+    }
+    body = to_anthropic_request(req, "claude")
+    assert body["system"] == [{"type": "text", "text": "rules", "cache_control": {"type": "ephemeral"}}]
+    assert body["messages"][0]["content"] == [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]
