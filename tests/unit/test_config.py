@@ -1,0 +1,120 @@
+"""Config validation: a wrong config fails at start with a message that names the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serve_app.cli import check_config, main
+from serve_app.config import ProviderKind, TargetConfig, parse_gateway_config
+from serve_app.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _args(**over: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "models": {"m": {"targets": [{"provider": "openai", "model": "gpt-4o", "api_key_env": "K"}]}},
+    }
+    args.update(over)
+    return args
+
+
+def test_minimal_config_is_valid() -> None:
+    config = parse_gateway_config(_args())
+    target = config.models["m"].targets[0]
+    assert target.provider is ProviderKind.OPENAI
+    assert target.base_url == "https://api.openai.com/v1"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (_args(modelz={}), "args.modelz"),
+        (_args(models={"m": {"targets": []}}), "args.models.m.targets"),
+        (_args(models={"m": {"targets": [{"provider": "openia", "model": "x"}]}}), "args.models.m.targets.0.provider"),
+        (_args(models={"m": {"targets": [{"provider": "openai", "model": "x", "api_key_env": "K",
+                                          "prices": {"input": -1}}]}}), "args.models.m.targets.0.prices.input"),
+        (_args(server={"max_request_bytes": 0}), "args.server.max_request_bytes"),
+        (_args(profile="staging"), "args.profile"),
+    ],
+    ids=["unknown-top-level", "no-targets", "bad-provider", "negative-price", "zero-body-limit", "bad-profile"],
+)
+def test_bad_field_is_named(args: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_gateway_config(args)
+    assert field in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("target", "needle"),
+    [
+        ({"provider": "azure", "model": "d", "api_key_env": "K", "api_version": "v"}, "api_base"),
+        ({"provider": "azure", "model": "d", "api_key_env": "K", "api_base": "https://x"}, "api_version"),
+        ({"provider": "bedrock", "model": "anthropic.claude"}, "region"),
+        ({"provider": "anthropic", "model": "claude"}, "api_key_env"),
+    ],
+    ids=["azure-base", "azure-version", "bedrock-region", "anthropic-key"],
+)
+def test_kind_specific_fields_are_required(target: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_gateway_config(_args(models={"m": {"targets": [target]}}))
+    assert needle in info.value.message
+
+
+def test_local_target_needs_matching_local_llm() -> None:
+    local = {"models": {"m": {"targets": [{"provider": "local", "model": "smollm2"}]}}}
+    with pytest.raises(ConfigError, match="needs local_llm"):
+        parse_gateway_config(local)
+    with pytest.raises(ConfigError, match="must match"):
+        parse_gateway_config({**local, "local_llm": {"model_id": "other"}})
+    assert parse_gateway_config({**local, "local_llm": {"model_id": "smollm2"}}).local_llm is not None
+
+
+def test_generated_master_key_only_in_local_profile() -> None:
+    with pytest.raises(ConfigError, match="generate_master_key"):
+        parse_gateway_config(_args(profile="prod", auth={"generate_master_key": True}))
+
+
+def test_availability_follows_key_variables() -> None:
+    openai = TargetConfig(provider=ProviderKind.OPENAI, model="x", api_key_env="K")
+    assert openai.unavailable_reason({}) == "environment variable K is not set"
+    assert openai.unavailable_reason({"K": "sk"}) is None
+    azure = TargetConfig(provider=ProviderKind.AZURE, model="d", api_key_env="K", api_version="v",
+                         api_base="${AZ_ENDPOINT}")
+    assert "AZ_ENDPOINT" in (azure.unavailable_reason({"K": "k"}) or "")
+    bedrock = TargetConfig(provider=ProviderKind.BEDROCK, model="m", region="us-east-1")
+    assert bedrock.unavailable_reason({}) is not None
+    assert bedrock.unavailable_reason({"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}) is None
+    assert bedrock.base_url == "https://bedrock-runtime.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("name", ["local.yaml", "prod.yaml"])
+def test_shipped_configs_pass_config_check(name: str) -> None:
+    summaries = check_config(str(ROOT / "configs" / name))
+    assert summaries and all(": OK" in s for s in summaries)
+
+
+def test_config_check_names_the_bad_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "configs" / "local.yaml").read_text().replace("max_request_bytes:", "max_request_byte:")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    assert main(["config", "check", str(bad)]) == 1
+    assert "args.server.max_request_byte" in capsys.readouterr().err
+
+
+def test_config_check_uses_rays_schema(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("applications:\n  - name: x\n    import_path: serve_app.app:build_app\n    route_prefix: 7\n")
+    with pytest.raises(ConfigError, match="not a valid Ray Serve config"):
+        check_config(str(bad))
+
+
+def test_config_check_rejects_unknown_deployment_names(tmp_path: Path) -> None:
+    text = (ROOT / "configs" / "local.yaml").read_text().replace("- name: OpenAIProxy", "- name: OpenAIProxi")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match="OpenAIProxi"):
+        check_config(str(bad))
