@@ -144,15 +144,21 @@ class ChatCompletionRequest(_Wire):
         return self.model_dump(exclude_none=True)
 
 
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
+
+
+def _is_union_tag(part: int | str) -> bool:
+    """Pydantic's names for union members in an error path (``str``, ``TextPart``, ``list[...]``)."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or part[:1].isupper() or "[" in part)
+
+
 def _param_path(loc: tuple[int | str, ...]) -> str:
+    """``("messages", 0, "content")`` → ``messages[0].content``, without union member tags."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after[_check_role_fields()]",) or "[" in str(part) and "(" in str(part):
+        if _is_union_tag(part):
             continue
-        else:
-            out += ("." if out else "") + str(part)
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out
 
 
@@ -161,20 +167,17 @@ def parse_chat_request(body: bytes) -> ChatCompletionRequest:
     try:
         return ChatCompletionRequest.model_validate_json(body)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = errors[0]
         if err["type"] == "json_invalid":
             raise BadRequestError(
                 f"the request body is not valid JSON ({err['msg']}); send a JSON object", param=None
             ) from None
         if err["type"] == "model_type" and not err["loc"]:
             raise BadRequestError("the request body must be a JSON object", param=None) from None
-        # Union errors list one entry per union member; the shortest path names the field the caller wrote.
-        param = _param_path(tuple(p for p in err["loc"] if not _is_union_tag(p)))
+        # A union reports one error per member; the deepest path is the most specific complaint.
+        err = max(errors, key=lambda e: len(_param_path(e["loc"])))
+        param = _param_path(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         raise BadRequestError(f"invalid value for '{param}': {msg}", param=param or None) from None
 
-
-def _is_union_tag(part: int | str) -> bool:
-    return isinstance(part, str) and (part in ("str", "list[union[TextPart,ImagePart]]") or part.startswith(
-        ("TextPart", "ImagePart", "function-", "list[", "literal[", "dict[")
-    ))

@@ -27,11 +27,27 @@ Where the two formats differ, this module decides as follows:
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from typing import Any
 
+from deployments.providers.openai_shapes import (
+    ChunkStream,
+    chat_completion,
+    convert_messages,
+    function_tools,
+    message_tool_call_id,
+    new_completion_id,
+    openai_finish_reason,
+    openai_tool_call,
+    openai_usage,
+    parse_tool_calls,
+    parse_tool_choice,
+    refuse_unsupported,
+    requested_max_tokens,
+    sampling_params,
+    split_base64_data_url,
+    stop_sequences,
+    texts,
+)
 from serve_app.errors import (
     BadRequestError,
     UpstreamError,
@@ -81,8 +97,20 @@ _ERROR_STATUS: dict[str, int] = {
 
 def to_converse_request(req: dict[str, Any]) -> dict[str, Any]:
     """Build the body of ``POST /model/{modelId}/converse`` (or ``/converse-stream``)."""
-    _refuse_unsupported(req)
-    system, messages = _convert_messages(req.get("messages"))
+    refuse_unsupported(
+        req,
+        provider="Bedrock",
+        n_message="Bedrock returns one choice per request; set n to 1 or leave it out.",
+        logprobs_message="Bedrock does not return log probabilities; leave logprobs out.",
+    )
+    system, messages = convert_messages(
+        req.get("messages"),
+        system=lambda content, path: texts(content, path, images=False),
+        user=_user_blocks,
+        assistant=_assistant_blocks,
+        tool=_tool_result_block,
+        is_tool_result=lambda b: "toolResult" in b,
+    )
     body: dict[str, Any] = {"messages": messages}
     if system:
         body["system"] = [{"text": t} for t in system]
@@ -105,126 +133,30 @@ def to_converse_request(req: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _refuse_unsupported(req: dict[str, Any]) -> None:
-    if req.get("n") not in (None, 1):
-        raise BadRequestError("Bedrock returns one choice per request; set n to 1 or leave it out.", param="n")
-    if req.get("logprobs") or req.get("top_logprobs"):
-        raise BadRequestError("Bedrock does not return log probabilities; leave logprobs out.", param="logprobs")
-    fmt = req.get("response_format")
-    kind = fmt.get("type") if isinstance(fmt, dict) else fmt
-    if kind == "json_schema":
-        raise BadRequestError(
-            "Bedrock models cannot enforce a JSON schema; use response_format "
-            '{"type": "json_object"} and describe the schema in the prompt, or use an OpenAI model.',
-            param="response_format",
-        )
-    if kind not in (None, "text", "json_object"):
-        raise BadRequestError(
-            f"response_format type {kind!r} is not supported; use text or json_object.",
-            param="response_format.type",
-        )
-
-
 def _inference_config(req: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = {}
-    for key in ("max_completion_tokens", "max_tokens"):
-        value = req.get(key)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise BadRequestError(f"{key} must be a positive integer.", param=key)
-            config["maxTokens"] = value
-            break
+    max_tokens = requested_max_tokens(req)
+    if max_tokens is not None:
+        config["maxTokens"] = max_tokens
+    sampling = sampling_params(req)
     for key, field in (("temperature", "temperature"), ("top_p", "topP")):
-        value = req.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BadRequestError(f"{key} must be a number.", param=key)
-        config[field] = min(float(value), 1.0) if key == "temperature" else float(value)
-    stop = req.get("stop")
-    if isinstance(stop, str):
-        stop = [stop]
-    if stop is not None and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
-        raise BadRequestError("stop must be a string or a list of strings.", param="stop")
+        if key in sampling:
+            config[field] = sampling[key]
+    stop = stop_sequences(req)
     if stop:
         config["stopSequences"] = stop
     return config
 
 
-def _convert_messages(raw: Any) -> tuple[list[str], list[dict[str, Any]]]:
-    if not isinstance(raw, list) or not raw:
-        raise BadRequestError("messages must be a non-empty list.", param="messages")
-    system: list[str] = []
-    turns: list[dict[str, Any]] = []
-    for i, msg in enumerate(raw):
-        path = f"messages[{i}]"
-        if not isinstance(msg, dict):
-            raise BadRequestError(f"{path} must be an object with a role.", param=path)
-        role = msg.get("role")
-        if role in ("system", "developer"):
-            system.extend(_texts(msg.get("content"), path, images=False))
-            continue
-        if role == "user":
-            blocks = _user_blocks(msg.get("content"), path)
-        elif role == "assistant":
-            blocks = [{"text": t} for t in _texts(msg.get("content"), path, images=False)]
-            blocks.extend(_tool_use_blocks(msg.get("tool_calls"), path))
-        elif role == "tool":
-            role, blocks = "user", [_tool_result_block(msg, path)]
-        else:
-            raise BadRequestError(
-                f"{path}.role {role!r} is not supported; use system, developer, user, "
-                "assistant or tool (legacy 'function' messages must be sent as 'tool').",
-                param=f"{path}.role",
-            )
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    if not turns:
-        raise BadRequestError(
-            "messages must contain at least one user or assistant message with content.", param="messages"
-        )
-    for turn in turns:
-        if turn["role"] == "user":
-            turn["content"].sort(key=lambda b: "toolResult" not in b)  # stable
-    return system, turns
-
-
-def _texts(content: Any, path: str, *, images: bool) -> list[str]:
-    """Non-blank texts of ``content``; with ``images``, image parts are skipped, not refused."""
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [content] if content.strip() else []
-    if not isinstance(content, list):
-        raise BadRequestError(f"{path}.content must be a string or a list of parts.", param=f"{path}.content")
-    texts: list[str] = []
-    for j, part in enumerate(content):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text" and isinstance(part.get("text"), str):
-            if part["text"].strip():
-                texts.append(part["text"])
-        elif kind == "refusal" and isinstance(part.get("refusal"), str):
-            texts.append(part["refusal"])
-        elif not (images and kind == "image_url"):
-            allowed = "text or image_url parts" if images else "text parts (images only in user messages)"
-            param = f"{path}.content[{j}]"
-            raise BadRequestError(f"{param} has type {kind!r}, which cannot be sent here; use {allowed}.", param=param)
-    return texts
-
-
 def _user_blocks(content: Any, path: str) -> list[dict[str, Any]]:
     if not isinstance(content, list):
-        return [{"text": t} for t in _texts(content, path, images=True)]
+        return [{"text": t} for t in texts(content, path, images=True)]
     blocks: list[dict[str, Any]] = []
     for j, part in enumerate(content):
         if isinstance(part, dict) and part.get("type") == "image_url":
             blocks.append(_image_block(part.get("image_url"), f"{path}.content[{j}]"))
         else:
-            blocks.extend({"text": t} for t in _texts([part], f"{path}.content[{j}]", images=True))
+            blocks.extend({"text": t} for t in texts([part], f"{path}.content[{j}]", images=True))
     return blocks
 
 
@@ -236,10 +168,7 @@ def _image_block(image_url: Any, param: str) -> dict[str, Any]:
             "as data:image/png;base64,... (PNG, JPEG, GIF or WebP).",
             param=param,
         )
-    header, _, data = url[5:].partition(",")
-    media_type, _, encoding = header.partition(";")
-    if encoding != "base64" or not data:
-        raise BadRequestError("Image data URLs must be base64 encoded (data:image/png;base64,...).", param=param)
+    media_type, data = split_base64_data_url(url, param)
     if media_type not in _IMAGE_FORMATS:
         raise BadRequestError(
             f"Image type {media_type!r} is not supported by Bedrock; send PNG, JPEG, GIF or WebP.", param=param
@@ -248,86 +177,42 @@ def _image_block(image_url: Any, param: str) -> dict[str, Any]:
     return {"image": {"format": _IMAGE_FORMATS[media_type], "source": {"bytes": data}}}
 
 
-def _tool_use_blocks(tool_calls: Any, path: str) -> list[dict[str, Any]]:
-    if not tool_calls:
-        return []
-    if not isinstance(tool_calls, list):
-        raise BadRequestError(f"{path}.tool_calls must be a list.", param=f"{path}.tool_calls")
-    blocks: list[dict[str, Any]] = []
-    for k, call in enumerate(tool_calls):
-        where = f"{path}.tool_calls[{k}]"
-        fn = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(fn, dict) or not call.get("id") or not fn.get("name"):
-            raise BadRequestError(f"{where} needs an id and a function with a name.", param=where)
-        if call.get("type", "function") != "function":
-            raise BadRequestError(f"{where}.type must be 'function'.", param=f"{where}.type")
-        tool_input = _parse_arguments(fn.get("arguments"), f"{where}.function.arguments")
-        blocks.append({"toolUse": {"toolUseId": call["id"], "name": fn["name"], "input": tool_input}})
+def _assistant_blocks(msg: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [{"text": t} for t in texts(msg.get("content"), path, images=False)]
+    blocks.extend(
+        {"toolUse": {"toolUseId": call.id, "name": call.name, "input": call.input}}
+        for call in parse_tool_calls(msg.get("tool_calls"), path)
+    )
     return blocks
 
 
-def _parse_arguments(arguments: Any, param: str) -> dict[str, Any]:
-    if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
-        return {}
-    if isinstance(arguments, dict):
-        return arguments
-    try:
-        parsed = json.loads(arguments)
-    except (TypeError, ValueError) as exc:
-        raise BadRequestError("Tool call arguments must be a JSON object encoded as a string.", param=param) from exc
-    if not isinstance(parsed, dict):
-        raise BadRequestError("Tool call arguments must be a JSON object, not a list or scalar.", param=param)
-    return parsed
-
-
 def _tool_result_block(msg: dict[str, Any], path: str) -> dict[str, Any]:
-    if not msg.get("tool_call_id"):
-        raise BadRequestError(
-            f"{path} is a tool message without tool_call_id; set it to the id of the call it answers.",
-            param=f"{path}.tool_call_id",
-        )
+    tool_use_id = message_tool_call_id(msg, path)
     content = msg.get("content")
     # Converse rejects blank text, but an empty tool output is a legitimate answer: keep it as "".
-    texts = [content] if isinstance(content, str) else _texts(content, path, images=False)
-    return {"toolResult": {"toolUseId": msg["tool_call_id"], "content": [{"text": t} for t in texts or [""]]}}
+    tool_texts = [content] if isinstance(content, str) else texts(content, path, images=False)
+    return {"toolResult": {"toolUseId": tool_use_id, "content": [{"text": t} for t in tool_texts or [""]]}}
 
 
 def _convert_tools(tools: Any) -> list[dict[str, Any]]:
-    if not tools:
-        return []
-    if not isinstance(tools, list):
-        raise BadRequestError("tools must be a list of function tools.", param="tools")
     out: list[dict[str, Any]] = []
-    for j, tool in enumerate(tools):
-        if not isinstance(tool, dict) or tool.get("type") != "function":
-            raise BadRequestError("Only tools of type 'function' can be sent to Bedrock.", param=f"tools[{j}].type")
-        fn = tool.get("function")
-        if not isinstance(fn, dict) or not fn.get("name"):
-            raise BadRequestError("Each tool needs function.name.", param=f"tools[{j}].function.name")
-        schema = fn.get("parameters") or {"type": "object", "properties": {}}
-        spec: dict[str, Any] = {"name": fn["name"], "inputSchema": {"json": schema}}
-        if fn.get("description"):
-            spec["description"] = fn["description"]
+    for tool in function_tools(tools, provider="Bedrock"):
+        spec: dict[str, Any] = {"name": tool.name, "inputSchema": {"json": tool.parameters}}
+        if tool.description:
+            spec["description"] = tool.description
         out.append({"toolSpec": spec})
     return out
 
 
 def _convert_tool_choice(choice: Any) -> dict[str, Any] | None:
     """Converse's toolChoice; ``None`` for none (and for auto when the caller said nothing)."""
-    if choice is None or choice == "none":
+    parsed = parse_tool_choice(choice)
+    if parsed is None or parsed[0] == "none":
         return None
-    if choice == "auto":
-        return {"auto": {}}
-    if choice == "required":
-        return {"any": {}}
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        name = (choice.get("function") or {}).get("name")
-        if name:
-            return {"tool": {"name": name}}
-    raise BadRequestError(
-        'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}.',
-        param="tool_choice",
-    )
+    kind, name = parsed
+    if kind == "function":
+        return {"tool": {"name": name}}
+    return {"auto": {}} if kind == "auto" else {"any": {}}
 
 
 # -------------------------------------------------------------------------- response
@@ -335,55 +220,34 @@ def _convert_tool_choice(choice: Any) -> dict[str, Any] | None:
 
 def from_converse_response(body: dict[str, Any], *, model: str) -> dict[str, Any]:
     """Turn a Converse response into an OpenAI ``chat.completion``."""
-    texts: list[str] = []
+    text_parts: list[str] = []
     tool_calls: list[dict[str, Any]] = []
     message = (body.get("output") or {}).get("message") or {}
     for block in message.get("content") or []:
         if isinstance(block.get("text"), str):
-            texts.append(block["text"])
+            text_parts.append(block["text"])
         elif isinstance(block.get("toolUse"), dict):
             use = block["toolUse"]
-            tool_calls.append(
-                {"id": use.get("toolUseId"), "type": "function",
-                 "function": {"name": use.get("name"), "arguments": _dump(use.get("input"))}}
-            )
-    content = "".join(texts) if texts or not tool_calls else None  # None only beside tool calls, as OpenAI
-    out_message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-    if tool_calls:
-        out_message["tool_calls"] = tool_calls
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",  # Converse returns no id of its own
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {"index": 0, "message": out_message, "logprobs": None,
-             "finish_reason": _finish_reason(body.get("stopReason"))}
-        ],
-        "usage": _usage(body.get("usage")),
-    }
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value if value is not None else {}, ensure_ascii=False, separators=(",", ":"))
-
-
-def _finish_reason(stop_reason: Any) -> str:
-    return _FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
+            tool_calls.append(openai_tool_call(use.get("toolUseId"), use.get("name"), use.get("input")))
+    return chat_completion(
+        completion_id=new_completion_id(),  # Converse returns no id of its own
+        model=model,
+        text_parts=text_parts,
+        tool_calls=tool_calls,
+        finish_reason=openai_finish_reason(body.get("stopReason"), _FINISH_REASONS),
+        usage=_usage(body.get("usage")),
+    )
 
 
 def _usage(usage: Any) -> dict[str, Any]:
-    u = usage if isinstance(usage, dict) else {}
-    fresh, read, write, out = (
-        int(u.get(k) or 0) for k in ("inputTokens", "cacheReadInputTokens", "cacheWriteInputTokens", "outputTokens")
+    # Bedrock's inputTokens excludes cache tokens; OpenAI's count includes them.
+    return openai_usage(
+        usage,
+        prompt="inputTokens",
+        cache_read="cacheReadInputTokens",
+        cache_write="cacheWriteInputTokens",
+        completion="outputTokens",
     )
-    prompt = fresh + read + write  # Bedrock's inputTokens excludes cache tokens; OpenAI's count includes them
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": out,
-        "total_tokens": prompt + out,
-        "prompt_tokens_details": {"cached_tokens": read, "cache_write_tokens": write},
-    }
 
 
 class ConverseStreamTranslator:
@@ -394,13 +258,7 @@ class ConverseStreamTranslator:
     """
 
     def __init__(self, *, model: str, include_usage: bool) -> None:
-        self._model = model
-        self._include_usage = include_usage
-        self._id = f"chatcmpl-{uuid.uuid4().hex}"
-        self._created = int(time.time())
-        self._started = False
-        self._finished = False
-        self._tool_index: dict[int, int] = {}  # contentBlockIndex -> OpenAI tool call index
+        self._out = ChunkStream(model=model, include_usage=include_usage)
 
     def feed(self, event_type: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """Return the chunks to emit for one event; raise on an exception event."""
@@ -408,54 +266,28 @@ class ConverseStreamTranslator:
             error_type = event_type[:1].upper() + event_type[1:]
             raise bedrock_error(_ERROR_STATUS.get(error_type, 500), payload, error_type, None)
         if event_type == "messageStart":
-            return self._start()
+            return self._out.start()
         if event_type == "contentBlockStart":
             use = (payload.get("start") or {}).get("toolUse")
-            chunks = self._start()
             if isinstance(use, dict):
-                n = self._tool_index[int(payload.get("contentBlockIndex", 0))] = len(self._tool_index)
-                call = {"index": n, "id": use.get("toolUseId"), "type": "function",
-                        "function": {"name": use.get("name"), "arguments": ""}}
-                chunks.append(self._chunk({"tool_calls": [call]}, None))
-            return chunks
+                index = int(payload.get("contentBlockIndex", 0))
+                return self._out.open_tool_call(index, use.get("toolUseId"), use.get("name"))
+            return self._out.start()
         if event_type == "contentBlockDelta":
             return self._delta(int(payload.get("contentBlockIndex", 0)), payload.get("delta") or {})
         if event_type == "messageStop":
-            if self._finished:
-                return []
-            self._finished = True
-            return [*self._start(), self._chunk({}, _finish_reason(payload.get("stopReason")))]
-        if event_type == "metadata" and self._include_usage:
-            return [self._chunk(None, None, usage=_usage(payload.get("usage")))]
-        return []  # contentBlockStop, metadata without include_usage, and event types added later
-
-    def _start(self) -> list[dict[str, Any]]:
-        if self._started:
-            return []
-        self._started = True
-        return [self._chunk({"role": "assistant", "content": ""}, None)]
+            return self._out.finish(openai_finish_reason(payload.get("stopReason"), _FINISH_REASONS))
+        if event_type == "metadata":
+            return self._out.usage(_usage(payload.get("usage")))
+        return []  # contentBlockStop, and event types added later
 
     def _delta(self, index: int, delta: dict[str, Any]) -> list[dict[str, Any]]:
-        chunks = self._start()
         use = delta.get("toolUse")
         if isinstance(delta.get("text"), str) and delta["text"]:
-            chunks.append(self._chunk({"content": delta["text"]}, None))
-        elif isinstance(use, dict) and use.get("input") and index in self._tool_index:
-            call = {"index": self._tool_index[index], "function": {"arguments": use["input"]}}
-            chunks.append(self._chunk({"tool_calls": [call]}, None))
-        return chunks  # reasoningContent and citation deltas have no OpenAI form
-
-    def _chunk(self, delta: dict[str, Any] | None, finish: str | None, *, usage: Any = None) -> dict[str, Any]:
-        chunk: dict[str, Any] = {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-        if self._include_usage:
-            chunk["usage"] = usage  # OpenAI sends usage: null on every chunk but the last
-        return chunk
+            return self._out.text(delta["text"])
+        if isinstance(use, dict):
+            return self._out.tool_arguments(index, use.get("input"))
+        return self._out.start()  # reasoningContent and citation deltas have no OpenAI form
 
 
 # ---------------------------------------------------------------------------- errors

@@ -14,20 +14,28 @@ from deployments.providers.anthropic_wire import (
     to_anthropic_request,
 )
 from serve_app.errors import BadRequestError, UpstreamStatusError
+from tests.unit._wire_helpers import (
+    PNG_B64,
+    TEXT_STREAM_DELTAS,
+    TEXT_STREAM_FINISH_REASONS,
+    WEATHER_TOOL,
+    assistant_choice,
+    bad_image_messages,
+    chat_request,
+    deltas,
+    openai_usage,
+    run_stream,
+    tool_call_stream_deltas,
+)
 
 MODEL = "claude-sonnet-4-5"
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-
-
-def _req(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"model": "gpt-x", "messages": messages, **extra}
 
 
 # ---------------------------------------------------------------------------- request
 
 
 def test_minimal_request_has_model_default_max_tokens_and_one_user_turn() -> None:
-    body = to_anthropic_request(_req([{"role": "user", "content": "Hi"}]), MODEL)
+    body = to_anthropic_request(chat_request([{"role": "user", "content": "Hi"}]), MODEL)
     assert body == {
         "model": MODEL,
         "max_tokens": 4096,
@@ -37,7 +45,7 @@ def test_minimal_request_has_model_default_max_tokens_and_one_user_turn() -> Non
 
 def test_system_and_developer_messages_become_top_level_system_blocks() -> None:
     body = to_anthropic_request(
-        _req([
+        chat_request([
             {"role": "system", "content": "Be brief."},
             {"role": "developer", "content": [{"type": "text", "text": "Answer in French."}]},
             {"role": "user", "content": "Hi"},
@@ -55,7 +63,7 @@ def test_system_and_developer_messages_become_top_level_system_blocks() -> None:
 
 def test_consecutive_same_role_messages_are_merged() -> None:
     body = to_anthropic_request(
-        _req([
+        chat_request([
             {"role": "user", "content": "one"},
             {"role": "user", "content": [{"type": "text", "text": "two"}]},
             {"role": "assistant", "content": "three"},
@@ -73,7 +81,7 @@ def test_consecutive_same_role_messages_are_merged() -> None:
 
 def test_blank_text_is_dropped_and_empty_messages_vanish_before_merging() -> None:
     body = to_anthropic_request(
-        _req([
+        chat_request([
             {"role": "user", "content": "a"},
             {"role": "assistant", "content": "  "},
             {"role": "user", "content": "b"},
@@ -87,7 +95,7 @@ def test_blank_text_is_dropped_and_empty_messages_vanish_before_merging() -> Non
 
 def test_only_system_messages_is_refused() -> None:
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req([{"role": "system", "content": "x"}]), MODEL)
+        to_anthropic_request(chat_request([{"role": "system", "content": "x"}]), MODEL)
     assert info.value.param == "messages"
 
 
@@ -102,7 +110,7 @@ def test_only_system_messages_is_refused() -> None:
 )
 def test_images_become_image_blocks(url: str, source: dict[str, Any]) -> None:
     body = to_anthropic_request(
-        _req([{"role": "user", "content": [
+        chat_request([{"role": "user", "content": [
             {"type": "text", "text": "What is this?"},
             {"type": "image_url", "image_url": {"url": url, "detail": "high"}},
         ]}]),
@@ -120,14 +128,8 @@ def test_images_become_image_blocks(url: str, source: dict[str, Any]) -> None:
     ids=["unsupported-type", "not-base64", "ftp-scheme", "empty"],
 )
 def test_bad_image_urls_name_the_part(url: str) -> None:
-    messages = [
-        {"role": "system", "content": "s"},
-        {"role": "user", "content": "q"},
-        {"role": "assistant", "content": "a"},
-        {"role": "user", "content": [{"type": "text", "text": "see"}, {"type": "image_url", "image_url": {"url": url}}]},
-    ]
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req(messages), MODEL)
+        to_anthropic_request(chat_request(bad_image_messages(url)), MODEL)
     assert info.value.param == "messages[3].content[1]"
     assert info.value.status_code == 400
 
@@ -138,21 +140,21 @@ def test_image_outside_user_message_is_refused() -> None:
         {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
     ]
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req(messages), MODEL)
+        to_anthropic_request(chat_request(messages), MODEL)
     assert info.value.param == "messages[1].content[0]"
 
 
 def test_unknown_part_type_is_refused() -> None:
     messages = [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}]}]
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req(messages), MODEL)
+        to_anthropic_request(chat_request(messages), MODEL)
     assert info.value.param == "messages[0].content[0]"
 
 
 @pytest.mark.parametrize("role", ["function", "critic", None], ids=["legacy-function", "made-up", "missing"])
 def test_unknown_role_names_the_role(role: str | None) -> None:
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req([{"role": "user", "content": "a"}, {"role": role, "content": "x"}]), MODEL)
+        to_anthropic_request(chat_request([{"role": "user", "content": "a"}, {"role": role, "content": "x"}]), MODEL)
     assert info.value.param == "messages[1].role"
     assert "tool" in info.value.message
 
@@ -168,7 +170,7 @@ def test_tool_round_trip_in_history() -> None:
         {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": "24C"}]},
         {"role": "user", "content": "Thanks, which is warmer?"},
     ]
-    body = to_anthropic_request(_req(messages), MODEL)
+    body = to_anthropic_request(chat_request(messages), MODEL)
     assert body["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
         {"role": "assistant", "content": [
@@ -191,7 +193,7 @@ def test_tool_results_go_before_text_in_a_merged_user_turn() -> None:
         {"role": "user", "content": "hurry"},
         {"role": "tool", "tool_call_id": "t1", "content": "done"},
     ]
-    body = to_anthropic_request(_req(messages), MODEL)
+    body = to_anthropic_request(chat_request(messages), MODEL)
     assert body["messages"][0]["content"] == [
         {"type": "text", "text": "Let me check."},
         {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
@@ -211,24 +213,14 @@ def test_bad_tool_call_arguments_name_the_path(arguments: str) -> None:
         ]},
     ]
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req(messages), MODEL)
+        to_anthropic_request(chat_request(messages), MODEL)
     assert info.value.param == "messages[1].tool_calls[1].function.arguments"
 
 
 def test_tool_message_without_call_id_is_refused() -> None:
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request(_req([{"role": "user", "content": "x"}, {"role": "tool", "content": "r"}]), MODEL)
+        to_anthropic_request(chat_request([{"role": "user", "content": "x"}, {"role": "tool", "content": "r"}]), MODEL)
     assert info.value.param == "messages[1].tool_call_id"
-
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "weather",
-        "description": "Current weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 @pytest.mark.parametrize(
@@ -243,7 +235,7 @@ WEATHER_TOOL = {
     ids=["auto", "required", "none", "named", "absent"],
 )
 def test_tools_and_tool_choice(tool_choice: Any, expected: dict[str, Any] | None) -> None:
-    req = _req([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL])
+    req = chat_request([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL])
     if tool_choice is not None:
         req["tool_choice"] = tool_choice
     body = to_anthropic_request(req, MODEL)
@@ -256,19 +248,19 @@ def test_tools_and_tool_choice(tool_choice: Any, expected: dict[str, Any] | None
 
 
 def test_tool_without_parameters_gets_an_empty_object_schema() -> None:
-    req = _req([{"role": "user", "content": "x"}], tools=[{"type": "function", "function": {"name": "now"}}])
+    req = chat_request([{"role": "user", "content": "x"}], tools=[{"type": "function", "function": {"name": "now"}}])
     assert to_anthropic_request(req, MODEL)["tools"] == [
         {"name": "now", "input_schema": {"type": "object", "properties": {}}}
     ]
 
 
 def test_parallel_tool_calls_false_disables_parallel_use() -> None:
-    req = _req([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL], parallel_tool_calls=False)
+    req = chat_request([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL], parallel_tool_calls=False)
     assert to_anthropic_request(req, MODEL)["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
 
 
 def test_tool_choice_without_tools_is_left_out() -> None:
-    body = to_anthropic_request(_req([{"role": "user", "content": "x"}], tool_choice="none"), MODEL)
+    body = to_anthropic_request(chat_request([{"role": "user", "content": "x"}], tool_choice="none"), MODEL)
     assert "tool_choice" not in body and "tools" not in body
 
 
@@ -294,12 +286,12 @@ def test_tool_choice_without_tools_is_left_out() -> None:
 )
 def test_untranslatable_requests_name_the_parameter(extra: dict[str, Any], param: str) -> None:
     with pytest.raises(BadRequestError) as info:
-        to_anthropic_request({**_req([{"role": "user", "content": "x"}]), **extra}, MODEL)
+        to_anthropic_request({**chat_request([{"role": "user", "content": "x"}]), **extra}, MODEL)
     assert info.value.param == param
 
 
 def test_sampling_stop_user_stream_and_max_tokens() -> None:
-    req = _req(
+    req = chat_request(
         [{"role": "user", "content": "x"}],
         temperature=1.7, top_p=0.9, stop="END", user="u-42", stream=True,
         max_tokens=50, max_completion_tokens=100, seed=7, response_format={"type": "json_object"},
@@ -315,7 +307,8 @@ def test_sampling_stop_user_stream_and_max_tokens() -> None:
 
 
 def test_default_max_tokens_is_used_when_none_given() -> None:
-    body = to_anthropic_request(_req([{"role": "user", "content": "x"}], stop=["a", "b"]), MODEL, default_max_tokens=77)
+    req = chat_request([{"role": "user", "content": "x"}], stop=["a", "b"])
+    body = to_anthropic_request(req, MODEL, default_max_tokens=77)
     assert body["max_tokens"] == 77
     assert body["stop_sequences"] == ["a", "b"]
 
@@ -335,16 +328,8 @@ def test_text_response() -> None:
     assert out["id"] == "msg_01"
     assert out["model"] == "claude"
     assert isinstance(out["created"], int)
-    assert out["choices"] == [{
-        "index": 0,
-        "message": {"role": "assistant", "content": "Hello world", "refusal": None},
-        "logprobs": None,
-        "finish_reason": "stop",
-    }]
-    assert out["usage"] == {
-        "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
-        "prompt_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-    }
+    assert out["choices"] == assistant_choice("Hello world", "stop")
+    assert out["usage"] == openai_usage(10, 5, 15)
 
 
 def test_tool_use_response() -> None:
@@ -373,7 +358,7 @@ def test_tool_use_response() -> None:
     ids=["end_turn", "stop_sequence", "max_tokens", "tool_use", "refusal", "null", "unknown"],
 )
 def test_stop_reasons(stop_reason: str | None, finish: str) -> None:
-    body = {"content": [{"type": "text", "text": "x"}], "stop_reason": stop_reason, "usage": {}}
+    body: dict[str, Any] = {"content": [{"type": "text", "text": "x"}], "stop_reason": stop_reason, "usage": {}}
     assert from_anthropic_response(body, model="m")["choices"][0]["finish_reason"] == finish
 
 
@@ -385,10 +370,7 @@ def test_usage_counts_cache_tokens_into_prompt_tokens() -> None:
                   "output_tokens": 7},
     }
     out = from_anthropic_response(body, model="m")
-    assert out["usage"] == {
-        "prompt_tokens": 1320, "completion_tokens": 7, "total_tokens": 1327,
-        "prompt_tokens_details": {"cached_tokens": 1000, "cache_write_tokens": 300},
-    }
+    assert out["usage"] == openai_usage(1320, 7, 1327, cached=1000, cache_write=300)
     assert out["choices"][0]["message"]["content"] == ""
 
 
@@ -439,16 +421,13 @@ TOOL_STREAM: list[tuple[str, dict[str, Any]]] = [
 
 
 def _run(events: list[tuple[str, dict[str, Any]]], *, include_usage: bool) -> list[dict[str, Any]]:
-    translator = AnthropicStreamTranslator(model="claude", include_usage=include_usage)
-    return [chunk for event, data in events for chunk in translator.feed(event, data)]
+    return run_stream(AnthropicStreamTranslator(model="claude", include_usage=include_usage), events)
 
 
 def test_text_stream_without_usage() -> None:
     chunks = _run(TEXT_STREAM, include_usage=False)
-    assert [c["choices"][0]["delta"] for c in chunks] == [
-        {"role": "assistant", "content": ""}, {"content": "Hel"}, {"content": "lo!"}, {}
-    ]
-    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, None, "stop"]
+    assert [c["choices"][0]["delta"] for c in chunks] == TEXT_STREAM_DELTAS
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == TEXT_STREAM_FINISH_REASONS
     for chunk in chunks:
         assert chunk["object"] == "chat.completion.chunk"
         assert chunk["id"] == "msg_s1"
@@ -463,33 +442,21 @@ def test_text_stream_with_usage_ends_with_a_usage_chunk() -> None:
     assert all(c["usage"] is None for c in chunks[:-1])
     last = chunks[-1]
     assert last["choices"] == []
-    assert last["usage"] == {
-        "prompt_tokens": 125, "completion_tokens": 15, "total_tokens": 140,
-        "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 0},
-    }
+    assert last["usage"] == openai_usage(125, 15, 140, cached=100)
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
 
 
 def test_tool_call_stream_follows_openai_deltas() -> None:
     chunks = _run(TOOL_STREAM, include_usage=True)
-    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-    assert deltas == [
-        {"role": "assistant", "content": ""},
-        {"content": "Checking."},
-        {"tool_calls": [{"index": 0, "id": "toolu_A", "type": "function",
-                         "function": {"name": "weather", "arguments": ""}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city": "Pa'}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": 'ris"}'}}]},
-        {"tool_calls": [{"index": 1, "id": "toolu_B", "type": "function",
-                         "function": {"name": "time", "arguments": ""}}]},
-        {"tool_calls": [{"index": 1, "function": {"arguments": "{}"}}]},
-        {},
-    ]
+    emitted = deltas(chunks)
+    assert emitted == tool_call_stream_deltas("toolu_A", "toolu_B")
     assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
     assert chunks[-1]["usage"]["prompt_tokens"] == 400
     assert chunks[-1]["usage"]["completion_tokens"] == 89
     arguments = "".join(
-        d["tool_calls"][0]["function"]["arguments"] for d in deltas if d.get("tool_calls") and d["tool_calls"][0]["index"] == 0
+        d["tool_calls"][0]["function"]["arguments"]
+        for d in emitted
+        if d.get("tool_calls") and d["tool_calls"][0]["index"] == 0
     )
     assert json.loads(arguments) == {"city": "Paris"}
 

@@ -14,17 +14,20 @@ from deployments.providers.bedrock_wire import (
     to_converse_request,
 )
 from serve_app.errors import BadRequestError, UpstreamStatusError, UpstreamTimeoutError
+from tests.unit._wire_helpers import (
+    PNG_B64,
+    TEXT_STREAM_DELTAS,
+    TEXT_STREAM_FINISH_REASONS,
+    WEATHER_TOOL,
+    assistant_choice,
+    bad_image_messages,
+    chat_request,
+    deltas,
+    openai_usage,
+    run_stream,
+    tool_call_stream_deltas,
+)
 
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "weather",
-        "description": "Current weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 WEATHER_SPEC = {
     "toolSpec": {
         "name": "weather",
@@ -34,21 +37,17 @@ WEATHER_SPEC = {
 }
 
 
-def _req(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"model": "gpt-x", "messages": messages, **extra}
-
-
 # ---------------------------------------------------------------------------- request
 
 
 def test_minimal_request() -> None:
-    assert to_converse_request(_req([{"role": "user", "content": "Hi"}])) == {
+    assert to_converse_request(chat_request([{"role": "user", "content": "Hi"}])) == {
         "messages": [{"role": "user", "content": [{"text": "Hi"}]}]
     }
 
 
 def test_system_and_developer_messages_become_system_blocks() -> None:
-    body = to_converse_request(_req([
+    body = to_converse_request(chat_request([
         {"role": "system", "content": "Be brief."},
         {"role": "developer", "content": [{"type": "text", "text": "French."}, {"type": "text", "text": " "}]},
         {"role": "user", "content": "Hi"},
@@ -58,7 +57,7 @@ def test_system_and_developer_messages_become_system_blocks() -> None:
 
 
 def test_consecutive_same_role_messages_are_merged() -> None:
-    body = to_converse_request(_req([
+    body = to_converse_request(chat_request([
         {"role": "user", "content": "one"},
         {"role": "user", "content": "two"},
         {"role": "assistant", "content": "three"},
@@ -71,7 +70,7 @@ def test_consecutive_same_role_messages_are_merged() -> None:
 
 
 def test_blank_text_is_dropped() -> None:
-    body = to_converse_request(_req([
+    body = to_converse_request(chat_request([
         {"role": "user", "content": "a"}, {"role": "assistant", "content": ""}, {"role": "user", "content": "b"},
     ]))
     assert body["messages"] == [{"role": "user", "content": [{"text": "a"}, {"text": "b"}]}]
@@ -83,7 +82,7 @@ def test_blank_text_is_dropped() -> None:
     ids=["png", "jpeg", "gif", "webp"],
 )
 def test_data_url_images_become_image_blocks(media_type: str, fmt: str) -> None:
-    body = to_converse_request(_req([{"role": "user", "content": [
+    body = to_converse_request(chat_request([{"role": "user", "content": [
         {"type": "text", "text": "What is this?"},
         {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{PNG_B64}"}},
     ]}]))
@@ -99,27 +98,21 @@ def test_data_url_images_become_image_blocks(media_type: str, fmt: str) -> None:
     ids=["https-url", "bmp", "not-base64", "empty"],
 )
 def test_unusable_images_name_the_part(url: str) -> None:
-    messages = [
-        {"role": "system", "content": "s"},
-        {"role": "user", "content": "q"},
-        {"role": "assistant", "content": "a"},
-        {"role": "user", "content": [{"type": "text", "text": "see"}, {"type": "image_url", "image_url": {"url": url}}]},
-    ]
     with pytest.raises(BadRequestError) as info:
-        to_converse_request(_req(messages))
+        to_converse_request(chat_request(bad_image_messages(url)))
     assert info.value.param == "messages[3].content[1]"
 
 
 def test_https_image_error_states_the_remedy() -> None:
     messages = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]
     with pytest.raises(BadRequestError, match="base64 data URL"):
-        to_converse_request(_req(messages))
+        to_converse_request(chat_request(messages))
 
 
 @pytest.mark.parametrize("role", ["function", "bot"], ids=["legacy-function", "made-up"])
 def test_unknown_role_names_the_role(role: str) -> None:
     with pytest.raises(BadRequestError) as info:
-        to_converse_request(_req([{"role": "user", "content": "x"}, {"role": role, "content": "y"}]))
+        to_converse_request(chat_request([{"role": "user", "content": "x"}, {"role": role, "content": "y"}]))
     assert info.value.param == "messages[1].role"
 
 
@@ -136,7 +129,7 @@ HISTORY = [
 
 
 def test_tool_calls_and_results_in_history() -> None:
-    body = to_converse_request(_req(HISTORY, tools=[WEATHER_TOOL]))
+    body = to_converse_request(chat_request(HISTORY, tools=[WEATHER_TOOL]))
     assert body["messages"] == [
         {"role": "user", "content": [{"text": "Weather in Paris and Rome?"}]},
         {"role": "assistant", "content": [
@@ -159,7 +152,7 @@ def test_tool_results_go_before_text_in_a_merged_user_turn() -> None:
         {"role": "user", "content": "hurry"},
         {"role": "tool", "tool_call_id": "t", "content": ""},
     ]
-    body = to_converse_request(_req(messages, tools=[{"type": "function", "function": {"name": "f"}}]))
+    body = to_converse_request(chat_request(messages, tools=[{"type": "function", "function": {"name": "f"}}]))
     assert body["messages"][1]["content"] == [
         {"toolResult": {"toolUseId": "t", "content": [{"text": ""}]}},
         {"text": "hurry"},
@@ -168,7 +161,7 @@ def test_tool_results_go_before_text_in_a_merged_user_turn() -> None:
 
 def test_tool_history_without_tools_is_refused() -> None:
     with pytest.raises(BadRequestError) as info:
-        to_converse_request(_req(HISTORY))
+        to_converse_request(chat_request(HISTORY))
     assert info.value.param == "tools"
 
 
@@ -185,26 +178,27 @@ def test_tool_history_without_tools_is_refused() -> None:
     ids=["absent", "auto", "required", "named", "none"],
 )
 def test_tool_config(tool_choice: Any, expected: dict[str, Any] | None) -> None:
-    req = _req([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL])
+    req = chat_request([{"role": "user", "content": "x"}], tools=[WEATHER_TOOL])
     if tool_choice is not None:
         req["tool_choice"] = tool_choice
     assert to_converse_request(req).get("toolConfig") == expected
 
 
 def test_tool_choice_none_with_tool_history_keeps_tools_without_choice() -> None:
-    body = to_converse_request(_req(HISTORY, tools=[WEATHER_TOOL], tool_choice="none"))
+    body = to_converse_request(chat_request(HISTORY, tools=[WEATHER_TOOL], tool_choice="none"))
     assert body["toolConfig"] == {"tools": [WEATHER_SPEC]}
 
 
 def test_tool_without_parameters_gets_an_empty_object_schema() -> None:
-    body = to_converse_request(_req([{"role": "user", "content": "x"}], tools=[{"type": "function", "function": {"name": "now"}}]))
+    req = chat_request([{"role": "user", "content": "x"}], tools=[{"type": "function", "function": {"name": "now"}}])
+    body = to_converse_request(req)
     assert body["toolConfig"]["tools"] == [
         {"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}}
     ]
 
 
 def test_inference_config() -> None:
-    req = _req([{"role": "user", "content": "x"}], max_tokens=64, max_completion_tokens=128, temperature=1.5,
+    req = chat_request([{"role": "user", "content": "x"}], max_tokens=64, max_completion_tokens=128, temperature=1.5,
                top_p=0.8, stop="END", user="u-1", stream=True, response_format={"type": "json_object"})
     body = to_converse_request(req)
     assert body["inferenceConfig"] == {"maxTokens": 128, "temperature": 1.0, "topP": 0.8, "stopSequences": ["END"]}
@@ -239,7 +233,7 @@ def test_inference_config() -> None:
 )
 def test_untranslatable_requests_name_the_parameter(extra: dict[str, Any], param: str) -> None:
     with pytest.raises(BadRequestError) as info:
-        to_converse_request({**_req([{"role": "user", "content": "x"}]), **extra})
+        to_converse_request({**chat_request([{"role": "user", "content": "x"}]), **extra})
     assert info.value.param == param
     assert info.value.status_code == 400
 
@@ -258,16 +252,8 @@ def test_text_response() -> None:
     assert out["object"] == "chat.completion"
     assert out["id"].startswith("chatcmpl-")
     assert out["model"] == "nova"
-    assert out["choices"] == [{
-        "index": 0,
-        "message": {"role": "assistant", "content": "Hello world", "refusal": None},
-        "logprobs": None,
-        "finish_reason": "stop",
-    }]
-    assert out["usage"] == {
-        "prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
-        "prompt_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-    }
+    assert out["choices"] == assistant_choice("Hello world", "stop")
+    assert out["usage"] == openai_usage(12, 3, 15)
 
 
 def test_tool_use_response() -> None:
@@ -305,10 +291,7 @@ def test_usage_counts_cache_tokens_into_prompt_tokens() -> None:
         "usage": {"inputTokens": 20, "outputTokens": 5, "totalTokens": 1525,
                   "cacheReadInputTokens": 1200, "cacheWriteInputTokens": 300},
     }
-    assert from_converse_response(body, model="m")["usage"] == {
-        "prompt_tokens": 1520, "completion_tokens": 5, "total_tokens": 1525,
-        "prompt_tokens_details": {"cached_tokens": 1200, "cache_write_tokens": 300},
-    }
+    assert from_converse_response(body, model="m")["usage"] == openai_usage(1520, 5, 1525, cached=1200, cache_write=300)
 
 
 # ----------------------------------------------------------------------------- stream
@@ -341,16 +324,13 @@ TOOL_STREAM: list[tuple[str, dict[str, Any]]] = [
 
 
 def _run(events: list[tuple[str, dict[str, Any]]], *, include_usage: bool) -> list[dict[str, Any]]:
-    translator = ConverseStreamTranslator(model="nova", include_usage=include_usage)
-    return [chunk for event, payload in events for chunk in translator.feed(event, payload)]
+    return run_stream(ConverseStreamTranslator(model="nova", include_usage=include_usage), events)
 
 
 def test_text_stream_without_usage() -> None:
     chunks = _run(TEXT_STREAM, include_usage=False)
-    assert [c["choices"][0]["delta"] for c in chunks] == [
-        {"role": "assistant", "content": ""}, {"content": "Hel"}, {"content": "lo!"}, {}
-    ]
-    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, None, "stop"]
+    assert [c["choices"][0]["delta"] for c in chunks] == TEXT_STREAM_DELTAS
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == TEXT_STREAM_FINISH_REASONS
     assert len({c["id"] for c in chunks}) == 1
     for chunk in chunks:
         assert chunk["object"] == "chat.completion.chunk"
@@ -364,30 +344,16 @@ def test_text_stream_with_usage_puts_usage_after_the_finish_chunk() -> None:
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert all(c["usage"] is None for c in chunks[:-1])
     assert chunks[-1]["choices"] == []
-    assert chunks[-1]["usage"] == {
-        "prompt_tokens": 130, "completion_tokens": 4, "total_tokens": 134,
-        "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 0},
-    }
+    assert chunks[-1]["usage"] == openai_usage(130, 4, 134, cached=100)
 
 
 def test_tool_call_stream_follows_openai_deltas() -> None:
     chunks = _run(TOOL_STREAM, include_usage=True)
-    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-    assert deltas == [
-        {"role": "assistant", "content": ""},
-        {"content": "Checking."},
-        {"tool_calls": [{"index": 0, "id": "tooluse_A", "type": "function",
-                         "function": {"name": "weather", "arguments": ""}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city": "Pa'}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": 'ris"}'}}]},
-        {"tool_calls": [{"index": 1, "id": "tooluse_B", "type": "function",
-                         "function": {"name": "time", "arguments": ""}}]},
-        {"tool_calls": [{"index": 1, "function": {"arguments": "{}"}}]},
-        {},
-    ]
+    emitted = deltas(chunks)
+    assert emitted == tool_call_stream_deltas("tooluse_A", "tooluse_B")
     assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
     assert chunks[-1]["usage"]["total_tokens"] == 460
-    arguments = "".join(d["tool_calls"][0]["function"]["arguments"] for d in deltas[2:5])
+    arguments = "".join(d["tool_calls"][0]["function"]["arguments"] for d in emitted[2:5])
     assert json.loads(arguments) == {"city": "Paris"}
 
 
