@@ -46,6 +46,7 @@ from deployments.providers.openai_shapes import (
     sampling_params,
     split_base64_data_url,
     stop_sequences,
+    part_text,
     texts,
 )
 from serve_app.errors import (
@@ -155,8 +156,9 @@ def _user_blocks(content: Any, path: str) -> list[dict[str, Any]]:
     for j, part in enumerate(content):
         if isinstance(part, dict) and part.get("type") == "image_url":
             blocks.append(_image_block(part.get("image_url"), f"{path}.content[{j}]"))
-        else:
-            blocks.extend({"text": t} for t in texts([part], f"{path}.content[{j}]", images=True))
+        elif text := part_text(part, f"{path}.content[{j}]", images=True):
+            # Converse rejects blank text blocks, so an empty refusal is dropped as well.
+            blocks.append({"text": text})
     return blocks
 
 

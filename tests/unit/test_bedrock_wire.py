@@ -432,3 +432,10 @@ def test_bedrock_error_reads_type_from_body_when_header_missing() -> None:
     assert isinstance(err, UpstreamStatusError)
     assert err.upstream_status == 429
     assert "slow down" in err.message
+
+
+def test_unsupported_user_part_names_its_own_path() -> None:
+    req = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "input_audio"}]}]}
+    with pytest.raises(BadRequestError) as info:
+        to_converse_request(req)
+    assert info.value.param == "messages[0].content[1]"
