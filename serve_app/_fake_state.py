@@ -5,7 +5,8 @@ A fault rule, as posted to ``/_fake/faults``::
     {"match": {"path_contains"?: str, "model"?: str},
      "fault": "429" | "500" | "503" | "hang" | "drop" | "cut_stream" | "slow_first_token",
      "times"?: int,          # default: until cleared
-     "retry_after"?: float,  # seconds, for "429" (default 1)
+     "retry_after"?: float | null,  # seconds, for "429" (default 1; null sends no Retry-After)
+     "probability"?: float,  # chance that a matching request is hit (default 1); a miss spends no `times`
      "delay"?: float,        # seconds, for "slow_first_token" (default 2)
      "after_chunks"?: int}   # chunks sent before "cut_stream" drops the connection (default 2)
 
@@ -15,6 +16,7 @@ Rules are kept in the order they were added; the first one that matches a reques
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +30,7 @@ Json = dict[str, Any]
 FAULT_KINDS = ("429", "500", "503", "hang", "drop", "cut_stream", "slow_first_token")
 """Every fault a rule may inject."""
 
-_RULE_KEYS = {"match", "fault", "times", "retry_after", "delay", "after_chunks"}
+_RULE_KEYS = {"match", "fault", "times", "retry_after", "delay", "after_chunks", "probability"}
 
 
 def _number(raw: Json, key: str, default: float, *, integer: bool = False) -> Any:
@@ -48,7 +50,8 @@ class FaultRule:
     path_contains: str | None = None
     model: str | None = None
     times: int | None = None
-    retry_after: float = 1.0
+    retry_after: float | None = 1.0
+    probability: float = 1.0
     delay: float = 2.0
     after_chunks: int = 2
 
@@ -77,7 +80,9 @@ class FaultRule:
             path_contains=match.get("path_contains"),
             model=match.get("model"),
             times=times,
-            retry_after=_number(raw, "retry_after", 1.0),
+            retry_after=None if "retry_after" in raw and raw["retry_after"] is None
+            else _number(raw, "retry_after", 1.0),
+            probability=_probability(raw.get("probability", 1.0)),
             delay=_number(raw, "delay", 2.0),
             after_chunks=_number(raw, "after_chunks", 2, integer=True),
         )
@@ -97,6 +102,7 @@ class FakeState:
         self._requests: list[Json] = []
         self._faults: list[FaultRule] = []
         self._ids = itertools.count(1)
+        self._rng = random.Random(20261127)
         # Routes run on the server's loop thread; tests read from theirs.
         self._lock = threading.Lock()
 
@@ -131,10 +137,10 @@ class FakeState:
             self._faults.clear()
 
     def take_fault(self, path: str, model: str | None) -> FaultRule | None:
-        """The first rule matching the request, spending one of its ``times``."""
+        """The first rule matching the request (and its probability draw), spending one of its ``times``."""
         with self._lock:
             for rule in self._faults:
-                if rule.matches(path, model):
+                if rule.matches(path, model) and (rule.probability >= 1 or self._rng.random() < rule.probability):
                     if rule.times is not None:
                         rule.times -= 1
                         if rule.times == 0:
@@ -147,3 +153,9 @@ class FakeState:
         self.clear_requests()
         self.clear_faults()
         self.cache.clear()
+
+
+def _probability(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"fault rule 'probability' must be a number in (0, 1], got {value!r}")
+    return float(value)

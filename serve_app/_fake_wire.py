@@ -355,14 +355,16 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def fault_error(provider: str, fault: str, retry_after: float) -> ErrorReply:
+def fault_error(provider: str, fault: str, retry_after: float | None) -> ErrorReply:
     """The error ``provider`` sends for an injected ``"429"``, ``"500"`` or ``"503"``.
 
     Anthropic has no 503: it reports overload as 529 ``overloaded_error``, so ``"503"``
     maps to that there.
     """
-    wait = _seconds(retry_after)
-    limit_headers = {"retry-after": wait, "retry-after-ms": str(int(retry_after * 1000))}
+    wait = _seconds(retry_after) if retry_after is not None else "0"
+    limit_headers = (
+        {"retry-after": wait, "retry-after-ms": str(int(retry_after * 1000))} if retry_after is not None else {}
+    )
     if provider in ("openai", "azure"):
         if fault == "429":
             if provider == "azure":
@@ -383,7 +385,7 @@ def fault_error(provider: str, fault: str, retry_after: float) -> ErrorReply:
                 **limit_headers,
                 "x-ratelimit-remaining-requests": "0",
                 "x-ratelimit-remaining-tokens": "0",
-                "x-ratelimit-reset-requests": f"{wait}s",
+                **({"x-ratelimit-reset-requests": f"{wait}s"} if retry_after is not None else {}),
             }
             return ErrorReply(err.status, err.body, headers)
         if fault == "500":
@@ -404,7 +406,7 @@ def fault_error(provider: str, fault: str, retry_after: float) -> ErrorReply:
         return anthropic_error(529, "overloaded_error", "Overloaded")
     if fault == "429":
         err = bedrock_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
-        return ErrorReply(429, err.body, {**err.headers, "retry-after": wait})
+        return ErrorReply(429, err.body, {**err.headers, **({"retry-after": wait} if retry_after is not None else {})})
     if fault == "500":
         return bedrock_error(500, "InternalServerException", "The server encountered an internal error.")
     return bedrock_error(503, "ServiceUnavailableException", "The service is temporarily unavailable.")

@@ -78,12 +78,13 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
         request_id = request_id_of(request)
         try:
             gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
             chat = parse_chat_request(await _read_body(request, limit))
             if chat.stream:
-                stream = await gateway.chat_stream(chat, started)
+                stream = await gateway.chat_stream(chat, started, deadline)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return StreamingResponse(stream.body, media_type="text/event-stream", headers=headers)
-            reply = await gateway.chat(chat, started)
+            reply = await gateway.chat(chat, started, deadline)
         except TollgateError as err:
             return _error_response(err, request_id)
         return _json(reply.body, headers=with_id(request_id, reply.headers))
@@ -95,6 +96,15 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
         except TollgateError as err:
             return _error_response(err, request_id)
         return _json({"object": "list", "data": gateway.catalog.list_models()}, headers=with_id(request_id, {}))
+
+    async def routing_state(request: Request) -> Response:
+        try:
+            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+        except TollgateError as err:
+            return _error_response(err, request_id_of(request))
+        if request.method == "POST":
+            await gateway.reset_routing()
+        return _json({"targets": gateway.routing_state()})
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -120,6 +130,8 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
+            Route("/admin/routing", routing_state, methods=["GET"]),
+            Route("/admin/routing/reset", routing_state, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -12,13 +12,14 @@ __all__ = ["build_app"]
 
 
 def build_app(args: dict[str, Any]) -> Application:
-    """Validate ``args`` and bind the deployment graph: Ingress → provider proxies / local tier."""
+    """Validate ``args`` and bind the graph: Ingress → Router (statistics) and provider proxies / local tier."""
     config = parse_gateway_config(args)
     return _bind(config, args)
 
 
 def _bind(config: GatewayConfig, args: dict[str, Any]) -> Application:
     from deployments.providers.deployment import AnthropicProxy, BedrockProxy, OpenAIProxy
+    from deployments.router.deployment import Router
     from serve_app.ingress import Ingress
 
     kinds = config.provider_kinds()
@@ -33,4 +34,4 @@ def _bind(config: GatewayConfig, args: dict[str, Any]) -> Application:
         from deployments.local_llm.deployment import build_local_llm
 
         backends[ProviderKind.LOCAL.value] = build_local_llm(config.local_llm, config.server.resolved_data_dir())
-    return Ingress.bind(args, backends)
+    return Ingress.bind(args, backends, Router.bind(args))

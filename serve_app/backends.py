@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "translate_ray_error"]
+__all__ = ["Backend", "RayBackend", "RayRouterLink", "translate_ray_error"]
 
 
 class Backend(Protocol):
@@ -85,3 +85,23 @@ class RayBackend:
             await asyncio.wait_for(self._handle.check_health.remote(), timeout_s)
         except Exception as exc:
             raise translate_ray_error(exc, self._name) from exc
+
+
+class RayRouterLink:
+    """The Router deployment's handle as a :class:`serve_app.routing.RouterLink`."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        try:
+            snapshot: dict[str, dict[str, Any]] = await self._handle.exchange.remote(observations)
+        except Exception as exc:
+            raise translate_ray_error(exc, "Router") from exc
+        return snapshot
+
+    async def reset(self) -> None:
+        try:
+            await self._handle.reset.remote()
+        except Exception as exc:
+            raise translate_ray_error(exc, "Router") from exc

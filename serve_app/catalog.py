@@ -40,8 +40,8 @@ class Catalog:
                 if reason:
                     self._unavailable[(name, i)] = reason
 
-    def resolve(self, model: str) -> list[ResolvedTarget]:
-        """Available targets of ``model`` in order; raises if it is unknown or none is available."""
+    def resolve(self, model: str, *, raise_if_none: bool = True) -> list[ResolvedTarget]:
+        """Available targets of ``model`` in config order; raises if it is unknown or none is available."""
         entry = self._config.models.get(model)
         if entry is None:
             raise ModelNotFoundError(
@@ -51,7 +51,7 @@ class Catalog:
         targets = [
             ResolvedTarget(model, i, t) for i, t in enumerate(entry.targets) if (model, i) not in self._unavailable
         ]
-        if not targets:
+        if not targets and raise_if_none:
             reasons = "; ".join(f"{t.label}: {self._unavailable[(model, i)]}" for i, t in enumerate(entry.targets))
             raise UpstreamUnavailableError(f"no target of '{model}' is available ({reasons})", code="no_available_target")
         return targets

@@ -13,7 +13,7 @@ from serve_app.errors import ConfigError
 __all__ = ["main"]
 
 APP_IMPORT_PATH = "serve_app.app:build_app"
-KNOWN_DEPLOYMENTS = frozenset({"Ingress", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"})
+KNOWN_DEPLOYMENTS = frozenset({"Ingress", "Router", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"})
 
 
 def check_config(path: str) -> list[str]:

@@ -25,6 +25,8 @@ __all__ = [
     "ModelConfig",
     "Prices",
     "ProviderKind",
+    "RoutingConfig",
+    "RoutingPolicy",
     "ServerConfig",
     "TargetConfig",
     "format_validation_error",
@@ -134,11 +136,82 @@ class TargetConfig(_Strict):
         return None
 
 
-class ModelConfig(_Strict):
-    """A public model name and the ordered targets that serve it."""
+class RoutingPolicy(str, Enum):
+    """How the router orders a model's targets for each request."""
 
-    targets: list[TargetConfig] = Field(min_length=1, description="Targets in order of preference.")
+    LATENCY = "latency"
+    WEIGHTED = "weighted"
+    PRIORITY = "priority"
+
+
+class ModelConfig(_Strict):
+    """A public model name and the targets that serve it."""
+
+    targets: list[TargetConfig] = Field(min_length=1, description="Targets (config order is the priority order).")
     description: str | None = Field(None, description="Shown in /v1/models.")
+    policy: RoutingPolicy = Field(
+        RoutingPolicy.LATENCY,
+        description="latency: lowest expected latency, power of two choices, penalties for errors, load and low "
+        "quota; weighted: random by `weights`; priority: config order. Unhealthy targets always go last.",
+    )
+    weights: list[float] | None = Field(None, description="One weight per target for the weighted policy.")
+    fallbacks: list[str] = Field(
+        default_factory=list,
+        description="Comparable catalog models tried, in order, after every target of this one has failed.",
+    )
+    context_fallback: str | None = Field(
+        None, description="A catalog model with a larger context window, used when a prompt does not fit."
+    )
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> ModelConfig:
+        if self.weights is not None:
+            if len(self.weights) != len(self.targets):
+                raise ValueError(f"weights has {len(self.weights)} entries for {len(self.targets)} targets")
+            if any(w < 0 for w in self.weights) or not any(w > 0 for w in self.weights):
+                raise ValueError("weights must be non-negative with at least one above zero")
+        elif self.policy is RoutingPolicy.WEIGHTED:
+            raise ValueError("the weighted policy needs weights, one per target")
+        return self
+
+
+class RetryConfig(_Strict):
+    """Retries on the same target before failing over."""
+
+    attempts_per_target: int = Field(2, ge=1, le=10, description="Tries per target for 5xx, timeouts, resets.")
+    backoff_base_s: float = Field(0.05, ge=0, description="First backoff; doubles per retry, with full jitter.")
+    backoff_max_s: float = Field(2.0, ge=0, description="Backoff cap.")
+    retry_after_max_s: float = Field(
+        2.0, ge=0, description="A 429 whose Retry-After is at most this is waited out on the same target; a longer "
+        "one puts the target in cooldown until then and fails over at once.",
+    )
+    default_cooldown_s: float = Field(10.0, gt=0, description="Cooldown after a 429 without Retry-After.")
+
+
+class CircuitConfig(_Strict):
+    """When a failing target stops receiving traffic, and when it is probed again."""
+
+    window_s: float = Field(30.0, gt=0, description="Sliding window for the error rate.")
+    min_requests: int = Field(5, ge=1, description="Calls in the window before the error rate can open the circuit.")
+    error_rate: float = Field(0.5, gt=0, le=1, description="Error rate that opens the circuit.")
+    consecutive_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
+    open_s: float = Field(10.0, gt=0, description="How long the circuit stays open before one probe is let through.")
+
+
+class RoutingConfig(_Strict):
+    """Deadlines, timeouts, retries and circuit breaking for every request."""
+
+    deadline_s: float = Field(
+        120.0, gt=0, description="Total time for one request, all attempts included; clients may lower it with "
+        "the x-tollgate-deadline-ms header.",
+    )
+    first_token_timeout_s: float = Field(30.0, gt=0, description="Longest wait for a stream's first chunk.")
+    idle_timeout_s: float = Field(30.0, gt=0, description="Longest gap between two chunks of a stream.")
+    sync_interval_s: float = Field(
+        0.25, gt=0, description="How often each ingress replica exchanges observations with the Router deployment."
+    )
+    retry: RetryConfig = Field(default_factory=RetryConfig, description="Retries.")
+    circuit: CircuitConfig = Field(default_factory=CircuitConfig, description="Circuit breaking.")
 
 
 class LocalLLMConfig(_Strict):
@@ -199,6 +272,7 @@ class GatewayConfig(_Strict):
     auth: AuthConfig = Field(default_factory=AuthConfig, description="Authentication.")
     local_llm: LocalLLMConfig | None = Field(None, description="The local vLLM tier; omit to run without one.")
     models: dict[str, ModelConfig] = Field(min_length=1, description="The model catalog: public name → targets.")
+    routing: RoutingConfig = Field(default_factory=RoutingConfig, description="Routing and resilience.")
 
     @field_validator("models")
     @classmethod
@@ -210,6 +284,12 @@ class GatewayConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_cross_fields(self) -> GatewayConfig:
+        for name, model in self.models.items():
+            for other in [*model.fallbacks, *([model.context_fallback] if model.context_fallback else [])]:
+                if other not in self.models:
+                    raise ValueError(f"models.{name}: fallback {other!r} is not a model in the catalog")
+                if other == name:
+                    raise ValueError(f"models.{name}: a model cannot be its own fallback")
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
         for name, model in self.models.items():

@@ -1,7 +1,7 @@
-"""The ingress's logic, free of HTTP and Ray: authenticate, resolve, call, fail over, time.
+"""The ingress's logic, free of HTTP and Ray: authenticate, resolve, call with failover, time.
 
 :mod:`serve_app.api` turns HTTP into calls on :class:`Gateway`; backends come in
-through the constructor, so tests pass fakes.
+through the constructor, so tests pass in-process ones.
 """
 
 from __future__ import annotations
@@ -9,22 +9,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from deployments.providers.proxy import META_KEY
+from deployments.router.board import Outcome, TargetBoard
+from deployments.router.policy import target_key
 from serve_app.auth import bearer_token, check_master_key
 from serve_app.backends import Backend
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig, ProviderKind
-from serve_app.errors import TollgateError, UpstreamError, UpstreamStatusError, error_body
+from serve_app.errors import BadRequestError, TollgateError, UpstreamError, UpstreamTimeoutError, error_body
+from serve_app.metrics import GatewayMetrics
 from serve_app.protocol import ChatCompletionRequest
+from serve_app.routing import Failover, RouterLink, RouterSync, classify
 
-__all__ = ["ChatReply", "Gateway", "StreamReply", "is_retryable"]
+__all__ = ["ChatReply", "Gateway", "StreamReply"]
 
 logger = logging.getLogger("tollgate.gateway")
+
+_READINESS_TIMEOUT_S = 2.0
+
+Chunk = dict[str, Any]
 
 
 @dataclass
@@ -43,13 +52,6 @@ class StreamReply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def is_retryable(err: TollgateError) -> bool:
-    """Whether another target might succeed where this one failed."""
-    if isinstance(err, UpstreamStatusError):
-        return err.upstream_status == 429 or err.upstream_status >= 500 or err.upstream_status in (401, 403)
-    return isinstance(err, UpstreamError)
-
-
 def _sse(obj: Any) -> bytes:
     return b"data: " + json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
@@ -58,21 +60,61 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
 
-class Gateway:
-    """Serves chat completions over the catalog's targets, in order, failing over on upstream errors."""
+def _output_tokens(usage: Any) -> int | None:
+    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+        return int(usage["completion_tokens"])
+    return None
 
-    def __init__(self, config: GatewayConfig, backends: Mapping[ProviderKind, Backend], master_key: str) -> None:
+
+class Gateway:
+    """Serves chat completions over the catalog's targets with retries and failover."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        backends: Mapping[ProviderKind, Backend],
+        master_key: str,
+        *,
+        metrics: GatewayMetrics | None = None,
+        router: RouterLink | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.config = config
         self.catalog = Catalog(config)
+        self.board = TargetBoard(config.routing.circuit)
+        self._sync = RouterSync(self.board, router, config.routing.sync_interval_s) if router else None
+        self.failover = Failover(
+            config, self.catalog, self.board, metrics=metrics,
+            report=self._sync.report if self._sync else None, rng=rng, sleep=sleep,
+        )
         self._backends = backends
         self._master_key = master_key
 
     def authenticate(self, authorization: str | None, api_key: str | None) -> None:
         check_master_key(bearer_token(authorization, api_key), self._master_key)
 
+    def deadline(self, header_ms: str | None) -> float:
+        """The request's deadline (``time.time()``): the config's, or sooner if the client asks."""
+        budget = self.config.routing.deadline_s
+        if header_ms is not None:
+            try:
+                asked = float(header_ms) / 1000
+            except ValueError:
+                asked = -1.0
+            if not asked > 0:
+                raise BadRequestError("x-tollgate-deadline-ms must be a positive number of milliseconds",
+                                      param="x-tollgate-deadline-ms")
+            budget = min(budget, asked)
+        return time.time() + budget
+
     def _backend(self, rt: ResolvedTarget) -> Backend:
         kind = ProviderKind.OPENAI if rt.target.provider is ProviderKind.AZURE else rt.target.provider
         return self._backends[kind]
+
+    def _begin(self) -> None:
+        if self._sync is not None:
+            self._sync.ensure_started()
 
     async def readiness(self) -> dict[str, Any]:
         """Each backend's health, checked concurrently with a bounded wait."""
@@ -81,86 +123,115 @@ class Gateway:
         components = {k.value: {"ready": r is None, **({"error": r} if r else {})} for k, r in zip(kinds, results)}
         return {"ready": all(r is None for r in results), "components": components}
 
-    async def chat(self, request: ChatCompletionRequest, started: float) -> ChatReply:
-        """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival."""
-        internal = request.to_internal()
-        last_error: TollgateError | None = None
-        attempts = 0
-        for rt in self.catalog.resolve(request.model):
-            attempts += 1
-            try:
-                result = await self._backend(rt).complete(rt.model, rt.index, internal)
-            except TollgateError as err:
-                last_error = err
-                if not is_retryable(err):
-                    raise
-                logger.warning("target %s failed (%s); trying the next one", rt.target.label, err.message)
-                continue
-            overhead = time.perf_counter() - started - result["upstream_ms"] / 1000
-            return ChatReply(
-                body=result["body"],
-                headers={
-                    "x-tollgate-model": rt.target.label,
-                    "x-tollgate-attempts": str(attempts),
-                    "x-tollgate-overhead-ms": _ms(max(0.0, overhead)),
-                },
-            )
-        assert last_error is not None  # resolve() never returns an empty list
-        raise last_error
+    async def reset_routing(self) -> None:
+        """Forget live statistics and open circuits (here and in the Router deployment)."""
+        if self._sync is not None:
+            await self._sync.reset()
+        else:
+            self.board.reset()
 
-    async def chat_stream(self, request: ChatCompletionRequest, started: float) -> StreamReply:
-        """A streamed completion. Failover happens only before the first chunk is returned."""
+    def routing_state(self) -> dict[str, Any]:
+        """Availability and live statistics of every target, for operators."""
+        keys = {
+            target_key(name, i): t.label
+            for name, model in self.config.models.items() for i, t in enumerate(model.targets)
+        }
+        described = self.board.describe(keys)
+        return {key: {"target": label, **described[key]} for key, label in keys.items()}
+
+    async def chat(self, request: ChatCompletionRequest, started: float, deadline: float) -> ChatReply:
+        """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival."""
+        self._begin()
         internal = request.to_internal()
-        last_error: TollgateError | None = None
-        attempts = 0
-        for rt in self.catalog.resolve(request.model):
-            attempts += 1
-            source = self._backend(rt).complete_stream(rt.model, rt.index, internal)
+
+        async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
-                meta = await anext(source)
-                first = await anext(source)
-            except StopAsyncIteration:
-                last_error = UpstreamError(f"{rt.target.label} returned an empty stream")
-                continue
-            except TollgateError as err:
-                last_error = err
-                await source.aclose()
-                if not is_retryable(err):
-                    raise
-                logger.warning("target %s failed (%s); trying the next one", rt.target.label, err.message)
-                continue
-            upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
-            overhead = time.perf_counter() - started - upstream_s
-            headers = {
-                "x-tollgate-model": rt.target.label,
-                "x-tollgate-attempts": str(attempts),
-                "x-tollgate-overhead-ms": _ms(max(0.0, overhead)),
-            }
-            return StreamReply(body=self._sse_body(first, source, request.include_usage), headers=headers)
-        assert last_error is not None
-        raise last_error
+                return await asyncio.wait_for(self._backend(rt).complete(rt.model, rt.index, internal), remaining)
+            except asyncio.TimeoutError as exc:
+                raise UpstreamTimeoutError(f"{rt.target.label} did not answer before the deadline") from exc
+
+        result = await self.failover.run(request.model, attempt, deadline)
+        reply = result.value
+        self.failover.observe(
+            result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"],
+            output_tokens=_output_tokens(reply["body"].get("usage")), quota=reply.get("headers") or None,
+        )
+        overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
+        return ChatReply(body=reply["body"], headers=self._headers(result.target, result.attempts, overhead))
+
+    async def chat_stream(self, request: ChatCompletionRequest, started: float, deadline: float) -> StreamReply:
+        """A streamed completion. Failover happens only before the first chunk is returned."""
+        self._begin()
+        internal = request.to_internal()
+        first_token_timeout = self.config.routing.first_token_timeout_s
+
+        async def attempt(rt: ResolvedTarget, remaining: float) -> tuple[Chunk, Chunk, AsyncIterator[Chunk]]:
+            source = self._backend(rt).complete_stream(rt.model, rt.index, internal)
+            timeout = min(first_token_timeout, remaining)
+            try:
+                meta = await asyncio.wait_for(anext(source), timeout)
+                first = await asyncio.wait_for(anext(source), timeout)
+            except asyncio.TimeoutError as exc:
+                await source.aclose()  # type: ignore[attr-defined]
+                raise UpstreamTimeoutError(f"{rt.target.label} sent no first token within {timeout:.1f} s") from exc
+            except StopAsyncIteration as exc:
+                raise UpstreamError(f"{rt.target.label} returned an empty stream") from exc
+            except TollgateError:
+                await source.aclose()  # type: ignore[attr-defined]
+                raise
+            return meta, first, source
+
+        result = await self.failover.run(request.model, attempt, deadline, release_on_success=False)
+        meta, first, source = result.value
+        upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
+        overhead = time.perf_counter() - started - upstream_s
+        body = self._sse_body(result.target, result.started, upstream_s * 1000, first, source, request.include_usage)
+        return StreamReply(body=body, headers=self._headers(result.target, result.attempts, overhead))
+
+    @staticmethod
+    def _headers(rt: ResolvedTarget, attempts: int, overhead_s: float) -> dict[str, str]:
+        return {
+            "x-tollgate-model": rt.target.label,
+            "x-tollgate-attempts": str(attempts),
+            "x-tollgate-overhead-ms": _ms(max(0.0, overhead_s)),
+        }
 
     async def _sse_body(
-        self, first: dict[str, Any], source: AsyncIterator[dict[str, Any]], include_usage: bool
+        self, rt: ResolvedTarget, attempt_started: float, ttft_ms: float, first: Chunk,
+        source: AsyncIterator[Chunk], include_usage: bool,
     ) -> AsyncIterator[bytes]:
+        idle_timeout = self.config.routing.idle_timeout_s
+        key = target_key(rt.model, rt.index)
+        output_tokens: int | None = None
         try:
-            chunk: dict[str, Any] | None = first
+            chunk: Chunk | None = first
             while chunk is not None:
+                if "usage" in chunk and chunk["usage"]:
+                    output_tokens = _output_tokens(chunk["usage"])
                 if include_usage or chunk.get("choices"):
                     if not include_usage:
                         chunk.pop("usage", None)
                     yield _sse(chunk)
-                chunk = await anext(source, None)
+                try:
+                    chunk = await asyncio.wait_for(anext(source, None), idle_timeout)
+                except asyncio.TimeoutError as exc:
+                    raise UpstreamTimeoutError(
+                        f"{rt.target.label} sent nothing for {idle_timeout:.0f} s mid-stream"
+                    ) from exc
         except TollgateError as err:
             # After the first byte there is no failover: end with an error event and no [DONE],
             # so no client mistakes a cut answer for a complete one.
-            logger.warning("stream failed after the first chunk: %s", err.message)
+            logger.warning("stream from %s failed after the first chunk: %s", rt.target.label, err.message)
+            self.board.finished(key)
+            self.failover.observe(rt, classify(err), attempt_started)
             yield _sse(error_body(err))
             return
+        except BaseException:
+            self.board.finished(key)  # the client went away; nothing to say about the target
+            raise
+        self.board.finished(key)
+        self.failover.observe(rt, Outcome.OK, attempt_started, ttft_ms=ttft_ms, output_tokens=output_tokens)
         yield b"data: [DONE]\n\n"
-
-
-_READINESS_TIMEOUT_S = 2.0
 
 
 async def _check(backend: Backend) -> str | None:

@@ -10,9 +10,10 @@ from starlette.applications import Starlette
 
 from serve_app.api import create_api
 from serve_app.auth import resolve_master_key
-from serve_app.backends import RayBackend
+from serve_app.backends import RayBackend, RayRouterLink
 from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.gateway import Gateway
+from serve_app.metrics import RayMetrics
 
 __all__ = ["Ingress"]
 
@@ -24,12 +25,14 @@ logger = logging.getLogger("tollgate.ingress")
 class Ingress:
     """Authenticates, resolves the model and calls the backend deployments."""
 
-    def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any]) -> None:
+    def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any) -> None:
         config = parse_gateway_config(gateway_args)
         self._gateway = Gateway(
             config,
             {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
             resolve_master_key(config),
+            metrics=RayMetrics(),
+            router=RayRouterLink(router),
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:

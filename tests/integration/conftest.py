@@ -69,7 +69,7 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "fake-bedrock": {"targets": [{
                 "provider": "bedrock", "model": "anthropic.claude-3-5-sonnet-20241022-v2:0",
                 "region": "us-east-1", "api_base": fake_url}]},
-            "failover": {"targets": [openai("flaky-primary"), anthropic]},
+            "failover": {"targets": [openai("flaky-primary"), anthropic], "policy": "priority"},
             "single-flaky": {"targets": [openai("single-flaky")]},
             "slow": {"targets": [openai("slow-model", timeout_s=1.0)]},
             "no-key": {"targets": [{"provider": "openai", "model": "x", "api_key_env": "TG_TEST_UNSET_KEY"}]},

@@ -138,9 +138,10 @@ def test_failover_to_the_next_target(base_url: str, fake: FakeProviderServer) ->
     client = openai.OpenAI(base_url=base_url, api_key=MASTER_KEY, max_retries=0)
     raw = client.chat.completions.with_raw_response.create(model="failover", messages=HELLO)
     assert raw.headers["x-tollgate-model"] == "anthropic/claude-fake"
-    assert raw.headers["x-tollgate-attempts"] == "2"
+    assert raw.headers["x-tollgate-attempts"] == "3"
     assert "hello" in (raw.parse().choices[0].message.content or "")
-    assert [r["path"] for r in recorded(fake)] == ["/v1/chat/completions", "/v1/messages"]
+    paths = [r["path"] for r in recorded(fake)]
+    assert paths == ["/v1/chat/completions", "/v1/chat/completions", "/v1/messages"], "two tries, then failover"
 
 
 def test_stream_failover_before_the_first_byte(base_url: str, fake: FakeProviderServer) -> None:

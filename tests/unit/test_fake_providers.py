@@ -688,3 +688,26 @@ def test_server_start_stop_and_free_port() -> None:
         assert httpx.get(f"{url}/nowhere").status_code == 404
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/v1/models", headers=OPENAI_AUTH, timeout=1)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_fault_429_without_retry_after(client: httpx.Client, provider: str) -> None:
+    faults(client, {"fault": "429", "retry_after": None, "times": 1})
+    resp = send(client, provider)
+    assert resp.status_code == 429
+    assert "retry-after" not in resp.headers
+    assert "retry-after-ms" not in resp.headers
+
+
+def test_fault_probability_hits_a_share_of_requests(client: httpx.Client) -> None:
+    faults(client, {"fault": "500", "probability": 0.3})
+    statuses = [send(client, "openai").status_code for _ in range(200)]
+    failed = statuses.count(500)
+    assert 30 <= failed <= 90, failed
+    assert statuses.count(200) == 200 - failed
+
+
+def test_fault_probability_is_validated(client: httpx.Client) -> None:
+    resp = client.post("/_fake/faults", json=[{"fault": "500", "probability": 1.5}])
+    assert resp.status_code == 400
+    assert "probability" in resp.json()["error"]

@@ -18,7 +18,10 @@ from serve_app.auth import resolve_master_key
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
 from serve_app.errors import ConfigError, TollgateError, UpstreamStatusError
 from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway, is_retryable
+from deployments.router.board import Outcome
+from serve_app.errors import UpstreamTimeoutError
+from serve_app.gateway import Gateway
+from serve_app.routing import classify
 
 KEY = "unit-master"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -56,7 +59,7 @@ def client(fake: FakeProviderServer) -> Iterator[TestClient]:
         "server": {"max_request_bytes": 2048},
         "models": {
             "primary": {"targets": [{**target, "model": "p1"}]},
-            "chain": {"targets": [{**target, "model": "c1"}, {**target, "model": "c2"}]},
+            "chain": {"targets": [{**target, "model": "c1"}, {**target, "model": "c2"}], "policy": "priority"},
         },
     })
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
@@ -85,7 +88,7 @@ def test_failover_skips_a_failing_target(client: TestClient, fake: FakeProviderS
                            json={"model": "chain", "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 200
     assert response.headers["x-tollgate-model"] == "openai/c2"
-    assert response.headers["x-tollgate-attempts"] == "2"
+    assert response.headers["x-tollgate-attempts"] == "3", "two tries on c1 (retry with backoff), then c2"
 
 
 def test_client_errors_are_not_failed_over(client: TestClient, fake: FakeProviderServer) -> None:
@@ -141,17 +144,18 @@ def test_unexpected_exception_is_500_without_internals() -> None:
 
 
 @pytest.mark.parametrize(
-    ("err", "retry"),
+    ("err", "outcome"),
     [
-        (UpstreamStatusError("x", upstream_status=500), True),
-        (UpstreamStatusError("x", upstream_status=429), True),
-        (UpstreamStatusError("x", upstream_status=400), False),
-        (TollgateError("x"), False),
+        (UpstreamStatusError("x", upstream_status=500), Outcome.ERROR),
+        (UpstreamStatusError("x", upstream_status=429), Outcome.RATE_LIMITED),
+        (UpstreamStatusError("x", upstream_status=400), Outcome.CLIENT_ERROR),
+        (UpstreamTimeoutError("x"), Outcome.TIMEOUT),
+        (TollgateError("x"), Outcome.CLIENT_ERROR),
     ],
-    ids=["500", "429", "400", "internal"],
+    ids=["500", "429", "400", "timeout", "internal"],
 )
-def test_retryable(err: TollgateError, retry: bool) -> None:
-    assert is_retryable(err) is retry
+def test_classify(err: TollgateError, outcome: Outcome) -> None:
+    assert classify(err) is outcome
 
 
 def test_generated_master_key_is_created_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

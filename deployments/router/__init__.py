@@ -1,0 +1,1 @@
+"""Adaptive routing: live target statistics, circuit breaking and the ordering policies."""

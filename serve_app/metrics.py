@@ -1,0 +1,85 @@
+"""Gateway metrics: a small interface, a no-op for tests, and Ray Serve's metrics in replicas."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+__all__ = ["GatewayMetrics", "NullMetrics", "RayMetrics"]
+
+_LATENCY_BOUNDARIES_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]
+
+
+class GatewayMetrics(Protocol):
+    def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None: ...
+
+    def ttft(self, model: str, target: str, ttft_ms: float) -> None: ...
+
+    def retry(self, model: str, target: str) -> None: ...
+
+    def failover(self, model: str, from_target: str) -> None: ...
+
+    def circuit(self, target: str, availability: str) -> None: ...
+
+
+class NullMetrics:
+    """Records nothing (unit tests, tools)."""
+
+    def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
+        return None
+
+    def ttft(self, model: str, target: str, ttft_ms: float) -> None:
+        return None
+
+    def retry(self, model: str, target: str) -> None:
+        return None
+
+    def failover(self, model: str, from_target: str) -> None:
+        return None
+
+    def circuit(self, target: str, availability: str) -> None:
+        return None
+
+
+_CIRCUIT_VALUES = {"healthy": 0, "half_open": 1, "cooling_down": 2, "circuit_open": 3}
+
+
+class RayMetrics:
+    """Exported through Ray's metrics agent (Prometheus) from inside a Serve replica."""
+
+    def __init__(self) -> None:
+        from ray.serve import metrics
+
+        self._attempts = metrics.Counter(
+            "tollgate_target_requests", "Attempts per target by outcome.", tag_keys=("model", "target", "outcome")
+        )
+        self._latency = metrics.Histogram(
+            "tollgate_target_latency_ms", "Duration of an attempt.", boundaries=_LATENCY_BOUNDARIES_MS,
+            tag_keys=("model", "target"),
+        )
+        self._ttft = metrics.Histogram(
+            "tollgate_target_ttft_ms", "Time to first token of a streamed attempt.",
+            boundaries=_LATENCY_BOUNDARIES_MS, tag_keys=("model", "target"),
+        )
+        self._retries = metrics.Counter("tollgate_retries", "Retries on the same target.", tag_keys=("model", "target"))
+        self._failovers = metrics.Counter(
+            "tollgate_failovers", "Moves from a failed target to the next.", tag_keys=("model", "target")
+        )
+        self._circuit = metrics.Gauge(
+            "tollgate_circuit_state", "0 healthy, 1 half-open, 2 cooling down, 3 open.", tag_keys=("target",)
+        )
+
+    def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
+        self._attempts.inc(tags={"model": model, "target": target, "outcome": outcome})
+        self._latency.observe(duration_ms, tags={"model": model, "target": target})
+
+    def ttft(self, model: str, target: str, ttft_ms: float) -> None:
+        self._ttft.observe(ttft_ms, tags={"model": model, "target": target})
+
+    def retry(self, model: str, target: str) -> None:
+        self._retries.inc(tags={"model": model, "target": target})
+
+    def failover(self, model: str, from_target: str) -> None:
+        self._failovers.inc(tags={"model": model, "target": from_target})
+
+    def circuit(self, target: str, availability: str) -> None:
+        self._circuit.set(_CIRCUIT_VALUES.get(availability, 0), tags={"target": target})
