@@ -3,7 +3,7 @@
 A fault rule, as posted to ``/_fake/faults``::
 
     {"match": {"path_contains"?: str, "model"?: str},
-     "fault": "429" | "500" | "503" | "hang" | "drop" | "cut_stream" | "slow_first_token",
+     "fault": "429" | "500" | "503" | "context_length" | "hang" | "drop" | "cut_stream" | "slow_first_token",
      "times"?: int,          # default: until cleared
      "retry_after"?: float | null,  # seconds, for "429" (default 1; null sends no Retry-After)
      "probability"?: float,  # chance that a matching request is hit (default 1); a miss spends no `times`
@@ -27,7 +27,7 @@ __all__ = ["FAULT_KINDS", "FakeState", "FaultRule"]
 
 Json = dict[str, Any]
 
-FAULT_KINDS = ("429", "500", "503", "hang", "drop", "cut_stream", "slow_first_token")
+FAULT_KINDS = ("429", "500", "503", "context_length", "hang", "drop", "cut_stream", "slow_first_token")
 """Every fault a rule may inject."""
 
 _RULE_KEYS = {"match", "fault", "times", "retry_after", "delay", "after_chunks", "probability"}

@@ -356,11 +356,13 @@ def _seconds(value: float) -> str:
 
 
 def fault_error(provider: str, fault: str, retry_after: float | None) -> ErrorReply:
-    """The error ``provider`` sends for an injected ``"429"``, ``"500"`` or ``"503"``.
+    """The error ``provider`` sends for an injected ``"429"``, ``"500"``, ``"503"`` or ``"context_length"``.
 
     Anthropic has no 503: it reports overload as 529 ``overloaded_error``, so ``"503"``
     maps to that there.
     """
+    if fault == "context_length":
+        return _context_length_error(provider)
     wait = _seconds(retry_after) if retry_after is not None else "0"
     limit_headers = (
         {"retry-after": wait, "retry-after-ms": str(int(retry_after * 1000))} if retry_after is not None else {}
@@ -410,3 +412,20 @@ def fault_error(provider: str, fault: str, retry_after: float | None) -> ErrorRe
     if fault == "500":
         return bedrock_error(500, "InternalServerException", "The server encountered an internal error.")
     return bedrock_error(503, "ServiceUnavailableException", "The service is temporarily unavailable.")
+
+
+def _context_length_error(provider: str) -> ErrorReply:
+    """Each provider's own answer to a prompt longer than the model's context window."""
+    if provider in ("openai", "azure"):
+        err = openai_error(
+            400,
+            "This model's maximum context length is 16 tokens. However, your messages resulted in 20 tokens. "
+            "Please reduce the length of the messages.",
+            "invalid_request_error",
+            "context_length_exceeded",
+            param="messages",
+        )
+        return err
+    if provider == "anthropic":
+        return anthropic_error(400, "invalid_request_error", "prompt is too long: 20 tokens > 16 maximum")
+    return bedrock_error(400, "ValidationException", "Input is too long for requested model.")

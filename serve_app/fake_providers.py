@@ -239,7 +239,7 @@ class _Providers:
         """Apply the part of ``fault`` that comes before any reply; a response ends the request."""
         if fault is None:
             return None
-        if fault.fault in ("429", "500", "503"):
+        if fault.fault in ("429", "500", "503", "context_length"):
             return _error(wire.fault_error(provider, fault.fault, fault.retry_after))
         if fault.fault == "hang":
             await _hang(request)

@@ -123,8 +123,10 @@ class Failover:
         """(targets to try in order, targets left out for now) over the model and its fallbacks."""
         usable: list[ResolvedTarget] = []
         blocked: list[ResolvedTarget] = []
+        first = self._catalog.resolve(model)  # unknown model: 404; nothing available: 503
         for name in [model, *self._config.models[model].fallbacks]:
-            targets = {rt.index: rt for rt in self._catalog.resolve(name, raise_if_none=name == model)}
+            resolved = first if name == model else self._catalog.resolve(name, raise_if_none=False)
+            targets = {rt.index: rt for rt in resolved}
             plan = order_targets(self._board, name, self._config.models[name], list(targets), self._rng)
             usable += [targets[i] for i in plan.usable]
             blocked += [targets[i] for i in plan.blocked]

@@ -46,8 +46,11 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
         return {"provider": "openai", "model": model, "api_base": f"{fake_url}/v1",
                 "api_key_env": "TG_TEST_OPENAI_KEY", "prices": {"input": 2.5, "output": 10}, **extra}
 
-    anthropic = {"provider": "anthropic", "model": "claude-fake", "api_base": fake_url,
-                 "api_key_env": "TG_TEST_ANTHROPIC_KEY"}
+    def claude(model: str = "claude-fake") -> dict[str, Any]:
+        return {"provider": "anthropic", "model": model, "api_base": fake_url, "api_key_env": "TG_TEST_ANTHROPIC_KEY"}
+
+    anthropic = claude()
+    closed_port = _free_port()  # nothing listens there: connection refused
     return {
         "profile": "local",
         "server": {"max_request_bytes": 65536, "data_dir": data_dir},
@@ -73,6 +76,27 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "single-flaky": {"targets": [openai("single-flaky")]},
             "slow": {"targets": [openai("slow-model", timeout_s=1.0)]},
             "no-key": {"targets": [{"provider": "openai", "model": "x", "api_key_env": "TG_TEST_UNSET_KEY"}]},
+            # Routing scenarios (tests/integration/test_routing.py)
+            "retry-after": {"targets": [openai("ra-1"), openai("ra-2")], "policy": "priority"},
+            "regions": {"targets": [openai("r-east", region="east"), openai("r-west", region="west")],
+                        "policy": "priority", "fallbacks": ["backup"]},
+            "backup": {"targets": [claude("claude-backup")]},
+            "first-token": {"targets": [openai("ft-slow"), openai("ft-ok")], "policy": "priority"},
+            "refused": {"targets": [openai("nobody", api_base=f"http://127.0.0.1:{closed_port}/v1"),
+                                    openai("somebody")], "policy": "priority"},
+            "balance": {"targets": [openai("bal-slow"), openai("bal-fast")]},
+            "breaker": {"targets": [openai("brk-1"), openai("brk-2")], "policy": "priority"},
+            "down": {"targets": [openai("down-1"), openai("down-2")]},
+            "ctx": {"targets": [openai("ctx-small", context_window=16)], "context_fallback": "fake-anthropic"},
+        },
+        "routing": {
+            "deadline_s": 20,
+            "first_token_timeout_s": 1.5,
+            "idle_timeout_s": 5,
+            "sync_interval_s": 0.1,
+            "retry": {"attempts_per_target": 2, "backoff_base_s": 0.02, "retry_after_max_s": 2,
+                      "default_cooldown_s": 30},
+            "circuit": {"consecutive_failures": 3, "open_s": 1.5, "min_requests": 20},
         },
     }
 
@@ -115,12 +139,20 @@ def base_url(gateway_url: str) -> str:
     return f"{gateway_url}/v1"
 
 
+def reset_routing(gateway_url: str) -> None:
+    """Forget live statistics, cooldowns and open circuits, in the ingress and the Router deployment."""
+    response = httpx.post(f"{gateway_url}/admin/routing/reset", headers={"Authorization": f"Bearer {MASTER_KEY}"})
+    response.raise_for_status()
+
+
 @pytest.fixture
-def fake(fake_providers: FakeProviderServer) -> Iterator[FakeProviderServer]:
-    """The fake with no faults and no recorded requests, before and after each test."""
+def fake(fake_providers: FakeProviderServer, gateway_url: str) -> Iterator[FakeProviderServer]:
+    """The fake with no faults and no recorded requests, and routing state forgotten, around each test."""
     httpx.post(f"{fake_providers.base_url}/_fake/reset")
+    reset_routing(gateway_url)
     yield fake_providers
     httpx.post(f"{fake_providers.base_url}/_fake/reset")
+    reset_routing(gateway_url)
 
 
 def add_fault(fake: FakeProviderServer, **rule: Any) -> None:

@@ -110,14 +110,14 @@ def test_health_and_readiness(gateway_url: str) -> None:
     assert ready.json()["components"]["local"]["ready"] is True
 
 
-@pytest.mark.parametrize(
-    ("fault", "status"),
-    [("500", 502), ("503", 502), ("drop", 502)],
-    ids=["upstream-500", "upstream-503", "dropped-connection"],
-)
-def test_upstream_failures_map_to_5xx(gateway_url: str, fake: FakeProviderServer, fault: str, status: int) -> None:
+@pytest.mark.parametrize("fault", ["500", "503", "drop"], ids=["upstream-500", "upstream-503", "dropped-connection"])
+def test_upstream_failures_after_retries_are_503(gateway_url: str, fake: FakeProviderServer, fault: str) -> None:
     add_fault(fake, match={"model": "single-flaky"}, fault=fault)
-    _assert_openai_error(_post(gateway_url, {"model": "single-flaky", "messages": HELLO}), status)
+    response = _post(gateway_url, {"model": "single-flaky", "messages": HELLO})
+    error = _assert_openai_error(response, 503)
+    assert error["code"] == "no_available_target"
+    assert int(response.headers["retry-after"]) >= 1
+    assert len(recorded(fake)) == 2, "retried once on the only target"
 
 
 def test_upstream_429_passes_through_with_retry_after(gateway_url: str, fake: FakeProviderServer) -> None:
@@ -174,4 +174,4 @@ def test_stream_cut_raises_in_the_sdk(base_url: str, fake: FakeProviderServer) -
 def test_stream_error_before_first_byte_gets_a_status(gateway_url: str, fake: FakeProviderServer) -> None:
     add_fault(fake, match={"model": "single-flaky"}, fault="500")
     body = {"model": "single-flaky", "messages": HELLO, "stream": True}
-    _assert_openai_error(_post(gateway_url, body), 502)
+    _assert_openai_error(_post(gateway_url, body), 503)

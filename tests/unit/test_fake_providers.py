@@ -711,3 +711,12 @@ def test_fault_probability_is_validated(client: httpx.Client) -> None:
     resp = client.post("/_fake/faults", json=[{"fault": "500", "probability": 1.5}])
     assert resp.status_code == 400
     assert "probability" in resp.json()["error"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_fault_context_length(client: httpx.Client, provider: str) -> None:
+    faults(client, {"fault": "context_length", "times": 1})
+    resp = send(client, provider)
+    assert resp.status_code == 400
+    text = resp.text.lower()
+    assert "context length" in text or "too long" in text
