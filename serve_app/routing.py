@@ -154,9 +154,10 @@ class Failover:
             rt = queue[position]
             position += 1
             key = target_key(rt.model, rt.index)
+            waited_out = False  # a short Retry-After was just waited out: this request may go ahead
             for try_no in range(retry.attempts_per_target):
                 remaining = deadline - time.time()
-                if remaining <= 0 or not self._board.try_acquire(key):
+                if remaining <= 0 or not (waited_out or self._board.try_acquire(key)):
                     break
                 if try_no:
                     self._metrics.retry(rt.model, rt.target.label)
@@ -183,6 +184,7 @@ class Failover:
                     if time.time() + wait >= deadline:
                         break
                     await self._sleep(wait)
+                    waited_out = outcome is Outcome.RATE_LIMITED
                     continue
                 if release_on_success:
                     self._board.finished(key)
