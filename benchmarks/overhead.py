@@ -1,0 +1,399 @@
+"""Gateway overhead: Tollgate next to LiteLLM's proxy, both in front of one zero-latency fake upstream.
+
+Run from the repository root: ``.venv/bin/python benchmarks/overhead.py [--skip-litellm]``.
+Every server runs in its own session and is stopped at the end, also on Ctrl-C or an error.
+Only one gateway runs at a time; the fake upstream runs throughout. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from serve_app.cli import KNOWN_DEPLOYMENTS
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+LITELLM_VENV = ROOT / ".venv-litellm"
+# The newest 1.108 whose [proxy] extra resolves on PyPI here; never 1.107.0 (a compromised release).
+LITELLM_SPEC = os.environ.get("BENCH_LITELLM_SPEC", "litellm[proxy]==1.108.6")
+MASTER_KEY = "sk-bench-master-key"
+UPSTREAM_KEY = "sk-bench-upstream"
+CHAT_PATH = "/v1/chat/completions"
+LL1, LL2 = "LiteLLM, 1 worker", "LiteLLM, 2 workers"
+WRK_LUA = """wrk.method = "POST"
+wrk.body = [[%(body)s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+done = function(s, latency, requests)
+  io.write(string.format('BENCH {"requests":%%d,"us":%%d,"status":%%d,"socket":%%d}\\n', s.requests,
+    s.duration, s.errors.status, s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout))
+end
+"""
+
+
+@dataclass
+class Target:
+    """An OpenAI-compatible endpoint on 127.0.0.1 to measure."""
+
+    name: str
+    port: int
+    model: str
+    key: str
+
+    def body(self, stream: bool = False) -> bytes:
+        """A small chat completion request."""
+        req = {"model": self.model, "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 16}
+        return json.dumps({**req, "stream": True} if stream else req).encode()
+
+
+@dataclass
+class Result:
+    """What was measured for one target (latencies in ms)."""
+
+    name: str
+    p50: float
+    p99: float
+    ttfb_p50: float
+    rps: float
+    errors: int
+    other_cpu: float  # cores used meanwhile by processes this script did not start
+
+
+class Processes:
+    """Starts servers, each in a session of its own, and stops every process of those sessions."""
+
+    def __init__(self, logdir: Path) -> None:
+        self.logdir = logdir
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.names: dict[int, str] = {}
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        with open(self.logdir / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.names[proc.pid], self.procs = name, [*self.procs, proc]
+        return proc
+
+    def log_tail(self, proc: subprocess.Popen[bytes], lines: int = 25) -> str:
+        text = (self.logdir / f"{self.names[proc.pid]}.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+        """SIGINT the process group (``serve run`` then shuts Serve and Ray down), then SIGTERM, then SIGKILL
+        every process left in the session: Ray's workers put themselves in process groups of their own.
+        """
+        for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            pids = _session(proc.pid)
+            if not pids:
+                break
+            for pid in [-proc.pid] if sig == signal.SIGINT else pids:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and _session(proc.pid):
+                proc.poll()  # reap the leader
+                time.sleep(0.2)
+        proc.poll()
+        self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.procs)):
+            self.stop(proc, grace_s=10.0)
+
+
+def _proc_stats() -> Iterator[list[str]]:
+    """For every process, the fields of /proc/PID/stat after the name (state, ppid, pgrp, session, ...), then PID."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            yield [*Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split(), pid]
+        except OSError:
+            continue
+
+
+def _session(sid: int) -> list[int]:
+    """The processes of a session that are not zombies."""
+    return [int(f[-1]) for f in _proc_stats() if f[3] == str(sid) and f[0] != "Z"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _busy_ticks() -> int:
+    """CPU ticks the machine spent busy or stolen by its host (all cores), from /proc/stat."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(ticks) - ticks[3] - ticks[4]  # less idle and iowait; guest time is already in user
+
+
+def _our_ticks(sids: set[int]) -> int:
+    """CPU ticks of our servers' sessions, this process and its reaped children (wrk)."""
+    total = sum(int(f[11]) + int(f[12]) for f in _proc_stats() if int(f[3]) in sids)
+    own = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return total + round(sum(r.ru_utime + r.ru_stime for r in own) * os.sysconf("SC_CLK_TCK"))
+
+
+@contextmanager
+def foreign_cpu(procs: Processes, out: list[float]) -> Iterator[None]:
+    """Appends to ``out`` the cores that processes not started here used meanwhile (other tests, say)."""
+    sids, started = {p.pid for p in procs.procs}, time.monotonic()
+    busy, ours = _busy_ticks(), _our_ticks(sids)
+    yield
+    ticks = (_busy_ticks() - busy) - (_our_ticks(sids) - ours)
+    out.append(max(0.0, ticks / os.sysconf("SC_CLK_TCK") / (time.monotonic() - started)))
+
+
+def call(target: Target, conn: http.client.HTTPConnection, stream: bool = False) -> tuple[int, float]:
+    """One request: (status, seconds to the whole body, or to the first SSE event when streaming).
+
+    A stream that does not end with ``[DONE]`` counts as status 599.
+    """
+    started = time.perf_counter()
+    conn.request("POST", CHAT_PATH, target.body(stream), {"Authorization": f"Bearer {target.key}",
+                                                           "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    if not stream or resp.status != 200:
+        resp.read()
+        return resp.status, time.perf_counter() - started
+    while (line := resp.readline()) and not line.startswith(b"data:"):
+        pass
+    first = time.perf_counter() - started
+    return (200 if b"[DONE]" in line + resp.read() else 599), first
+
+
+def wait_ready(target: Target, procs: Processes, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Poll with real chat requests until one gets 200; fail early if the server process died."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{target.name} exited with {proc.returncode}:\n{procs.log_tail(proc)}")
+        conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=5.0)
+        with closing(conn), suppress(OSError, http.client.HTTPException):
+            if call(target, conn)[0] == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"{target.name} not ready after {timeout_s:.0f}s:\n{procs.log_tail(proc)}")
+
+
+def sequential(target: Target, n: int, stream: bool) -> tuple[list[float], int]:
+    """``n`` requests one after another on one kept-alive connection: milliseconds, and failures."""
+    times: list[float] = []
+    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30.0)
+    for _ in range(n):
+        try:
+            status, seconds = call(target, conn, stream)
+        except (OSError, http.client.HTTPException):
+            status, seconds = 0, 0.0
+            conn.close()  # reconnects on the next request
+        if status == 200:
+            times.append(seconds * 1000)
+    conn.close()
+    return times, n - len(times)
+
+
+def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tuple[float, int]:
+    """Successful requests/s at ``concurrency`` connections for ``duration`` seconds, and failures.
+
+    ``wrk`` (C, one thread) keeps the client's share of the cores small; it still shares them with the servers.
+    """
+    script = workdir / f"wrk-{target.port}.lua"
+    script.write_text(WRK_LUA % {"body": target.body().decode(), "key": target.key})
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
+           "-s", str(script), f"http://127.0.0.1:{target.port}{CHAT_PATH}"]
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=duration + 60).stdout
+    line = next((x for x in out.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"the load generator printed no summary:\n{out}")
+    s = json.loads(line[6:])
+    return (s["requests"] - s["status"]) / (s["us"] / 1e6), s["status"] + s["socket"]
+
+
+def measure(target: Target, args: argparse.Namespace, procs: Processes, workdir: Path) -> Result:
+    """Warm up, then sequential latency, streaming time to first event, and throughput."""
+    print(f"  measuring {target.name}", flush=True)
+    sequential(target, 50, stream=False)
+    load(target, args.concurrency, 2.0, workdir)
+    other: list[float] = []
+    with foreign_cpu(procs, other):
+        lat, seq_err = sequential(target, args.requests, stream=False)
+        ttfb, stream_err = sequential(target, max(20, args.requests // 3), stream=True)
+        rps, load_err = load(target, args.concurrency, args.duration, workdir)
+    p99 = statistics.quantiles(lat, n=100)[98] if len(lat) > 1 else float("nan")
+    return Result(target.name, statistics.median(lat) if lat else float("nan"), p99,
+                  statistics.median(ttfb) if ttfb else float("nan"), rps, seq_err + stream_err + load_err, other[0])
+
+
+def start_fake(procs: Processes) -> int:
+    """The fake providers in their own process (no GIL shared with the client), without access logs."""
+    port = free_port()
+    code = ("import uvicorn; from serve_app.fake_providers import create_app; "
+            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
+            "access_log=False, lifespan='off')")
+    proc = procs.start("fake", [str(BIN / "python"), "-c", code])
+    wait_ready(Target("fake", port, "gpt-4o-fake", UPSTREAM_KEY), procs, proc, 30)
+    return port
+
+
+def tollgate_config(fake_port: int, port: int) -> dict[str, Any]:
+    """A Serve config: one model with one OpenAI target, no local tier, one replica per deployment."""
+    target = {"provider": "openai", "model": "gpt-4o-fake", "api_base": f"http://127.0.0.1:{fake_port}/v1",
+              "api_key_env": "BENCH_OPENAI_KEY"}
+    sizes = {"Ingress": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
+    deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": limit, "ray_actor_options": {"num_cpus": 0}}
+                   for name, limit in sizes.items() if name in KNOWN_DEPLOYMENTS]
+    args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
+            "models": {"bench": {"targets": [target]}}}
+    return {"proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
+            "applications": [{"name": "tollgate", "route_prefix": "/", "import_path": "serve_app.app:build_app",
+                              "args": args, "deployments": deployments}]}
+
+
+@contextmanager
+def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool) -> Iterator[Target]:
+    """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit."""
+    port = free_port()
+    cfg = workdir / f"tollgate-{'haproxy' if haproxy else 'default'}.yaml"
+    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port), sort_keys=False))
+    subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL)
+    env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
+           "TOLLGATE_DATA_DIR": str(workdir / "data"), "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0"}
+    proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env)
+    try:
+        wait_ready(target := Target("Tollgate + HAProxy" if haproxy else "Tollgate", port, "bench", MASTER_KEY),
+                   procs, proc, 240)
+        yield target
+    finally:
+        procs.stop(proc)
+
+
+def ensure_litellm() -> Path:
+    """The LiteLLM proxy's own venv (``.venv-litellm``), created on first use."""
+    exe = LITELLM_VENV / "bin" / "litellm"
+    if not exe.exists():
+        print(f"  creating {LITELLM_VENV} and installing {LITELLM_SPEC} into it (first run only)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
+        subprocess.run([str(LITELLM_VENV / "bin" / "pip"), "install", "-q", LITELLM_SPEC], check=True)
+    return exe
+
+
+@contextmanager
+def litellm(procs: Processes, workdir: Path, fake_port: int, workers: int) -> Iterator[Target]:
+    """LiteLLM's proxy with master-key auth and one model; nothing that calls the network."""
+    port, cfg = free_port(), workdir / "litellm.yaml"
+    params = {"model": "openai/gpt-4o-fake", "api_base": f"http://127.0.0.1:{fake_port}/v1", "api_key": UPSTREAM_KEY}
+    cfg.write_text(yaml.safe_dump({"model_list": [{"model_name": "bench", "litellm_params": params}],
+                                   "general_settings": {"master_key": MASTER_KEY}}))
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False", "DISABLE_SCHEMA_UPDATE": "True",
+           "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True", "LITELLM_MODE": "PRODUCTION", "HF_HUB_OFFLINE": "1"}
+    cmd = [str(ensure_litellm()), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
+           "--num_workers", str(workers)]
+    proc = procs.start(f"litellm-{workers}w", cmd, env)
+    try:
+        wait_ready(target := Target(LL1 if workers == 1 else LL2, port, "bench", MASTER_KEY), procs, proc, 180)
+        yield target
+    finally:
+        procs.stop(proc)
+
+
+def table(results: list[Result], concurrency: int) -> str:
+    """One markdown table, with ratios to LiteLLM with 1 and with 2 workers where those ran."""
+    by = {r.name: r for r in results}
+
+    def ratio(a: float, b: float | None) -> str:
+        return f"{a / b:.2f}×" if b else "—"
+
+    head = ["target", "p50 ms", "p99 ms", "stream TTFB p50 ms", f"RPS@{concurrency}", "errors", "other CPU",
+            "p50 ÷ LL-1w", "RPS ÷ LL-1w", "p50 ÷ LL-2w", "RPS ÷ LL-2w"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        cells = [r.name, f"{r.p50:.2f}", f"{r.p99:.2f}", f"{r.ttfb_p50:.2f}", f"{r.rps:.0f}", str(r.errors),
+                 f"{r.other_cpu:.2f}"]
+        for base in (by.get(LL1), by.get(LL2)):
+            cells += [ratio(r.p50, base.p50 if base else None), ratio(r.rps, base.rps if base else None)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def verdicts(results: list[Result]) -> Iterator[str]:
+    """The issue's targets on a 2-core machine: p50 ≤ 1.5× and RPS ≥ 0.8× LiteLLM with 1 worker."""
+    by = {r.name: r for r in results}
+    for name in ("Tollgate", "Tollgate + HAProxy"):
+        if (tg := by.get(name)) and (ll := by.get(LL1)):
+            yield (f"{name}: p50 ≤ 1.5× LiteLLM-1w: {'yes' if tg.p50 <= 1.5 * ll.p50 else 'NO'}; "
+                   f"RPS ≥ 0.8× LiteLLM-1w: {'yes' if tg.rps >= 0.8 * ll.rps else 'NO'}")
+
+
+def run(args: argparse.Namespace) -> list[Result]:
+    """Start each server in turn, measure it, stop it; the fake upstream serves them all."""
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
+        workdir, procs = Path(tmp), Processes(Path(tmp))
+        try:
+            print("starting the fake upstream", flush=True)
+            fake_port = start_fake(procs)
+            results.append(measure(Target("direct to fake", fake_port, "gpt-4o-fake", UPSTREAM_KEY),
+                                   args, procs, workdir))
+            for haproxy in (False, True):
+                print(f"starting Tollgate ({'HAProxy' if haproxy else 'default'} proxy)", flush=True)
+                try:
+                    with tollgate(procs, workdir, fake_port, haproxy) as target:
+                        results.append(measure(target, args, procs, workdir))
+                except RuntimeError as exc:
+                    if not haproxy:
+                        raise
+                    print(f"  note: the HAProxy variant did not start here and is left out: {exc}", flush=True)
+            for workers in () if args.skip_litellm else (1, 2):
+                print(f"starting LiteLLM ({workers} worker{'s' if workers > 1 else ''})", flush=True)
+                with litellm(procs, workdir, fake_port, workers) as target:
+                    results.append(measure(target, args, procs, workdir))
+        finally:
+            procs.stop_all()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests per target (default 300)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per target (default 10)")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections during the load (default 32)")
+    parser.add_argument("--skip-litellm", action="store_true", help="measure only the fake and Tollgate")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        parser.error("needs wrk, the HTTP load generator: apt-get install wrk")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the same cleanup as Ctrl-C
+    started = time.monotonic()
+    try:
+        results = run(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; every process this script started has been stopped", file=sys.stderr)
+        return 130
+    print(f"\n{os.cpu_count()} cores; load: wrk -t1, {args.concurrency} connections, {args.duration:g} s; "
+          f"{args.requests} sequential requests; took {time.monotonic() - started:.0f} s\n")
+    print(table(results, args.concurrency))
+    print("\n" + "\n".join(verdicts(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
