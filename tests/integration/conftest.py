@@ -25,7 +25,9 @@ _TEST_ENV = {
     "TG_TEST_ANTHROPIC_KEY": "sk-ant-test",
     "AWS_ACCESS_KEY_ID": "AKIDTOLLGATETEST",
     "AWS_SECRET_ACCESS_KEY": "tollgate-test-secret",
+    # What `make run` uses: Serve's fast ingress path and HAProxy in front of it.
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_ENABLE_HA_PROXY": "1",
     "HF_HUB_OFFLINE": "1",
 }
 
@@ -104,7 +106,7 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
 @pytest.fixture(scope="session")
 def fake_providers() -> Iterator[FakeProviderServer]:
     for key, value in _TEST_ENV.items():
-        os.environ[key] = value
+        os.environ.setdefault(key, value)
     os.environ.pop("TG_TEST_UNSET_KEY", None)
     with FakeProviderServer() as server:
         yield server

@@ -175,3 +175,13 @@ def test_stream_error_before_first_byte_gets_a_status(gateway_url: str, fake: Fa
     add_fault(fake, match={"model": "single-flaky"}, fault="500")
     body = {"model": "single-flaky", "messages": HELLO, "stream": True}
     _assert_openai_error(_post(gateway_url, body), 503)
+
+
+def test_request_id_is_the_clients_or_generated(gateway_url: str, fake: FakeProviderServer) -> None:
+    body = {"model": "fake-openai", "messages": HELLO}
+    mine = _post(gateway_url, body, headers={**AUTH, "x-request-id": "client-req-42"})
+    assert mine.headers.get_list("x-request-id") == ["client-req-42"]
+    generated = _post(gateway_url, body)
+    assert len(generated.headers.get_list("x-request-id")) == 1 and generated.headers["x-request-id"]
+    refused = _post(gateway_url, body, headers={"x-request-id": "client-req-43"})
+    assert refused.status_code == 401 and refused.headers["x-request-id"] == "client-req-43"
