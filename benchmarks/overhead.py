@@ -254,33 +254,38 @@ def start_fake(procs: Processes) -> int:
     return port
 
 
-def tollgate_config(fake_port: int, port: int) -> dict[str, Any]:
-    """A Serve config: one model with one OpenAI target, no local tier, one replica per deployment."""
-    target = {"provider": "openai", "model": "gpt-4o-fake", "api_base": f"http://127.0.0.1:{fake_port}/v1",
-              "api_key_env": "BENCH_OPENAI_KEY"}
+def fake_target(fake_port: int, model: str = "gpt-4o-fake") -> dict[str, Any]:
+    """A catalog target pointing at the fake's OpenAI API."""
+    return {"provider": "openai", "model": model, "api_base": f"http://127.0.0.1:{fake_port}/v1",
+            "api_key_env": "BENCH_OPENAI_KEY"}
+
+
+def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment."""
     sizes = {"Ingress": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
     deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": limit, "ray_actor_options": {"num_cpus": 0}}
                    for name, limit in sizes.items() if name in KNOWN_DEPLOYMENTS]
     args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-            "models": {"bench": {"targets": [target]}}}
+            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}}
     return {"proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
             "applications": [{"name": "tollgate", "route_prefix": "/", "import_path": "serve_app.app:build_app",
                               "args": args, "deployments": deployments}]}
 
 
 @contextmanager
-def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool) -> Iterator[Target]:
+def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
+             models: dict[str, Any] | None = None, model: str = "bench") -> Iterator[Target]:
     """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit."""
     port = free_port()
     cfg = workdir / f"tollgate-{'haproxy' if haproxy else 'default'}.yaml"
-    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port), sort_keys=False))
+    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models), sort_keys=False))
     subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL)
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
            "TOLLGATE_DATA_DIR": str(workdir / "data"), "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0"}
     proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env)
     try:
-        wait_ready(target := Target("Tollgate + HAProxy" if haproxy else "Tollgate", port, "bench", MASTER_KEY),
+        wait_ready(target := Target("Tollgate + HAProxy" if haproxy else "Tollgate", port, model, MASTER_KEY),
                    procs, proc, 240)
         yield target
     finally:
