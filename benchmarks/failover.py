@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import overhead as harness  # noqa: E402  (the shared process handling and fake upstream)
+import overhead as harness
 
 TARGETS = ("t-ok", "t-flaky", "t-slow")
 

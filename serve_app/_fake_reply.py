@@ -409,7 +409,8 @@ def from_bedrock(body: Json, *, model_id: str) -> Conversation:
         last_results = results if role == "user" and results else None
     choice = tool_config.get("toolChoice") if isinstance(tool_config.get("toolChoice"), dict) else {}
     forced = choice.get("tool", {}).get("name") if isinstance(choice.get("tool"), dict) else None
-    config = body.get("inferenceConfig") if isinstance(body.get("inferenceConfig"), dict) else {}
+    raw_config = body.get("inferenceConfig")
+    config: Json = raw_config if isinstance(raw_config, dict) else {}
     return Conversation(
         provider="bedrock",
         model=model_id,

@@ -147,7 +147,7 @@ class Gateway:
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
                 return await asyncio.wait_for(self._backend(rt).complete(rt.model, rt.index, internal), remaining)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise UpstreamTimeoutError(f"{rt.target.label} did not answer before the deadline") from exc
 
         result = await self.failover.run(request.model, attempt, deadline)
@@ -171,7 +171,7 @@ class Gateway:
             try:
                 meta = await asyncio.wait_for(anext(source), timeout)
                 first = await asyncio.wait_for(anext(source), timeout)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 await source.aclose()  # type: ignore[attr-defined]
                 raise UpstreamTimeoutError(f"{rt.target.label} sent no first token within {timeout:.1f} s") from exc
             except StopAsyncIteration as exc:
@@ -206,7 +206,7 @@ class Gateway:
         try:
             chunk: Chunk | None = first
             while chunk is not None:
-                if "usage" in chunk and chunk["usage"]:
+                if chunk.get("usage"):
                     output_tokens = _output_tokens(chunk["usage"])
                 if include_usage or chunk.get("choices"):
                     if not include_usage:
@@ -214,7 +214,7 @@ class Gateway:
                     yield _sse(chunk)
                 try:
                     chunk = await asyncio.wait_for(anext(source, None), idle_timeout)
-                except asyncio.TimeoutError as exc:
+                except TimeoutError as exc:
                     raise UpstreamTimeoutError(
                         f"{rt.target.label} sent nothing for {idle_timeout:.0f} s mid-stream"
                     ) from exc

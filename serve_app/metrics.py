@@ -6,7 +6,7 @@ from typing import Protocol
 
 __all__ = ["GatewayMetrics", "NullMetrics", "RayMetrics"]
 
-_LATENCY_BOUNDARIES_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]
+_LATENCY_BOUNDARIES_MS = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0]
 
 
 class GatewayMetrics(Protocol):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from serve_app.errors import (
     from_error_body,
 )
 
-__all__ = ["ErrorMapper", "new_client", "parse_retry_after", "request_json", "open_stream", "timeout_for"]
+__all__ = ["ErrorMapper", "new_client", "open_stream", "parse_retry_after", "request_json", "timeout_for"]
 
 # Maps (status, parsed body or text, response headers) to the error to raise.
 ErrorMapper = Callable[[int, Any, httpx.Headers], UpstreamError]
@@ -58,7 +58,7 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def default_error(status: int, body: Any, headers: httpx.Headers) -> UpstreamError:

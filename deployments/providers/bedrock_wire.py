@@ -41,12 +41,12 @@ from deployments.providers.openai_shapes import (
     openai_usage,
     parse_tool_calls,
     parse_tool_choice,
+    part_text,
     refuse_unsupported,
     requested_max_tokens,
     sampling_params,
     split_base64_data_url,
     stop_sequences,
-    part_text,
     texts,
 )
 from serve_app.errors import (

@@ -13,13 +13,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from deployments.providers.proxy import ProviderProxy
+from deployments.router.board import Outcome
 from serve_app.api import create_api
 from serve_app.auth import resolve_master_key
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
-from serve_app.errors import ConfigError, TollgateError, UpstreamStatusError
+from serve_app.errors import ConfigError, TollgateError, UpstreamStatusError, UpstreamTimeoutError
 from serve_app.fake_providers import FakeProviderServer
-from deployments.router.board import Outcome
-from serve_app.errors import UpstreamTimeoutError
 from serve_app.gateway import Gateway
 from serve_app.routing import classify
 
