@@ -17,6 +17,7 @@ from deployments.providers.anthropic_wire import (
     to_anthropic_request,
 )
 from deployments.providers.base import UpstreamReply, api_key_for
+from deployments.providers.openai_compat import ratelimit_headers
 from serve_app.config import TargetConfig
 from serve_app.errors import UpstreamError
 
@@ -49,7 +50,8 @@ class AnthropicClient:
             data = response.json()
         except ValueError as exc:
             raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
-        return UpstreamReply(body=from_anthropic_response(data, model=target.model))
+        return UpstreamReply(body=from_anthropic_response(data, model=target.model),
+                             headers=ratelimit_headers(response.headers))
 
     async def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         body = to_anthropic_request(request, target.model)

@@ -20,8 +20,17 @@ _GATEWAY_ONLY_FIELDS = ("stream_options",)
 
 
 def ratelimit_headers(headers: httpx.Headers) -> dict[str, str]:
-    """The provider's quota headers, kept for routing decisions."""
-    return {k: v for k, v in headers.items() if k.startswith("x-ratelimit-")}
+    """The provider's quota headers in OpenAI's names (``x-ratelimit-remaining-requests`` …), for routing.
+
+    Anthropic's ``anthropic-ratelimit-requests-remaining`` and friends are renamed to OpenAI's.
+    """
+    out = {k: v for k, v in headers.items() if k.startswith("x-ratelimit-")}
+    for kind in ("requests", "tokens"):
+        for field in ("remaining", "limit"):
+            value = headers.get(f"anthropic-ratelimit-{kind}-{field}")
+            if value is not None:
+                out.setdefault(f"x-ratelimit-{field}-{kind}", value)
+    return out
 
 
 class OpenAICompatClient:
