@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from serve_app.errors import (
     NotFoundError,
@@ -38,6 +40,20 @@ def _error_response(err: TollgateError, request_id: str | None) -> Response:
     if err.retry_after is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after)))
     return _json(error_body(err), status=err.status_code, headers=headers)
+
+
+class _ReleasingStream(StreamingResponse):
+    """A streaming response that frees the target's hold even if the body is never iterated."""
+
+    def __init__(self, release: Callable[[], None], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _request_id(request: Request) -> str | None:
@@ -83,7 +99,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
             if chat.stream:
                 stream = await gateway.chat_stream(chat, started, deadline)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
-                return StreamingResponse(stream.body, media_type="text/event-stream", headers=headers)
+                return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
             reply = await gateway.chat(chat, started, deadline)
         except TollgateError as err:
             return _error_response(err, request_id)
@@ -100,10 +116,10 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
     async def routing_state(request: Request) -> Response:
         try:
             gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            if request.method == "POST":
+                await gateway.reset_routing()
         except TollgateError as err:
             return _error_response(err, request_id_of(request))
-        if request.method == "POST":
-            await gateway.reset_routing()
         return _json({"targets": gateway.routing_state()})
 
     async def healthz(request: Request) -> Response:

@@ -34,13 +34,15 @@ def translate_ray_error(exc: BaseException, name: str) -> TollgateError:
     from ray import exceptions as ray_exc
     from ray.serve import exceptions as serve_exc
 
-    if isinstance(exc, TollgateError):
-        return exc
+    # RayTaskError first: Ray's wrapper also subclasses the cause's class, but its class
+    # attributes (status_code, error_type, code) would shadow the cause's own values.
     if isinstance(exc, ray_exc.RayTaskError):
         cause = exc.cause
         if isinstance(cause, TollgateError):
             return cause
         return UpstreamError(f"{name} failed: {type(cause).__name__ if cause else 'error'}")
+    if isinstance(exc, TollgateError):
+        return exc
     if isinstance(exc, serve_exc.BackPressureError):
         return UpstreamUnavailableError(f"{name} is overloaded; retry shortly", retry_after=1)
     if isinstance(exc, (serve_exc.DeploymentUnavailableError, ray_exc.RayActorError, ray_exc.ActorUnavailableError)):

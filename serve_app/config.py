@@ -91,7 +91,10 @@ class TargetConfig(_Strict):
     )
     prices: Prices = Field(default_factory=Prices, description="Prices per 1M tokens.")
     context_window: int | None = Field(None, gt=0, description="Maximum prompt + completion tokens.")
-    timeout_s: float = Field(600.0, gt=0, description="Total time allowed for one upstream call.")
+    timeout_s: float = Field(
+        600.0, gt=0, description="Longest wait for any read or write of one upstream call (httpx); the request's "
+        "deadline bounds the call as a whole.",
+    )
     connect_timeout_s: float = Field(10.0, gt=0, description="Time allowed to open the upstream connection.")
 
     @model_validator(mode="after")
@@ -152,7 +155,8 @@ class ModelConfig(_Strict):
     policy: RoutingPolicy = Field(
         RoutingPolicy.LATENCY,
         description="latency: lowest expected latency, power of two choices, penalties for errors, load and low "
-        "quota; weighted: random by `weights`; priority: config order. Unhealthy targets always go last.",
+        "quota; weighted: random by `weights`; priority: config order. Targets cooling down or with an open "
+        "circuit are left out; a half-open one is probed first.",
     )
     weights: list[float] | None = Field(None, description="One weight per target for the weighted policy.")
     fallbacks: list[str] = Field(
@@ -178,7 +182,10 @@ class ModelConfig(_Strict):
 class RetryConfig(_Strict):
     """Retries on the same target before failing over."""
 
-    attempts_per_target: int = Field(2, ge=1, le=10, description="Tries per target for 5xx, timeouts, resets.")
+    attempts_per_target: int = Field(
+        2, ge=1, le=10, description="Tries per target for 5xx, timeouts, resets, and a waited-out 429 (so a "
+        "short Retry-After is waited out only when this is 2 or more).",
+    )
     backoff_base_s: float = Field(0.05, ge=0, description="First backoff; doubles per retry, with full jitter.")
     backoff_max_s: float = Field(2.0, ge=0, description="Backoff cap.")
     retry_after_max_s: float = Field(

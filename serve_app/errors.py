@@ -15,6 +15,7 @@
         ├── UpstreamStatusError (502 for 5xx, passes 4xx/429 through)
         ├── UpstreamUnavailableError (503)
         └── UpstreamTimeoutError (504)
+            └── DeadlineExceededError (504: the request's own deadline, not the target's fault)
 
 Every exception carries the HTTP status it maps to and, where one input is at
 fault, the request parameter (``param``) that names it. Third-party exceptions
@@ -23,12 +24,14 @@ are translated at exactly one seam per library with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "DeadlineExceededError",
     "ModelNotFoundError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -42,6 +45,9 @@ __all__ = [
     "error_body",
     "from_error_body",
 ]
+
+
+_logger = logging.getLogger("tollgate.errors")
 
 
 class TollgateError(Exception):
@@ -148,20 +154,23 @@ class UpstreamError(TollgateError):
 class UpstreamStatusError(UpstreamError):
     """The provider answered with an error status.
 
-    5xx from the provider maps to 502; a provider 4xx that the caller's request
-    caused (400, 404, 413, 422) and 429 pass through with the provider's message.
+    A provider 4xx that the caller's request caused (400, 413, 422) and 429 pass
+    through with the provider's message; everything else (5xx, and 401/403/404,
+    which mean the gateway's own credentials, URL or model id are wrong) maps to 502.
     """
 
     def __init__(self, message: str, *, upstream_status: int, **kwargs: Any) -> None:
         if upstream_status == 429:
             kwargs.setdefault("status_code", 429)
             kwargs.setdefault("error_type", "rate_limit_error")
-        elif upstream_status in (400, 404, 413, 422):
+        elif upstream_status in (400, 413, 422):
             kwargs.setdefault("status_code", 400 if upstream_status == 422 else upstream_status)
             kwargs.setdefault("error_type", "invalid_request_error")
         elif upstream_status in (401, 403):
-            # The gateway's own provider credentials are wrong: the caller can't fix that.
-            kwargs.setdefault("status_code", 502)
+            # The gateway's own provider credentials are wrong: the caller can't fix that, and the
+            # provider's text may echo part of the key. Log it; tell the client only what happened.
+            _logger.warning("provider rejected the gateway's credentials: %s", message)
+            message = f"upstream returned {upstream_status}: the provider rejected the gateway's credentials"
         super().__init__(message, **kwargs)
         self.upstream_status = upstream_status
 
@@ -178,6 +187,12 @@ class UpstreamTimeoutError(UpstreamError):
 
     status_code = 504
     error_type = "timeout"
+
+
+class DeadlineExceededError(UpstreamTimeoutError):
+    """The request's deadline (config or ``x-tollgate-deadline-ms``) ran out; not counted against a target."""
+
+    code = "deadline_exceeded"
 
 
 def error_body(err: TollgateError) -> dict[str, Any]:

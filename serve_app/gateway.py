@@ -22,7 +22,14 @@ from serve_app.auth import bearer_token, check_master_key
 from serve_app.backends import Backend
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig, ProviderKind
-from serve_app.errors import BadRequestError, TollgateError, UpstreamError, UpstreamTimeoutError, error_body
+from serve_app.errors import (
+    BadRequestError,
+    DeadlineExceededError,
+    TollgateError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    error_body,
+)
 from serve_app.metrics import GatewayMetrics
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.routing import Failover, RouterLink, RouterSync, classify
@@ -46,10 +53,15 @@ class ChatReply:
 
 @dataclass
 class StreamReply:
-    """An answer whose first chunk has arrived; ``body`` yields SSE bytes."""
+    """An answer whose first chunk has arrived; ``body`` yields SSE bytes.
+
+    ``release`` frees the target's hold; the body calls it when it ends, and the
+    HTTP layer calls it again (harmlessly) in case the body was never iterated.
+    """
 
     body: AsyncIterator[bytes]
     headers: dict[str, str] = field(default_factory=dict)
+    release: Callable[[], None] = lambda: None
 
 
 def _sse(obj: Any) -> bytes:
@@ -148,13 +160,14 @@ class Gateway:
             try:
                 return await asyncio.wait_for(self._backend(rt).complete(rt.model, rt.index, internal), remaining)
             except TimeoutError as exc:
-                raise UpstreamTimeoutError(f"{rt.target.label} did not answer before the deadline") from exc
+                # Only the request's own deadline is enforced here; the target's timeouts are httpx's.
+                raise DeadlineExceededError(f"{rt.target.label} did not answer before the request's deadline") from exc
 
         result = await self.failover.run(request.model, attempt, deadline)
         reply = result.value
+        # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
         self.failover.observe(
-            result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"],
-            output_tokens=_output_tokens(reply["body"].get("usage")), quota=reply.get("headers") or None,
+            result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
         )
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
         return ChatReply(body=reply["body"], headers=self._headers(result.target, result.attempts, overhead))
@@ -173,10 +186,14 @@ class Gateway:
                 first = await asyncio.wait_for(anext(source), timeout)
             except TimeoutError as exc:
                 await source.aclose()  # type: ignore[attr-defined]
+                if remaining < first_token_timeout:
+                    raise DeadlineExceededError(
+                        f"{rt.target.label} sent no first token before the request's deadline"
+                    ) from exc
                 raise UpstreamTimeoutError(f"{rt.target.label} sent no first token within {timeout:.1f} s") from exc
             except StopAsyncIteration as exc:
                 raise UpstreamError(f"{rt.target.label} returned an empty stream") from exc
-            except TollgateError:
+            except BaseException:
                 await source.aclose()  # type: ignore[attr-defined]
                 raise
             return meta, first, source
@@ -185,8 +202,14 @@ class Gateway:
         meta, first, source = result.value
         upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
         overhead = time.perf_counter() - started - upstream_s
-        body = self._sse_body(result.target, result.started, upstream_s * 1000, first, source, request.include_usage)
-        return StreamReply(body=body, headers=self._headers(result.target, result.attempts, overhead))
+        lease = result.lease
+
+        def release() -> None:
+            self.board.release(lease)
+
+        body = self._sse_body(result.target, result.started, upstream_s * 1000, first, source,
+                              request.include_usage, release)
+        return StreamReply(body=body, headers=self._headers(result.target, result.attempts, overhead), release=release)
 
     @staticmethod
     def _headers(rt: ResolvedTarget, attempts: int, overhead_s: float) -> dict[str, str]:
@@ -198,10 +221,9 @@ class Gateway:
 
     async def _sse_body(
         self, rt: ResolvedTarget, attempt_started: float, ttft_ms: float, first: Chunk,
-        source: AsyncIterator[Chunk], include_usage: bool,
+        source: AsyncIterator[Chunk], include_usage: bool, release: Callable[[], None],
     ) -> AsyncIterator[bytes]:
         idle_timeout = self.config.routing.idle_timeout_s
-        key = target_key(rt.model, rt.index)
         output_tokens: int | None = None
         try:
             chunk: Chunk | None = first
@@ -222,14 +244,13 @@ class Gateway:
             # After the first byte there is no failover: end with an error event and no [DONE],
             # so no client mistakes a cut answer for a complete one.
             logger.warning("stream from %s failed after the first chunk: %s", rt.target.label, err.message)
-            self.board.finished(key)
+            release()
             self.failover.observe(rt, classify(err), attempt_started)
             yield _sse(error_body(err))
             return
-        except BaseException:
-            self.board.finished(key)  # the client went away; nothing to say about the target
-            raise
-        self.board.finished(key)
+        finally:
+            release()  # also when the client went away (nothing to say about the target then)
+            await source.aclose()  # type: ignore[attr-defined]
         self.failover.observe(rt, Outcome.OK, attempt_started, ttft_ms=ttft_ms, output_tokens=output_tokens)
         yield b"data: [DONE]\n\n"
 

@@ -11,6 +11,7 @@ the model's ``context_fallback``. Every attempt is recorded on the board.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 import logging
 import random
 import re
@@ -19,11 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from deployments.router.board import Observation, Outcome, TargetBoard
+from deployments.router.board import Lease, Observation, Outcome, TargetBoard
 from deployments.router.policy import order_targets, target_key
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig
 from serve_app.errors import (
+    DeadlineExceededError,
     RateLimitError,
     TollgateError,
     UpstreamError,
@@ -45,14 +47,25 @@ _CONTEXT_OVERFLOW = re.compile(
 )
 
 
+_CALLER_STATUSES = frozenset({400, 413, 422})
+
+
 def classify(err: TollgateError) -> Outcome:
-    """What an attempt's error says about the target."""
+    """What an attempt's error says about the target.
+
+    Only 400/413/422 blame the request. An upstream 404 means the gateway's own
+    URL or model id is wrong (a deleted Azure deployment, a retired model): a
+    target fault, failed over like a 5xx. A deadline the client set says nothing
+    about the target.
+    """
+    if isinstance(err, DeadlineExceededError):
+        return Outcome.CLIENT_ERROR
     if isinstance(err, UpstreamStatusError):
         if err.upstream_status == 429:
             return Outcome.RATE_LIMITED
-        if err.upstream_status >= 500 or err.upstream_status in (401, 403):
-            return Outcome.ERROR
-        return Outcome.CLIENT_ERROR
+        if err.upstream_status in _CALLER_STATUSES:
+            return Outcome.CLIENT_ERROR
+        return Outcome.ERROR
     if isinstance(err, UpstreamTimeoutError):
         return Outcome.TIMEOUT
     if isinstance(err, UpstreamError):
@@ -72,6 +85,7 @@ class AttemptResult(Generic[T]):
     target: ResolvedTarget
     attempts: int
     started: float  # time.time() when the successful attempt began
+    lease: Lease
 
 
 @dataclass
@@ -142,7 +156,7 @@ class Failover:
     ) -> AttemptResult[T]:
         """Try targets until one succeeds; ``deadline`` is a ``time.time()`` value.
 
-        With ``release_on_success=False`` the caller calls ``board.finished`` when
+        With ``release_on_success=False`` the caller releases ``result.lease`` when
         it is done with the target (a stream that is still flowing).
         """
         retry = self._config.routing.retry
@@ -157,17 +171,19 @@ class Failover:
             waited_out = False  # a short Retry-After was just waited out: this request may go ahead
             for try_no in range(retry.attempts_per_target):
                 remaining = deadline - time.time()
-                if remaining <= 0 or not (waited_out or self._board.try_acquire(key)):
+                if remaining <= 0:
+                    break
+                lease = self._board.force_acquire(key) if waited_out else self._board.try_acquire(key)
+                if lease is None:
                     break
                 if try_no:
                     self._metrics.retry(rt.model, rt.target.label)
                 tally.attempts += 1
-                self._board.started(key)
                 started = time.time()
                 try:
                     value = await attempt(rt, remaining)
                 except TollgateError as err:
-                    self._board.finished(key)
+                    self._board.release(lease)
                     outcome = classify(err)
                     wait = self._after_failure(rt, err, outcome, started, try_no)
                     tally.errors.append((rt, err, outcome))
@@ -186,9 +202,13 @@ class Failover:
                     await self._sleep(wait)
                     waited_out = outcome is Outcome.RATE_LIMITED
                     continue
+                except BaseException:
+                    # Cancelled (the client went away) or an unexpected error: never leak the hold.
+                    self._board.release(lease)
+                    raise
                 if release_on_success:
-                    self._board.finished(key)
-                return AttemptResult(value=value, target=rt, attempts=tally.attempts, started=started)
+                    self._board.release(lease)
+                return AttemptResult(value=value, target=rt, attempts=tally.attempts, started=started, lease=lease)
             if position < len(queue):
                 self._metrics.failover(rt.model, rt.target.label)
         raise self._exhausted(model, tally, blocked, deadline)
@@ -223,6 +243,10 @@ class Failover:
         retry_after = max(1.0, recovery - now)
         outcomes = {o for _, _, o in tally.errors}
         detail = "; ".join(f"{rt.target.label}: {err.message}" for rt, err, _ in tally.errors[-3:])
+        if now >= deadline:
+            return DeadlineExceededError(
+                f"the deadline for '{model}' passed after {tally.attempts} attempts" + (f"; {detail}" if detail else "")
+            )
         if not tally.errors:
             reason = "every target is rate-limited or has an open circuit"
             detail = ", ".join(f"{rt.target.label} ({self._board.availability(target_key(rt.model, rt.index)).value})"
@@ -238,10 +262,6 @@ class Failover:
             )
         if outcomes == {Outcome.TIMEOUT}:
             return UpstreamTimeoutError(f"no target of '{model}' answered in time; {detail}", retry_after=retry_after)
-        if now >= deadline:
-            return UpstreamTimeoutError(
-                f"the deadline for '{model}' passed after {tally.attempts} attempts; {detail}", retry_after=retry_after
-            )
         return UpstreamUnavailableError(
             f"no target of '{model}' could serve after {tally.attempts} attempts; {detail}",
             retry_after=retry_after, code="no_available_target",
@@ -257,13 +277,22 @@ class RouterLink(Protocol):
 
 
 class RouterSync:
-    """Exchanges this replica's observations with the Router deployment every ``interval`` seconds."""
+    """Exchanges this replica's observations with the Router deployment every ``interval`` seconds.
+
+    Observations wait in a bounded queue (the oldest are dropped while the Router is
+    away), each call is bounded by a timeout, and a reset discards any exchange that
+    was in flight when it happened, so stale state cannot come back.
+    """
+
+    _MAX_PENDING = 10_000
 
     def __init__(self, board: TargetBoard, router: RouterLink, interval: float) -> None:
         self._board = board
         self._router = router
         self._interval = interval
-        self._pending: list[Observation] = []
+        self._timeout = max(1.0, 4 * interval)
+        self._pending: deque[Observation] = deque(maxlen=self._MAX_PENDING)
+        self._generation = 0
         self._task: asyncio.Task[None] | None = None
 
     def report(self, obs: Observation) -> None:
@@ -275,22 +304,31 @@ class RouterSync:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def sync_once(self) -> None:
-        sent, self._pending = self._pending, []
+        generation = self._generation
+        sent = list(self._pending)
+        self._pending.clear()
         try:
-            snapshot = await self._router.exchange([o.to_dict() for o in sent])
+            snapshot = await asyncio.wait_for(self._router.exchange([o.to_dict() for o in sent]), self._timeout)
         except Exception as exc:  # the router being away must never fail a request
             logger.warning("router sync failed (%s); keeping local statistics", type(exc).__name__)
-            self._pending = sent + self._pending
+            if generation == self._generation:
+                self._pending.extendleft(reversed(sent))
             return
+        if generation != self._generation:
+            return  # a reset happened meanwhile: this snapshot predates it
         self._board.load(snapshot)
         for obs in self._pending:  # seen while the exchange was in flight
             self._board.record(obs)
 
     async def reset(self) -> None:
         """Forget all statistics here and in the Router deployment."""
-        self._pending = []
-        await self._router.reset()
+        self._generation += 1
+        self._pending.clear()
         self._board.reset()
+        try:
+            await asyncio.wait_for(self._router.reset(), self._timeout)
+        except TimeoutError as exc:
+            raise UpstreamUnavailableError("the Router deployment did not answer; this replica was reset") from exc
 
     async def _run(self) -> None:
         while True:

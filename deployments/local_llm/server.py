@@ -14,7 +14,7 @@ from ray.serve.llm.deployment import LLMServer
 
 from deployments.local_llm.chunks import error_from_response, sse_to_chunks
 from deployments.providers.proxy import META_KEY
-from serve_app.errors import UpstreamError
+from serve_app.errors import BadRequestError, UpstreamError
 
 __all__ = ["LocalLLMServer"]
 
@@ -32,7 +32,10 @@ class LocalLLMServer(LLMServer):
             body["stream_options"] = {"include_usage": True}
         else:
             body.pop("stream_options", None)
-        return ChatCompletionRequest(**body)
+        try:
+            return ChatCompletionRequest(**body)
+        except ValueError as exc:  # pydantic's ValidationError and vLLM's own validation errors
+            raise BadRequestError(f"the local model cannot take this request: {exc}") from exc
 
     async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
         """Non-streamed chat; same contract as ``ProviderProxy.complete``."""

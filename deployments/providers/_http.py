@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,6 +22,8 @@ from serve_app.errors import (
 )
 
 __all__ = ["ErrorMapper", "new_client", "open_stream", "parse_retry_after", "request_json", "timeout_for"]
+
+_MAX_RETRY_AFTER_S = 86_400.0
 
 # Maps (status, parsed body or text, response headers) to the error to raise.
 ErrorMapper = Callable[[int, Any, httpx.Headers], UpstreamError]
@@ -43,22 +46,25 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
     """Seconds from ``Retry-After`` (delta or HTTP date) or ``retry-after-ms``, else None."""
     ms = headers.get("retry-after-ms")
     if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+        with suppress(ValueError):
+            return _bounded(float(ms) / 1000)
     value = headers.get("retry-after")
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    with suppress(ValueError):
+        return _bounded(float(value))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return _bounded((when - datetime.now(UTC)).total_seconds())
+
+
+def _bounded(seconds: float) -> float | None:
+    """A usable wait: non-finite values are ignored, others kept within [0, 1 day]."""
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER_S)
 
 
 def default_error(status: int, body: Any, headers: httpx.Headers) -> UpstreamError:
@@ -79,8 +85,9 @@ def _transport_error(exc: httpx.HTTPError, label: str) -> UpstreamError:
         phase = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
         return UpstreamTimeoutError(f"timed out {phase} {label}; try again or raise the target's timeout_s")
     if isinstance(exc, httpx.ConnectError):
-        return UpstreamUnavailableError(f"cannot connect to {label}: {exc}")
-    return UpstreamError(f"connection to {label} failed: {type(exc).__name__}: {exc}")
+        return UpstreamUnavailableError(f"cannot connect to {label} ({type(exc).__name__})")
+    # Never the exception's text: a protocol error can quote the request's headers, key included.
+    return UpstreamError(f"connection to {label} failed ({type(exc).__name__})")
 
 
 async def request_json(

@@ -48,7 +48,8 @@ def new_completion_id() -> str:
 
 def api_key_for(target: TargetConfig) -> str:
     """The target's API key from its environment variable; unset means the target is unavailable."""
-    key = os.environ.get(target.api_key_env or "", "")
+    # Stripped: secrets mounted from files often end in a newline, which is no valid header value.
+    key = os.environ.get(target.api_key_env or "", "").strip()
     if not key:
         raise UpstreamUnavailableError(f"{target.label} is unavailable: {target.api_key_env} is not set")
     return key

@@ -56,10 +56,11 @@ class BedrockClient:
 
     def __init__(self, client: httpx.AsyncClient | None = None, credentials: Credentials | None = None) -> None:
         self._client = client or new_client()
-        self._credentials = credentials
+        # Resolved once (profile files, SSO or STS refreshes block): botocore refreshes them itself.
+        self._credentials = credentials or load_aws_credentials()
 
     def _signed(self, target: TargetConfig, action: str, request: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
-        creds = self._credentials or load_aws_credentials()
+        creds = self._credentials
         if creds is None:
             raise UpstreamUnavailableError(f"{target.label} is unavailable: AWS credentials are not set")
         url = f"{target.base_url}/model/{quote(target.model, safe='')}/{action}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from serve_app.config import CircuitConfig
 
-__all__ = ["Availability", "Observation", "Outcome", "TargetBoard", "TargetState"]
+__all__ = ["Availability", "Lease", "Observation", "Outcome", "TargetBoard", "TargetState"]
 
 _EWMA_ALPHA = 0.3
 
@@ -61,6 +61,15 @@ class Observation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Observation:
         return cls(**{**data, "outcome": Outcome(data["outcome"])})
+
+
+@dataclass
+class Lease:
+    """One attempt's hold on a target: counted in flight until released (once)."""
+
+    key: str
+    probe: bool
+    released: bool = False
 
 
 @dataclass
@@ -134,12 +143,12 @@ class TargetBoard:
     def availability(self, key: str) -> Availability:
         state = self.state(key)
         now = self._clock()
-        if state.opened_at is not None:
-            if now < state.opened_at + self._circuit.open_s:
-                return Availability.OPEN
-            return Availability.HALF_OPEN
+        if state.opened_at is not None and now < state.opened_at + self._circuit.open_s:
+            return Availability.OPEN
         if now < state.cooldown_until:
             return Availability.COOLING_DOWN
+        if state.opened_at is not None:
+            return Availability.HALF_OPEN
         return Availability.HEALTHY
 
     def recovers_at(self, key: str) -> float:
@@ -151,16 +160,32 @@ class TargetBoard:
             at = max(at, state.opened_at + self._circuit.open_s)
         return max(at, state.cooldown_until)
 
-    def try_acquire(self, key: str) -> bool:
-        """Whether an attempt may go to the target now; a half-open circuit lets one probe through."""
+    def try_acquire(self, key: str) -> Lease | None:
+        """A lease if an attempt may go to the target now; a half-open circuit lets one probe through."""
         availability = self.availability(key)
         state = self.state(key)
         if availability is Availability.HEALTHY:
-            return True
+            return self.force_acquire(key)
         if availability is Availability.HALF_OPEN and not state.probe_in_flight:
             state.probe_in_flight = True
-            return True
-        return False
+            state.in_flight += 1
+            return Lease(key, probe=True)
+        return None
+
+    def force_acquire(self, key: str) -> Lease:
+        """A lease whatever the target's state (a retry after a waited-out Retry-After)."""
+        self.state(key).in_flight += 1
+        return Lease(key, probe=False)
+
+    def release(self, lease: Lease) -> None:
+        """End an attempt's hold; releasing twice is harmless."""
+        if lease.released:
+            return
+        lease.released = True
+        state = self.state(lease.key)
+        state.in_flight = max(0, state.in_flight - 1)
+        if lease.probe:
+            state.probe_in_flight = False
 
     # ----- scoring ------------------------------------------------------------------------------
 
@@ -177,14 +202,6 @@ class TargetBoard:
 
     # ----- recording ----------------------------------------------------------------------------
 
-    def started(self, key: str) -> None:
-        self.state(key).in_flight += 1
-
-    def finished(self, key: str) -> None:
-        state = self.state(key)
-        state.in_flight = max(0, state.in_flight - 1)
-        state.probe_in_flight = False
-
     def record(self, obs: Observation) -> None:
         state = self.state(obs.key)
         if obs.quota:
@@ -200,7 +217,9 @@ class TargetBoard:
         self._trim(state)
         if ok:
             state.consecutive_failures = 0
-            state.opened_at = None
+            started_at = obs.at - (obs.duration_ms or 0.0) / 1000
+            if state.opened_at is None or started_at >= state.opened_at:
+                state.opened_at = None  # an attempt begun before the circuit opened proves nothing
             if obs.ttft_ms is not None:
                 state.ewma_ttft_ms = _ewma(state.ewma_ttft_ms, obs.ttft_ms)
             if obs.output_tokens and obs.duration_ms and obs.ttft_ms is not None:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from typing import Any
 
 import pytest
 
-from deployments.router.board import Availability, TargetBoard
+from deployments.router.board import Availability, Observation, Outcome, TargetBoard
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import parse_gateway_config
 from serve_app.errors import (
     BadRequestError,
+    DeadlineExceededError,
     RateLimitError,
     TollgateError,
     UpstreamStatusError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from serve_app.routing import Failover, is_context_overflow
+from serve_app.routing import Failover, RouterSync, is_context_overflow
 
 
 def _config(**routing: Any) -> Any:
@@ -162,3 +164,91 @@ async def test_passed_deadline_makes_no_attempt(setup: tuple[Failover, list[floa
     with pytest.raises(TollgateError):
         await failover.run("main", script, time.time() - 1)
     assert script.calls == []
+
+
+class _Router:
+    """A Router link whose exchange can be held open or made to fail."""
+
+    def __init__(self) -> None:
+        self.board = TargetBoard(_config().routing.circuit)
+        self.fail = False
+        self.gate: asyncio.Event | None = None
+
+    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            raise UpstreamUnavailableError("router away")
+        for data in observations:
+            self.board.record(Observation.from_dict(data))
+        return self.board.snapshot()
+
+    async def reset(self) -> None:
+        self.board.reset()
+
+
+def _failure(key: str) -> Observation:
+    return Observation(key=key, outcome=Outcome.ERROR, at=time.time())
+
+
+async def test_router_sync_merges_and_keeps_observations_while_the_router_is_away() -> None:
+    local = TargetBoard(_config().routing.circuit)
+    router = _Router()
+    sync = RouterSync(local, router, interval=0.01)
+    router.board.record(_failure("main#1"))  # seen by another replica
+    router.fail = True
+    sync.report(_failure("main#0"))
+    await sync.sync_once()
+    assert router.board.state("main#0").consecutive_failures == 0
+    router.fail = False
+    await sync.sync_once()
+    assert router.board.state("main#0").consecutive_failures == 1, "kept and delivered later"
+    assert local.state("main#1").consecutive_failures == 1, "the other replica's view arrived"
+
+
+async def test_router_sync_drops_a_snapshot_taken_before_a_reset() -> None:
+    local = TargetBoard(_config().routing.circuit)
+    router = _Router()
+    for _ in range(5):
+        router.board.record(_failure("main#0"))
+    sync = RouterSync(local, router, interval=0.01)
+    router.gate = asyncio.Event()
+    pending = asyncio.ensure_future(sync.sync_once())
+    await asyncio.sleep(0)
+    router.gate.set()
+    await sync.reset()
+    await pending
+    assert local.availability("main#0") is Availability.HEALTHY
+
+
+async def test_a_cancelled_attempt_releases_its_hold(setup: tuple[Failover, list[float]]) -> None:
+    failover, _ = setup
+
+    async def hang(rt: ResolvedTarget, remaining: float) -> str:
+        await asyncio.sleep(60)
+        return "never"
+
+    task = asyncio.ensure_future(failover.run("main", hang, _deadline()))
+    await asyncio.sleep(0.01)
+    assert failover.board.state("main#0").in_flight == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert failover.board.state("main#0").in_flight == 0
+
+
+async def test_the_clients_deadline_is_not_held_against_the_target(setup: tuple[Failover, list[float]]) -> None:
+    failover, _ = setup
+    script = Script(a=[DeadlineExceededError("too slow for this client")] * 10)
+    with pytest.raises(DeadlineExceededError):
+        await failover.run("main", script, _deadline())
+    assert script.calls == ["a"]
+    assert failover.board.state("main#0").consecutive_failures == 0
+
+
+async def test_an_upstream_404_is_a_target_fault_and_fails_over(setup: tuple[Failover, list[float]]) -> None:
+    failover, _ = setup
+    script = Script(a=[err(404), err(404)])
+    result = await failover.run("main", script, _deadline())
+    assert result.value == "ok from b"
+    assert failover.board.state("main#0").consecutive_failures == 2

@@ -28,3 +28,21 @@ def test_ratelimit_headers_keep_openai_names_and_rename_anthropics() -> None:
 )
 def test_parse_retry_after(headers: dict[str, str], seconds: float | None) -> None:
     assert parse_retry_after(httpx.Headers(headers)) == seconds
+
+
+@pytest.mark.parametrize("value", ["inf", "1e999", "nan"])
+def test_non_finite_retry_after_is_ignored(value: str) -> None:
+    assert parse_retry_after(httpx.Headers({"retry-after": value})) is None
+
+
+def test_huge_retry_after_is_capped_at_a_day() -> None:
+    assert parse_retry_after(httpx.Headers({"retry-after": "99999999"})) == 86_400.0
+
+
+def test_api_key_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deployments.providers.base import api_key_for
+    from serve_app.config import ProviderKind, TargetConfig
+
+    monkeypatch.setenv("STRIP_ME", "sk-live-123\n")
+    target = TargetConfig(provider=ProviderKind.OPENAI, model="m", api_key_env="STRIP_ME")
+    assert api_key_for(target) == "sk-live-123"

@@ -42,11 +42,46 @@ def test_consecutive_failures_open_then_half_open_then_close() -> None:
     assert not board.try_acquire("m#0")
     clock.now += 10
     assert board.availability("m#0") is Availability.HALF_OPEN
-    assert board.try_acquire("m#0"), "one probe is let through"
-    assert not board.try_acquire("m#0"), "only one probe at a time"
-    board.finished("m#0")
+    probe = board.try_acquire("m#0")
+    assert probe is not None and probe.probe, "one probe is let through"
+    assert board.try_acquire("m#0") is None, "only one probe at a time"
+    board.release(probe)
+    board.release(probe)
+    assert board.state("m#0").in_flight == 0, "releasing twice is harmless"
     _obs(board, "m#0", Outcome.OK, ttft_ms=20)
     assert board.availability("m#0") is Availability.HEALTHY
+
+
+def test_a_non_probe_release_does_not_free_the_probe_slot() -> None:
+    board, clock = _board(consecutive_failures=1, open_s=10)
+    before = board.try_acquire("m#0")  # began while healthy
+    assert before is not None and not before.probe
+    _obs(board, "m#0", Outcome.ERROR)
+    clock.now += 10
+    probe = board.try_acquire("m#0")
+    assert probe is not None and probe.probe
+    board.release(before)
+    assert board.try_acquire("m#0") is None, "the probe slot is still taken"
+
+
+def test_an_attempt_begun_before_the_circuit_opened_does_not_close_it() -> None:
+    board, clock = _board(consecutive_failures=1, open_s=10)
+    _obs(board, "m#0", Outcome.ERROR)
+    clock.now += 1
+    _obs(board, "m#0", Outcome.OK, ttft_ms=5, duration_ms=5000)  # started 4 s before the circuit opened
+    assert board.availability("m#0") is Availability.OPEN
+
+
+def test_a_rate_limited_probe_keeps_the_target_cooling() -> None:
+    board, clock = _board(consecutive_failures=1, open_s=10)
+    _obs(board, "m#0", Outcome.ERROR)
+    clock.now += 10
+    probe = board.try_acquire("m#0")
+    assert probe is not None
+    board.release(probe)
+    _obs(board, "m#0", Outcome.RATE_LIMITED, retry_after_s=60)
+    assert board.availability("m#0") is Availability.COOLING_DOWN
+    assert board.try_acquire("m#0") is None
 
 
 def test_failed_probe_reopens_the_circuit() -> None:
@@ -54,8 +89,9 @@ def test_failed_probe_reopens_the_circuit() -> None:
     _obs(board, "m#0", Outcome.ERROR)
     _obs(board, "m#0", Outcome.TIMEOUT)
     clock.now += 5
-    assert board.try_acquire("m#0")
-    board.finished("m#0")
+    probe = board.try_acquire("m#0")
+    assert probe is not None
+    board.release(probe)
     _obs(board, "m#0", Outcome.ERROR)
     assert board.availability("m#0") is Availability.OPEN
     assert board.recovers_at("m#0") == clock.now + 5
@@ -100,7 +136,7 @@ def test_score_prefers_fast_idle_healthy_targets_with_quota() -> None:
     _obs(board, "slow", Outcome.OK, ttft_ms=100)
     assert board.expected_latency_ms("fast") < board.expected_latency_ms("slow")
     for _ in range(8):
-        board.started("fast")
+        board.force_acquire("fast")
     assert board.expected_latency_ms("fast") > 10 * 2
     _obs(board, "quota", Outcome.OK, ttft_ms=10,
          quota={"x-ratelimit-remaining-requests": "1", "x-ratelimit-limit-requests": "100"})  # type: ignore[arg-type]
@@ -115,7 +151,7 @@ def test_snapshot_round_trip_keeps_local_counters() -> None:
     _obs(board, "m#0", Outcome.ERROR)
     _obs(board, "m#1", Outcome.OK, ttft_ms=42)
     other, _ = _board(consecutive_failures=2)
-    other.started("m#1")
+    other.force_acquire("m#1")
     other.load(board.snapshot())
     assert other.availability("m#0") is Availability.OPEN
     assert other.state("m#1").ewma_ttft_ms == 42
