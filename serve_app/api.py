@@ -97,7 +97,8 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
             chat = parse_chat_request(await _read_body(request, limit))
             if chat.stream:
-                stream = await gateway.chat_stream(chat, started, deadline)
+                continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
+                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
             reply = await gateway.chat(chat, started, deadline)

@@ -172,10 +172,33 @@ class Gateway:
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
         return ChatReply(body=reply["body"], headers=self._headers(result.target, result.attempts, overhead))
 
-    async def chat_stream(self, request: ChatCompletionRequest, started: float, deadline: float) -> StreamReply:
-        """A streamed completion. Failover happens only before the first chunk is returned."""
+    async def chat_stream(
+        self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False
+    ) -> StreamReply:
+        """A streamed completion. Failover happens only before the first chunk is returned; after it,
+        with ``continuation``, a target that takes an assistant prefill is asked to finish the answer."""
         self._begin()
         internal = request.to_internal()
+        result = await self.failover.run(
+            request.model, self._stream_attempt(internal), deadline, release_on_success=False
+        )
+        meta, first, source = result.value
+        upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
+        overhead = time.perf_counter() - started - upstream_s
+        lease = result.lease
+
+        def release() -> None:
+            self.board.release(lease)
+
+        relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
+        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation)
+        return StreamReply(body=self._sse_body(job, relay),
+                           headers=self._headers(result.target, result.attempts, overhead), release=release)
+
+    def _stream_attempt(
+        self, internal: dict[str, Any]
+    ) -> Callable[[ResolvedTarget, float], Awaitable[tuple[Chunk, Chunk, AsyncIterator[Chunk]]]]:
+        """Open a stream on a target and wait for its first chunk (the point of no failover)."""
         first_token_timeout = self.config.routing.first_token_timeout_s
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> tuple[Chunk, Chunk, AsyncIterator[Chunk]]:
@@ -198,18 +221,7 @@ class Gateway:
                 raise
             return meta, first, source
 
-        result = await self.failover.run(request.model, attempt, deadline, release_on_success=False)
-        meta, first, source = result.value
-        upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
-        overhead = time.perf_counter() - started - upstream_s
-        lease = result.lease
-
-        def release() -> None:
-            self.board.release(lease)
-
-        body = self._sse_body(result.target, result.started, upstream_s * 1000, first, source,
-                              request.include_usage, release)
-        return StreamReply(body=body, headers=self._headers(result.target, result.attempts, overhead), release=release)
+        return attempt
 
     @staticmethod
     def _headers(rt: ResolvedTarget, attempts: int, overhead_s: float) -> dict[str, str]:
@@ -219,40 +231,155 @@ class Gateway:
             "x-tollgate-overhead-ms": _ms(max(0.0, overhead_s)),
         }
 
-    async def _sse_body(
-        self, rt: ResolvedTarget, attempt_started: float, ttft_ms: float, first: Chunk,
-        source: AsyncIterator[Chunk], include_usage: bool, release: Callable[[], None],
-    ) -> AsyncIterator[bytes]:
+    async def _sse_body(self, job: _StreamJob, relay: _Relay) -> AsyncIterator[bytes]:
         idle_timeout = self.config.routing.idle_timeout_s
-        output_tokens: int | None = None
+        answer = _Answer()
+        chunk: Chunk | None = relay.first
         try:
-            chunk: Chunk | None = first
-            while chunk is not None:
-                if chunk.get("usage"):
-                    output_tokens = _output_tokens(chunk["usage"])
-                if include_usage or chunk.get("choices"):
-                    if not include_usage:
-                        chunk.pop("usage", None)
-                    yield _sse(chunk)
+            while True:
                 try:
-                    chunk = await asyncio.wait_for(anext(source, None), idle_timeout)
-                except TimeoutError as exc:
-                    raise UpstreamTimeoutError(
-                        f"{rt.target.label} sent nothing for {idle_timeout:.0f} s mid-stream"
-                    ) from exc
-        except TollgateError as err:
-            # After the first byte there is no failover: end with an error event and no [DONE],
-            # so no client mistakes a cut answer for a complete one.
-            logger.warning("stream from %s failed after the first chunk: %s", rt.target.label, err.message)
-            release()
-            self.failover.observe(rt, classify(err), attempt_started)
-            yield _sse(error_body(err))
-            return
+                    while chunk is not None:
+                        answer.add(chunk)
+                        if job.include_usage or chunk.get("choices"):
+                            if not job.include_usage:
+                                chunk.pop("usage", None)
+                            yield _sse(answer.stamp(chunk))
+                        try:
+                            chunk = await asyncio.wait_for(anext(relay.source, None), idle_timeout)
+                        except TimeoutError as exc:
+                            raise UpstreamTimeoutError(
+                                f"{relay.target.target.label} sent nothing for {idle_timeout:.0f} s mid-stream"
+                            ) from exc
+                    break
+                except TollgateError as err:
+                    logger.warning("stream from %s failed after the first chunk: %s",
+                                   relay.target.target.label, err.message)
+                    relay.release()
+                    self.failover.observe(relay.target, classify(err), relay.started)
+                    await relay.source.aclose()  # type: ignore[attr-defined]
+                    following = await self._continue(job, relay, answer) if job.continuation else None
+                    if following is None:
+                        # No failover after the first byte: an error event and no [DONE], so no
+                        # client mistakes a cut answer for a complete one.
+                        yield _sse(error_body(err))
+                        return
+                    yield _sse(answer.stamp(_continuation_marker(relay, following, err)))
+                    relay, chunk = following, following.first
+                    answer.continued = True
         finally:
-            release()  # also when the client went away (nothing to say about the target then)
-            await source.aclose()  # type: ignore[attr-defined]
-        self.failover.observe(rt, Outcome.OK, attempt_started, ttft_ms=ttft_ms, output_tokens=output_tokens)
+            relay.release()  # also when the client went away (nothing to say about the target then)
+            await relay.source.aclose()  # type: ignore[attr-defined]
+        self.failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
+                              output_tokens=answer.output_tokens)
         yield b"data: [DONE]\n\n"
+
+    async def _continue(self, job: _StreamJob, failed: _Relay, answer: _Answer) -> _Relay | None:
+        """Ask another target that takes an assistant prefill to finish ``answer``; None if none can."""
+        if answer.continued or answer.tool_calls or not answer.text.strip():
+            return None
+        prefill = answer.text.rstrip()  # Anthropic refuses a prefill that ends in whitespace
+        request = dict(job.internal)
+        request["messages"] = [*job.internal["messages"], {"role": "assistant", "content": prefill}]
+        # vLLM continues the last assistant message only when told to.
+        request.update(continue_final_message=True, add_generation_prompt=False)
+
+        def takes_prefill(rt: ResolvedTarget) -> bool:
+            return rt.target.provider in _PREFILL_PROVIDERS and rt != failed.target
+
+        try:
+            result = await self.failover.run(
+                job.model, self._stream_attempt(request), job.deadline, release_on_success=False, allow=takes_prefill
+            )
+        except TollgateError as err:
+            logger.warning("no target could continue the stream: %s", err.message)
+            return None
+        meta, first, source = result.value
+        lease = result.lease
+
+        def release() -> None:
+            self.board.release(lease)
+
+        ttft_ms = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0))
+        relay = _Relay(result.target, result.started, ttft_ms, first, source, release)
+        answer.skip_role = True
+        answer.text = prefill
+        return relay
+
+
+# Providers whose APIs continue a trailing assistant message (OpenAI's does not).
+_PREFILL_PROVIDERS = frozenset({ProviderKind.ANTHROPIC, ProviderKind.BEDROCK, ProviderKind.LOCAL})
+
+
+@dataclass
+class _StreamJob:
+    """What a streamed request needs after its first chunk."""
+
+    model: str
+    internal: dict[str, Any]
+    deadline: float
+    include_usage: bool
+    continuation: bool
+
+
+@dataclass
+class _Relay:
+    """One target's stream that is being relayed to the client."""
+
+    target: ResolvedTarget
+    started: float
+    ttft_ms: float
+    first: Chunk
+    source: AsyncIterator[Chunk]
+    release: Callable[[], None]
+
+
+@dataclass
+class _Answer:
+    """The answer so far: its text, whether it called tools, and the id the client first saw."""
+
+    text: str = ""
+    tool_calls: bool = False
+    output_tokens: int | None = None
+    stream_id: str | None = None
+    continued: bool = False
+    skip_role: bool = False
+
+    def add(self, chunk: Chunk) -> None:
+        if chunk.get("usage"):
+            self.output_tokens = _output_tokens(chunk["usage"])
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if isinstance(delta.get("content"), str):
+                self.text += delta["content"]
+            if delta.get("tool_calls"):
+                self.tool_calls = True
+
+    def stamp(self, chunk: Chunk) -> Chunk:
+        """Keep one stream id for the client, and drop the second ``role`` delta after a continuation."""
+        if self.stream_id is None:
+            self.stream_id = chunk.get("id")
+        else:
+            chunk["id"] = self.stream_id
+        if self.skip_role:
+            for choice in chunk.get("choices") or []:
+                (choice.get("delta") or {}).pop("role", None)
+        return chunk
+
+
+def _continuation_marker(failed: _Relay, following: _Relay, err: TollgateError) -> Chunk:
+    """A content-free chunk that tells the client the answer continues on another target."""
+    return {
+        "id": None,  # stamped with the stream's id
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": following.first.get("model", ""),
+        "choices": [{"index": 0, "delta": {}, "finish_reason": None}],
+        "tollgate_continuation": {
+            "from": failed.target.target.label,
+            "to": following.target.target.label,
+            "reason": err.message,
+        },
+    }
 
 
 async def _check(backend: Backend) -> str | None:

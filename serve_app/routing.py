@@ -11,11 +11,11 @@ the model's ``context_fallback``. Every attempt is recorded on the board.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import logging
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -133,14 +133,16 @@ class Failover:
             self._metrics.ttft(rt.model, rt.target.label, obs.ttft_ms)
         self._metrics.circuit(rt.target.label, self._board.availability(obs.key).value)
 
-    def _plan(self, model: str) -> tuple[list[ResolvedTarget], list[ResolvedTarget]]:
+    def _plan(
+        self, model: str, allow: Callable[[ResolvedTarget], bool] | None = None
+    ) -> tuple[list[ResolvedTarget], list[ResolvedTarget]]:
         """(targets to try in order, targets left out for now) over the model and its fallbacks."""
         usable: list[ResolvedTarget] = []
         blocked: list[ResolvedTarget] = []
         first = self._catalog.resolve(model)  # unknown model: 404; nothing available: 503
         for name in [model, *self._config.models[model].fallbacks]:
             resolved = first if name == model else self._catalog.resolve(name, raise_if_none=False)
-            targets = {rt.index: rt for rt in resolved}
+            targets = {rt.index: rt for rt in resolved if allow is None or allow(rt)}
             plan = order_targets(self._board, name, self._config.models[name], list(targets), self._rng)
             usable += [targets[i] for i in plan.usable]
             blocked += [targets[i] for i in plan.blocked]
@@ -153,6 +155,7 @@ class Failover:
         deadline: float,
         *,
         release_on_success: bool = True,
+        allow: Callable[[ResolvedTarget], bool] | None = None,
     ) -> AttemptResult[T]:
         """Try targets until one succeeds; ``deadline`` is a ``time.time()`` value.
 
@@ -161,7 +164,7 @@ class Failover:
         """
         retry = self._config.routing.retry
         tally = _Tally()
-        queue, blocked = self._plan(model)
+        queue, blocked = self._plan(model, allow)
         context_fallback_used = False
         position = 0
         while position < len(queue):

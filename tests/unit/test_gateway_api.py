@@ -181,3 +181,57 @@ def test_master_key_required_without_generation(monkeypatch: pytest.MonkeyPatch)
     })
     with pytest.raises(ConfigError, match="TG_UNIT_MK is not set"):
         resolve_master_key(config)
+
+
+@pytest.fixture
+def continuing_client(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
+    httpx.post(f"{fake.base_url}/_fake/reset")
+    openai_t = {"provider": "openai", "model": "cut-me", "api_base": f"{fake.base_url}/v1",
+                "api_key_env": "UNIT_OPENAI_KEY"}
+    claude_t = {"provider": "anthropic", "model": "claude-cont", "api_base": fake.base_url,
+                "api_key_env": "UNIT_ANTHROPIC_KEY"}
+    config = parse_gateway_config({"models": {"m": {"targets": [openai_t, claude_t], "policy": "priority"}}})
+    proxy = ProviderProxy(config, {ProviderKind.OPENAI, ProviderKind.ANTHROPIC})
+    backends = {ProviderKind.OPENAI: InProcessBackend(proxy), ProviderKind.ANTHROPIC: InProcessBackend(proxy)}
+    with TestClient(create_api(Gateway(config, backends, KEY))) as test_client:
+        yield test_client
+
+
+def _events(text: str) -> list[str]:
+    return [line[len("data: "):] for line in text.splitlines() if line.startswith("data: ")]
+
+
+def test_stream_cut_without_opt_in_ends_with_an_error(continuing_client: TestClient, fake: FakeProviderServer) -> None:
+    _fault(fake, match={"model": "cut-me"}, fault="cut_stream", after_chunks=3)
+    body = {"model": "m", "messages": [{"role": "user", "content": "one two three four five six"}], "stream": True}
+    events = _events(continuing_client.post("/v1/chat/completions", headers=AUTH, json=body).text)
+    assert '"error"' in events[-1] and "[DONE]" not in events
+
+
+def test_opt_in_continuation_finishes_on_a_prefill_target(
+    continuing_client: TestClient, fake: FakeProviderServer
+) -> None:
+    _fault(fake, match={"model": "cut-me"}, fault="cut_stream", after_chunks=3)
+    body = {"model": "m", "messages": [{"role": "user", "content": "one two three four five six"}], "stream": True}
+    response = continuing_client.post(
+        "/v1/chat/completions", headers={**AUTH, "x-tollgate-stream-continuation": "on"}, json=body
+    )
+    events = _events(response.text)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    markers = [c for c in chunks if "tollgate_continuation" in c]
+    assert len(markers) == 1
+    assert markers[0]["tollgate_continuation"]["from"] == "openai/cut-me"
+    assert markers[0]["tollgate_continuation"]["to"] == "anthropic/claude-cont"
+    assert len({c["id"] for c in chunks}) == 1, "one stream id throughout"
+    roles = [c["choices"][0]["delta"].get("role") for c in chunks if c["choices"]]
+    assert roles.count("assistant") == 1
+    # The continuation target got the partial answer as a trailing assistant message (the prefill).
+    anthropic_req = [r for r in httpx.get(f"{fake.base_url}/_fake/requests").json() if r["path"] == "/v1/messages"]
+    assert anthropic_req, "the prefill target was asked"
+    last = anthropic_req[-1]["body"]["messages"][-1]
+    assert last["role"] == "assistant"
+    prefill = "".join(b.get("text", "") for b in last["content"])
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert prefill and text.startswith(prefill)
