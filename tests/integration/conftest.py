@@ -90,6 +90,8 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "breaker": {"targets": [openai("brk-1"), openai("brk-2")], "policy": "priority"},
             "down": {"targets": [openai("down-1"), openai("down-2")]},
             "ctx": {"targets": [openai("ctx-small", context_window=16)], "context_fallback": "fake-anthropic"},
+            "continue-local": {"targets": [openai("cut-local"), {"provider": "local", "model": "smollm2"}],
+                               "policy": "priority"},
         },
         "routing": {
             "deadline_s": 20,

@@ -178,3 +178,18 @@ def test_context_overflow_moves_to_the_larger_context_model(gateway_url: str, fa
     assert response.status_code == 200, response.text
     assert response.headers["x-tollgate-model"] == "anthropic/claude-fake"
     assert _models_called(fake) == ["ctx-small", "claude-fake"]
+
+
+def test_opt_in_continuation_on_the_local_tier(gateway_url: str, fake: FakeProviderServer) -> None:
+    add_fault(fake, match={"model": "cut-local"}, fault="cut_stream", after_chunks=3)
+    body = {"model": "continue-local", "messages": [{"role": "user", "content": "Name the planets of the solar system"}],
+            "stream": True, "max_tokens": 24}
+    headers = {**AUTH, "x-tollgate-stream-continuation": "on"}
+    with httpx.stream("POST", f"{gateway_url}/v1/chat/completions", json=body, headers=headers, timeout=60) as r:
+        assert r.status_code == 200
+        events = [line[len("data: "):] for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    markers = [e for e in events if "tollgate_continuation" in e]
+    assert len(markers) == 1 and '"to":"local/smollm2"' in markers[0]
+    after = events[events.index(markers[0]) + 1:-1]
+    assert any('"content":"' in e and '"content":""' not in e for e in after), "the local model wrote more text"
