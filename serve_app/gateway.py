@@ -7,6 +7,7 @@ through the constructor, so tests pass in-process ones.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -185,11 +186,7 @@ class Gateway:
         meta, first, source = result.value
         upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
         overhead = time.perf_counter() - started - upstream_s
-        lease = result.lease
-
-        def release() -> None:
-            self.board.release(lease)
-
+        release = functools.partial(self.board.release, result.lease)
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
         job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation)
         return StreamReply(body=self._sse_body(job, relay),
@@ -294,13 +291,9 @@ class Gateway:
             logger.warning("no target could continue the stream: %s", err.message)
             return None
         meta, first, source = result.value
-        lease = result.lease
-
-        def release() -> None:
-            self.board.release(lease)
-
         ttft_ms = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0))
-        relay = _Relay(result.target, result.started, ttft_ms, first, source, release)
+        relay = _Relay(result.target, result.started, ttft_ms, first, source,
+                       functools.partial(self.board.release, result.lease))
         answer.skip_role = True
         answer.text = prefill
         return relay
