@@ -8,7 +8,21 @@ from ray.serve import Application
 
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
 
-__all__ = ["build_app"]
+__all__ = ["build_app", "deployment_names"]
+
+# Which proxy deployment serves each provider kind (the local tier is the LocalLLM deployment).
+_PROXY_FOR_KIND = {
+    ProviderKind.OPENAI: "OpenAIProxy",
+    ProviderKind.AZURE: "OpenAIProxy",
+    ProviderKind.ANTHROPIC: "AnthropicProxy",
+    ProviderKind.BEDROCK: "BedrockProxy",
+    ProviderKind.LOCAL: "LocalLLM",
+}
+
+
+def deployment_names(config: GatewayConfig) -> set[str]:
+    """The deployments ``build_app`` creates for this config: a backend only where a target needs it."""
+    return {"Ingress", "Router"} | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -22,15 +36,15 @@ def _bind(config: GatewayConfig, args: dict[str, Any]) -> Application:
     from deployments.router.deployment import Router
     from serve_app.ingress import Ingress
 
-    kinds = config.provider_kinds()
+    names = deployment_names(config)
     backends: dict[str, Any] = {}
-    if kinds & {ProviderKind.OPENAI, ProviderKind.AZURE}:
+    if "OpenAIProxy" in names:
         backends[ProviderKind.OPENAI.value] = OpenAIProxy.bind(args)
-    if ProviderKind.ANTHROPIC in kinds:
+    if "AnthropicProxy" in names:
         backends[ProviderKind.ANTHROPIC.value] = AnthropicProxy.bind(args)
-    if ProviderKind.BEDROCK in kinds:
+    if "BedrockProxy" in names:
         backends[ProviderKind.BEDROCK.value] = BedrockProxy.bind(args)
-    if ProviderKind.LOCAL in kinds and config.local_llm is not None and config.local_llm.enabled:
+    if "LocalLLM" in names and config.local_llm is not None:
         from deployments.local_llm.deployment import build_local_llm
 
         backends[ProviderKind.LOCAL.value] = build_local_llm(config.local_llm, config.server.resolved_data_dir())

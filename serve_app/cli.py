@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from serve_app.app import deployment_names
 from serve_app.config import load_serve_config, parse_gateway_config
 from serve_app.errors import ConfigError
 
@@ -40,11 +41,18 @@ def check_config(path: str) -> list[str]:
             raise ConfigError(f"{path}: applications[{i}] ({app.get('name')}): {exc.message}") from exc
         except V2ValidationError as exc:  # pragma: no cover - parse_gateway_config wraps these
             raise ConfigError(str(exc)) from exc
+        created = deployment_names(config)
         for dep in app.get("deployments") or []:
             if dep.get("name") not in KNOWN_DEPLOYMENTS:
                 raise ConfigError(
                     f"{path}: applications[{i}].deployments: unknown deployment {dep.get('name')!r}; "
                     f"Tollgate's are {', '.join(sorted(KNOWN_DEPLOYMENTS))}"
+                )
+            if dep.get("name") not in created:
+                # Serve refuses options for a deployment the application does not create.
+                raise ConfigError(
+                    f"{path}: applications[{i}].deployments: {dep.get('name')} is not created by this config "
+                    "(no target of its provider kind in the catalog); remove its entry or add such a target"
                 )
         targets = sum(len(m.targets) for m in config.models.values())
         summaries.append(

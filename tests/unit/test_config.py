@@ -118,3 +118,17 @@ def test_config_check_rejects_unknown_deployment_names(tmp_path: Path) -> None:
     bad.write_text(text)
     with pytest.raises(ConfigError, match="OpenAIProxi"):
         check_config(str(bad))
+
+
+def test_config_check_rejects_options_for_a_deployment_the_app_does_not_create(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    models = data["applications"][0]["args"]["models"]
+    del models["claude-3-5-sonnet"]
+    for model in models.values():
+        model.pop("fallbacks", None)
+    bad = tmp_path / "no-anthropic.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="AnthropicProxy is not created"):
+        check_config(str(bad))
