@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from deployments.router.board import Lease, Observation, Outcome, TargetBoard
+from deployments.router.board import Availability, Lease, Observation, Outcome, TargetBoard
 from deployments.router.policy import order_targets, target_key
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig
@@ -252,10 +252,9 @@ class Failover:
             )
         if not tally.errors:
             reason = "every target is rate-limited or has an open circuit"
-            detail = ", ".join(f"{rt.target.label} ({self._board.availability(target_key(rt.model, rt.index)).value})"
-                               for rt in blocked)
-            all_cooling = all(self._board.availability(target_key(rt.model, rt.index)).value == "cooling_down"
-                              for rt in blocked)
+            states = [(rt, self._board.availability(target_key(rt.model, rt.index))) for rt in blocked]
+            detail = ", ".join(f"{rt.target.label} ({state.value})" for rt, state in states)
+            all_cooling = all(state is Availability.COOLING_DOWN for _, state in states)
             cls: type[TollgateError] = RateLimitError if blocked and all_cooling else UpstreamUnavailableError
             return cls(f"no target of '{model}' can serve now ({reason}: {detail})", retry_after=retry_after,
                        code="rate_limit_exceeded" if cls is RateLimitError else "no_available_target")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -12,7 +10,7 @@ from typing import Any, Protocol
 from serve_app.config import TargetConfig
 from serve_app.errors import UpstreamUnavailableError
 
-__all__ = ["ProviderClient", "UpstreamReply", "api_key_for", "new_completion_id", "now_s"]
+__all__ = ["ProviderClient", "UpstreamReply", "api_key_for"]
 
 
 @dataclass
@@ -36,14 +34,6 @@ class ProviderClient(Protocol):
 
     async def aclose(self) -> None:
         ...
-
-
-def now_s() -> int:
-    return int(time.time())
-
-
-def new_completion_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
 
 def api_key_for(target: TargetConfig) -> str:
