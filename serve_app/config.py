@@ -21,6 +21,7 @@ from serve_app.errors import ConfigError
 __all__ = [
     "AuthConfig",
     "GatewayConfig",
+    "GovernanceConfig",
     "LocalLLMConfig",
     "ModelConfig",
     "Prices",
@@ -28,6 +29,7 @@ __all__ = [
     "RoutingConfig",
     "RoutingPolicy",
     "ServerConfig",
+    "StateConfig",
     "TargetConfig",
     "format_validation_error",
     "load_serve_config",
@@ -271,6 +273,44 @@ class AuthConfig(_Strict):
     )
 
 
+class StateConfig(_Strict):
+    """Where keys, budgets, the spend ledger and (later) cache entries and the audit log live."""
+
+    url: str | None = Field(
+        None,
+        description="sqlite:///PATH (embedded; the default is DATA_DIR/state.db) or postgresql://USER:PASS@HOST:PORT/DB "
+        "(one store for many ingress replicas on many nodes). ${VAR} references are expanded.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^(sqlite|postgres|postgresql)://", url):
+            raise ValueError(f"{url!r} is not a sqlite:/// or postgresql:// URL")
+        return url
+
+    def resolved_url(self, data_dir: Path) -> str:
+        if self.url is None:
+            return f"sqlite:///{data_dir / 'state.db'}"
+        return os.path.expandvars(self.url)
+
+
+class GovernanceConfig(_Strict):
+    """Budgets and rate limits on virtual keys."""
+
+    default_max_tokens: int = Field(
+        4096, gt=0,
+        description="Output-token cap for requests that set no max_tokens; it is sent upstream and bounds the "
+        "worst case reserved against budgets.",
+    )
+    reservation_grace_s: float = Field(
+        60.0, gt=0,
+        description="A reservation that is still open this long after the request's deadline belonged to a "
+        "replica that died; it is then charged at its worst case.",
+    )
+    sweep_interval_s: float = Field(30.0, gt=0, description="How often each ingress looks for such reservations.")
+
+
 class GatewayConfig(_Strict):
     """Everything under ``args:`` of the Tollgate Serve application."""
 
@@ -280,6 +320,8 @@ class GatewayConfig(_Strict):
     local_llm: LocalLLMConfig | None = Field(None, description="The local vLLM tier; omit to run without one.")
     models: dict[str, ModelConfig] = Field(min_length=1, description="The model catalog: public name → targets.")
     routing: RoutingConfig = Field(default_factory=RoutingConfig, description="Routing and resilience.")
+    state: StateConfig = Field(default_factory=StateConfig, description="The state store.")
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Budgets and rate limits.")
 
     @field_validator("models")
     @classmethod

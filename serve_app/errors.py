@@ -10,6 +10,7 @@
     ├── NotFoundError (404)
     │   └── ModelNotFoundError (404, code model_not_found)
     ├── RateLimitError (429, carries retry_after)
+    │   └── BudgetExceededError (429, type budget_exceeded, names level and window)
     ├── ConfigError (raised at start; never reaches a client)
     └── UpstreamError (the provider failed; carries the upstream status)
         ├── UpstreamStatusError (502 for 5xx, passes 4xx/429 through)
@@ -30,6 +31,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigError",
     "DeadlineExceededError",
     "ModelNotFoundError",
@@ -138,6 +140,13 @@ class RateLimitError(TollgateError):
     status_code = 429
     error_type = "rate_limit_error"
     code = "rate_limit_exceeded"
+
+
+class BudgetExceededError(RateLimitError):
+    """A hard budget of the caller's org, team, key or end user would be passed; ``code`` names which."""
+
+    error_type = "budget_exceeded"
+    code = "budget_exceeded"
 
 
 class ConfigError(TollgateError):

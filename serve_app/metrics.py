@@ -20,6 +20,14 @@ class GatewayMetrics(Protocol):
 
     def circuit(self, target: str, availability: str) -> None: ...
 
+    def spend(self, org: str, team: str, key: str, model: str, usd: float) -> None: ...
+
+    def budget_remaining(self, scope: str, window: str, usd: float) -> None: ...
+
+    def soft_limit(self, scope: str, window: str) -> None: ...
+
+    def rejection(self, reason: str) -> None: ...
+
 
 class NullMetrics:
     """Records nothing (unit tests, tools)."""
@@ -37,6 +45,18 @@ class NullMetrics:
         return None
 
     def circuit(self, target: str, availability: str) -> None:
+        return None
+
+    def spend(self, org: str, team: str, key: str, model: str, usd: float) -> None:
+        return None
+
+    def budget_remaining(self, scope: str, window: str, usd: float) -> None:
+        return None
+
+    def soft_limit(self, scope: str, window: str) -> None:
+        return None
+
+    def rejection(self, reason: str) -> None:
         return None
 
 
@@ -67,6 +87,18 @@ class RayMetrics:
         self._circuit = metrics.Gauge(
             "tollgate_circuit_state", "0 healthy, 1 half-open, 2 cooling down, 3 open.", tag_keys=("target",)
         )
+        self._spend = metrics.Counter(
+            "tollgate_spend_usd", "Settled spend in USD.", tag_keys=("org", "team", "key", "model")
+        )
+        self._remaining = metrics.Gauge(
+            "tollgate_budget_remaining_usd", "Hard budget left in the current window.", tag_keys=("scope", "window")
+        )
+        self._soft = metrics.Counter(
+            "tollgate_budget_soft_limit_crossed", "Soft budget limits passed.", tag_keys=("scope", "window")
+        )
+        self._rejections = metrics.Counter(
+            "tollgate_governance_rejections", "Requests refused by governance, by reason.", tag_keys=("reason",)
+        )
 
     def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
         self._attempts.inc(tags={"model": model, "target": target, "outcome": outcome})
@@ -83,3 +115,16 @@ class RayMetrics:
 
     def circuit(self, target: str, availability: str) -> None:
         self._circuit.set(_CIRCUIT_VALUES.get(availability, 0), tags={"target": target})
+
+    def spend(self, org: str, team: str, key: str, model: str, usd: float) -> None:
+        if usd > 0:
+            self._spend.inc(usd, tags={"org": org, "team": team, "key": key, "model": model})
+
+    def budget_remaining(self, scope: str, window: str, usd: float) -> None:
+        self._remaining.set(usd, tags={"scope": scope, "window": window})
+
+    def soft_limit(self, scope: str, window: str) -> None:
+        self._soft.inc(tags={"scope": scope, "window": window})
+
+    def rejection(self, reason: str) -> None:
+        self._rejections.inc(tags={"reason": reason})

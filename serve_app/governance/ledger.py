@@ -1,0 +1,267 @@
+"""Reservations and settlement against the store: the authority on spend and rates.
+
+A request reserves its worst case on every (entity, metric, window) counter it is
+subject to, in one transaction, each with one conditional upsert::
+
+    INSERT … ON CONFLICT DO UPDATE SET reserved = reserved + :x
+        WHERE used + reserved + :x <= :limit RETURNING …
+
+so either every level of org → team → key (→ end user) is reserved or none is,
+whichever replica runs it. Settlement inserts the request's ledger row under a
+unique request id and, in the same transaction, moves the reservation into
+``used`` with the actual amount: a second settle finds the row and does nothing.
+Reservations of a replica that died are settled at their worst case once they
+expire, so spend can never pass a limit through a lost request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from serve_app.errors import BudgetExceededError, RateLimitError
+from serve_app.governance.entities import NANO
+from serve_app.governance.windows import Window, window_bounds
+from serve_app.store.base import Database, Transaction
+
+__all__ = ["Charge", "Check", "Kind", "Ledger", "CounterAfter"]
+
+logger = logging.getLogger("tollgate.ledger")
+
+Clock = Callable[[], float]
+
+class Kind(str, Enum):
+    """What a counter counts."""
+
+    USD = "usd"  # nano-dollars; reserved, then settled with the actual cost
+    TOKENS = "tok"  # tokens; reserved, then settled with the actual count
+    REQUESTS = "req"  # requests; counted when admitted
+    INFLIGHT = "inflight"  # requests in flight; reserved, then released
+
+@dataclass(frozen=True)
+class Check:
+    """One limit a request is subject to."""
+
+    scope: str  # "key:<id>", "team:<id>", "org:<id>", "end_user:<team id>:<user>"
+    label: str  # for messages: "key 'billing-svc'"
+    kind: Kind
+    window: Window
+    limit: int
+    amount: int
+    soft: int | None = None
+
+    @property
+    def metric(self) -> str:
+        return f"{self.kind.value}:{self.window.value}"
+
+@dataclass(frozen=True)
+class Charge:
+    """What a request actually cost, for its ledger row."""
+
+    cost_nano: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    target: str | None = None
+    outcome: str = "ok"
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+@dataclass(frozen=True)
+class CounterAfter:
+    """A counter as a settlement left it: ``used`` after adding ``added``."""
+
+    scope: str
+    metric: str
+    used: int
+    added: int
+    limit: int
+    soft: int | None
+
+    @property
+    def crossed_soft_limit(self) -> bool:
+        return self.soft is not None and self.added > 0 and self.used >= self.soft > self.used - self.added
+
+@dataclass
+class _Item:
+    scope: str
+    metric: str
+    window_start: int
+    reserved: int
+    limit: int
+    soft: int | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return Kind(self.metric.split(":", 1)[0])
+
+_UPSERT = """
+INSERT INTO counters AS c (scope, metric, window_start, used, reserved) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (scope, metric, window_start) DO UPDATE
+    SET used = c.used + excluded.used, reserved = c.reserved + excluded.reserved
+    WHERE c.used + c.reserved + excluded.used + excluded.reserved <= $6
+RETURNING used, reserved
+"""
+
+_LEDGER_INSERT = """
+INSERT INTO spend_ledger (request_id, client_request_id, org_id, team_id, key_id, end_user, model, target,
+    prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (request_id) DO NOTHING
+RETURNING request_id
+"""
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def _usd(nano: int) -> str:
+    return f"${nano / NANO:.4f}".rstrip("0").rstrip(".") if nano % (NANO // 100) else f"${nano / NANO:.2f}"
+
+def _refusal(check: Check, used: int, reserved: int, end: int, now: float) -> RateLimitError:
+    retry_after = max(1.0, end - now) if check.window is not Window.LIFETIME else None
+    when = f"; it resets at {_utc(end)}" if retry_after is not None else "; it never resets"
+    if check.kind is Kind.USD:
+        return BudgetExceededError(
+            f"{check.label}: {check.window.value} budget of {_usd(check.limit)} would be exceeded "
+            f"({_usd(used)} spent, {_usd(reserved)} reserved by requests in flight, this request may cost up to "
+            f"{_usd(check.amount)}){when}",
+            code=f"{check.scope.split(':', 1)[0]}_{check.window.value}_budget_exceeded",
+            retry_after=retry_after,
+        )
+    if check.kind is Kind.INFLIGHT:
+        return RateLimitError(
+            f"{check.label}: {check.limit} requests are already in flight (max_concurrency); retry when one ends",
+            code="concurrency_limit_exceeded", retry_after=1.0,
+        )
+    what = "requests" if check.kind is Kind.REQUESTS else "tokens"
+    return RateLimitError(
+        f"{check.label}: limit of {check.limit} {what} per minute reached ({used + reserved} counted, this request "
+        f"needs {check.amount}){when}",
+        code="requests_per_minute_exceeded" if check.kind is Kind.REQUESTS else "tokens_per_minute_exceeded",
+        retry_after=retry_after,
+    )
+
+class Ledger:
+    """Reserve, settle and report spend and rates; correct with any number of replicas."""
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def reserve(self, request_id: str, checks: Sequence[Check], *, ttl_s: float,
+                      context: dict[str, Any]) -> None:
+        """Reserve every check or none; raise the first limit that refuses (429)."""
+        now = self.clock()
+        items: list[_Item] = []
+        # One order everywhere, so concurrent transactions never wait on each other in a cycle.
+        ordered = sorted(checks, key=lambda c: (c.scope, c.metric))
+        async with self.db.transaction() as tx:
+            for check in ordered:
+                start, end = window_bounds(check.window, now)
+                counted = check.kind is Kind.REQUESTS
+                used_add, reserved_add = (check.amount, 0) if counted else (0, check.amount)
+                row = None
+                if check.amount <= check.limit:
+                    row = await tx.fetchone(_UPSERT, check.scope, check.metric, start, used_add, reserved_add,
+                                            check.limit)
+                if row is None:
+                    current = await tx.fetchone(
+                        "SELECT used, reserved FROM counters WHERE scope = $1 AND metric = $2 AND window_start = $3",
+                        check.scope, check.metric, start,
+                    ) or {"used": 0, "reserved": 0}
+                    raise _refusal(check, int(current["used"]), int(current["reserved"]), end, now)
+                if not counted:
+                    items.append(_Item(check.scope, check.metric, start, check.amount, check.limit, check.soft))
+            await tx.execute(
+                "INSERT INTO reservations (id, items, context, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+                request_id, json.dumps([item.__dict__ for item in items]), json.dumps(context), now + ttl_s, now,
+            )
+
+    async def settle(self, request_id: str, charge: Charge, context: dict[str, Any]) -> list[CounterAfter]:
+        """Record what the request cost and release its reservation, exactly once per request id.
+
+        Returns the counters the charge moved (empty on a repeated call).
+        """
+        async with self.db.transaction() as tx:
+            return await self._settle(tx, request_id, charge, context)
+
+    async def _settle(self, tx: Transaction, request_id: str, charge: Charge,
+                      context: dict[str, Any]) -> list[CounterAfter]:
+        now = self.clock()
+        inserted = await tx.fetchone(
+            _LEDGER_INSERT, request_id, context.get("client_request_id"), context.get("org_id"),
+            context.get("team_id"), context.get("key_id"),
+            context.get("end_user"), context.get("model") or "", charge.target, charge.prompt_tokens,
+            charge.completion_tokens, charge.cached_tokens, charge.cache_write_tokens, charge.cost_nano,
+            charge.outcome, now,
+        )
+        if inserted is None:
+            return []
+        held = await tx.fetchone("DELETE FROM reservations WHERE id = $1 RETURNING items", request_id)
+        after: list[CounterAfter] = []
+        items = [_Item(**raw) for raw in json.loads(held["items"])] if held else []
+        for item in sorted(items, key=lambda i: (i.scope, i.metric)):
+            add = {Kind.USD: charge.cost_nano, Kind.TOKENS: charge.tokens}.get(item.kind, 0)
+            row = await tx.fetchone(
+                "UPDATE counters SET used = used + $1, reserved = reserved - $2 "
+                "WHERE scope = $3 AND metric = $4 AND window_start = $5 RETURNING used",
+                add, item.reserved, item.scope, item.metric, item.window_start,
+            )
+            if row is not None:
+                after.append(CounterAfter(item.scope, item.metric, int(row["used"]), add, item.limit, item.soft))
+        if context.get("key_id"):
+            await tx.execute("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", now, context["key_id"])
+        return after
+
+    async def settle_expired(self, limit: int = 100) -> int:
+        """Charge reservations whose replica never settled them at their worst case; return how many."""
+        rows = await self.db.fetchall(
+            "SELECT id, items, context FROM reservations WHERE expires_at < $1 ORDER BY expires_at LIMIT $2",
+            self.clock(), limit,
+        )
+        for row in rows:
+            items = [_Item(**raw) for raw in json.loads(row["items"])]
+            worst_usd = max((i.reserved for i in items if i.kind is Kind.USD), default=0)
+            worst_tok = max((i.reserved for i in items if i.kind is Kind.TOKENS), default=0)
+            charge = Charge(cost_nano=worst_usd, prompt_tokens=worst_tok, outcome="expired")
+            await self.settle(row["id"], charge, json.loads(row["context"]))
+            logger.warning("settled reservation %s at its worst case: its replica never did", row["id"])
+        return len(rows)
+
+    async def counter(self, scope: str, kind: Kind, window: Window) -> tuple[int, int]:
+        """``(used, reserved)`` of one counter in the current window."""
+        start, _ = window_bounds(window, self.clock())
+        row = await self.db.fetchone(
+            "SELECT used, reserved FROM counters WHERE scope = $1 AND metric = $2 AND window_start = $3",
+            scope, f"{kind.value}:{window.value}", start,
+        )
+        return (int(row["used"]), int(row["reserved"])) if row else (0, 0)
+
+    async def ledger_rows(self, since: float = 0.0) -> list[dict[str, Any]]:
+        return await self.db.fetchall(
+            "SELECT * FROM spend_ledger WHERE created_at >= $1 ORDER BY created_at", since
+        )
+
+    async def spend_report(self, by: str, since: float) -> list[dict[str, Any]]:
+        """Requests, tokens and USD grouped by ``team``, ``key``, ``org``, ``model`` or ``end_user``."""
+        column = {"team": "team_id", "key": "key_id", "org": "org_id", "model": "model", "end_user": "end_user"}[by]
+        rows = await self.db.fetchall(
+            f"SELECT {column} AS grp, COUNT(*) AS requests, SUM(prompt_tokens) AS prompt_tokens, "
+            f"SUM(completion_tokens) AS completion_tokens, SUM(cost_nano) AS cost_nano "
+            f"FROM spend_ledger WHERE created_at >= $1 GROUP BY {column} ORDER BY SUM(cost_nano) DESC",
+            since,
+        )
+        return [
+            {by: r["grp"], "requests": int(r["requests"]), "prompt_tokens": int(r["prompt_tokens"] or 0),
+             "completion_tokens": int(r["completion_tokens"] or 0), "spend_usd": int(r["cost_nano"] or 0) / NANO}
+            for r in rows
+        ]
