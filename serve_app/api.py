@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from serve_app.admin_api import admin_routes
 from serve_app.errors import (
     NotFoundError,
     RequestTooLargeError,
@@ -77,14 +78,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
+def create_api(gateway: Gateway, *, set_request_id: bool = True,
+               request_id_source: Callable[[Request], str | None] | None = None) -> Starlette:
     """The ASGI app the ingress deployment serves.
 
     Ray Serve's proxy already sets ``x-request-id`` (the client's, if sent) on
-    every response, so the ingress passes ``set_request_id=False``.
+    every response, so the ingress passes ``set_request_id=False`` and, as
+    ``request_id_source``, where to read the id Serve gave the request.
     """
     limit = gateway.config.server.max_request_bytes
     request_id_of = _request_id if set_request_id else _no_request_id
+    client_request_id = request_id_source or request_id_of
 
     def with_id(request_id: str | None, headers: dict[str, str]) -> dict[str, str]:
         return {"x-request-id": request_id, **headers} if request_id else headers
@@ -93,15 +97,16 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
         started = time.perf_counter()
         request_id = request_id_of(request)
         try:
-            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            principal = await gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
             chat = parse_chat_request(await _read_body(request, limit))
+            ids = {"principal": principal, "client_request_id": request_id or client_request_id(request)}
             if chat.stream:
                 continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
-                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation)
+                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation, **ids)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
-            reply = await gateway.chat(chat, started, deadline)
+            reply = await gateway.chat(chat, started, deadline, **ids)
         except TollgateError as err:
             return _error_response(err, request_id)
         return _json(reply.body, headers=with_id(request_id, reply.headers))
@@ -109,14 +114,18 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
     async def list_models(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
-            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            principal = await gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
         except TollgateError as err:
             return _error_response(err, request_id)
-        return _json({"object": "list", "data": gateway.catalog.list_models()}, headers=with_id(request_id, {}))
+        models = [m for m in gateway.catalog.list_models() if principal.may_use(m["id"])]
+        return _json({"object": "list", "data": models}, headers=with_id(request_id, {}))
+
+    async def authorize_admin(request: Request) -> None:
+        await gateway.authenticate_admin(request.headers.get("authorization"), request.headers.get("api-key"))
 
     async def routing_state(request: Request) -> Response:
         try:
-            gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            await authorize_admin(request)
             if request.method == "POST":
                 await gateway.reset_routing()
         except TollgateError as err:
@@ -143,8 +152,14 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True) -> Starlette:
         logger.exception("unhandled error on %s", request.url.path)
         return _error_response(TollgateError("internal error in the gateway; see its logs"), request_id_of(request))
 
+    governed = (
+        admin_routes(gateway.governance, authorize_admin, lambda body, status: _json(body, status=status),
+                     lambda err, request: _error_response(err, request_id_of(request)))
+        if gateway.governance is not None else []
+    )
     return Starlette(
         routes=[
+            *governed,
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""Caller authentication: the master key (virtual keys come with governance)."""
+"""The master key, and reading a caller's key from the request headers (virtual keys: governance)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from serve_app.config import GatewayConfig
 from serve_app.errors import AuthenticationError, ConfigError
 
-__all__ = ["MASTER_KEY_FILE", "bearer_token", "check_master_key", "resolve_master_key"]
+__all__ = ["MASTER_KEY_FILE", "bearer_token", "is_master_key", "require_token", "resolve_master_key"]
 
 logger = logging.getLogger("tollgate.auth")
 
@@ -67,11 +67,15 @@ def bearer_token(authorization: str | None, api_key: str | None) -> str | None:
     return None
 
 
-def check_master_key(token: str | None, master_key: str) -> None:
-    """Raise :class:`AuthenticationError` unless ``token`` is the master key (constant-time)."""
+def require_token(token: str | None) -> str:
+    """The token, or :class:`AuthenticationError` when the request carries none."""
     if token is None:
         raise AuthenticationError(
             "Missing API key. Send it as 'Authorization: Bearer <key>' (or the 'api-key' header).", code="missing_api_key"
         )
-    if not hmac.compare_digest(token.encode(), master_key.encode()):
-        raise AuthenticationError("Incorrect API key provided.")
+    return token
+
+
+def is_master_key(token: str, master_key: str) -> bool:
+    """Constant-time comparison with the master key."""
+    return hmac.compare_digest(token.encode(), master_key.encode())

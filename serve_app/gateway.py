@@ -19,18 +19,22 @@ from typing import Any
 from deployments.providers.proxy import META_KEY
 from deployments.router.board import Outcome, TargetBoard
 from deployments.router.policy import target_key
-from serve_app.auth import bearer_token, check_master_key
+from serve_app.auth import bearer_token, is_master_key, require_token
 from serve_app.backends import Backend
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig, ProviderKind
 from serve_app.errors import (
+    AuthenticationError,
     BadRequestError,
     DeadlineExceededError,
+    PermissionDeniedError,
     TollgateError,
     UpstreamError,
     UpstreamTimeoutError,
     error_body,
 )
+from serve_app.governance.enforcer import MASTER, Admission, Governance
+from serve_app.governance.entities import Principal
 from serve_app.metrics import GatewayMetrics
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.routing import Failover, RouterLink, RouterSync, classify
@@ -92,6 +96,7 @@ class Gateway:
         router: RouterLink | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        governance: Governance | None = None,
     ) -> None:
         self.config = config
         self.catalog = Catalog(config)
@@ -103,9 +108,45 @@ class Gateway:
         )
         self._backends = backends
         self._master_key = master_key
+        self.governance = governance
+        self._sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()
 
-    def authenticate(self, authorization: str | None, api_key: str | None) -> None:
-        check_master_key(bearer_token(authorization, api_key), self._master_key)
+    async def authenticate(self, authorization: str | None, api_key: str | None) -> Principal:
+        """The caller: the master key (ungoverned) or a virtual key with its hierarchy."""
+        token = require_token(bearer_token(authorization, api_key))
+        if is_master_key(token, self._master_key):
+            return MASTER
+        if self.governance is None:
+            raise AuthenticationError("Incorrect API key provided.")
+        return await self.governance.authenticate(token)
+
+    async def authenticate_admin(self, authorization: str | None, api_key: str | None) -> None:
+        """Only the master key may use ``/admin/``."""
+        principal = await self.authenticate(authorization, api_key)
+        if not principal.is_master:
+            raise PermissionDeniedError("the admin API needs the master key, not a virtual key")
+
+    async def _admit(self, principal: Principal, model: str, internal: dict[str, Any],
+                     client_request_id: str | None) -> Admission | None:
+        if self.governance is None:
+            return None
+        return await self.governance.admit(principal, model, internal, client_request_id=client_request_id)
+
+    async def _settle(self, admission: Admission | None, *, target: ResolvedTarget | None, usage: Any = None,
+                      produced_text: str = "", outcome: str = "ok") -> None:
+        """Charge the request; shielded, so a client that goes away cannot cancel the charge."""
+        if admission is None or self.governance is None or admission.settled:
+            return
+        settle = self.governance.settle(admission, target=target.target if target else None, usage=usage,
+                                        produced_text=produced_text, outcome=outcome)
+        try:
+            await asyncio.shield(settle)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The charge stays reserved; the expiry sweep settles it at its worst case.
+            logger.exception("could not settle request %s", admission.request_id)
 
     def deadline(self, header_ms: str | None) -> float:
         """The request's deadline (``time.time()``): the config's, or sooner if the client asks."""
@@ -128,6 +169,17 @@ class Gateway:
     def _begin(self) -> None:
         if self._sync is not None:
             self._sync.ensure_started()
+        if self.governance is not None and self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_expired(self.governance))
+
+    async def _sweep_expired(self, governance: Governance) -> None:
+        """Charge reservations that a dead replica left open (at their worst case)."""
+        while True:
+            await asyncio.sleep(self.config.governance.sweep_interval_s)
+            try:
+                await governance.ledger.settle_expired()
+            except Exception:
+                logger.exception("sweeping expired reservations failed; trying again later")
 
     async def readiness(self) -> dict[str, Any]:
         """Each backend's health, checked concurrently with a bounded wait."""
@@ -152,10 +204,12 @@ class Gateway:
         described = self.board.describe(keys)
         return {key: {"target": label, **described[key]} for key, label in keys.items()}
 
-    async def chat(self, request: ChatCompletionRequest, started: float, deadline: float) -> ChatReply:
+    async def chat(self, request: ChatCompletionRequest, started: float, deadline: float,
+                   principal: Principal = MASTER, client_request_id: str | None = None) -> ChatReply:
         """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival."""
         self._begin()
         internal = request.to_internal()
+        admission = await self._admit(principal, request.model, internal, client_request_id)
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
@@ -164,8 +218,13 @@ class Gateway:
                 # Only the request's own deadline is enforced here; the target's timeouts are httpx's.
                 raise DeadlineExceededError(f"{rt.target.label} did not answer before the request's deadline") from exc
 
-        result = await self.failover.run(request.model, attempt, deadline)
+        try:
+            result = await self.failover.run(request.model, attempt, deadline)
+        except BaseException as exc:
+            await self._settle(admission, target=None, outcome=_outcome(exc))
+            raise
         reply = result.value
+        await self._settle(admission, target=result.target, usage=reply["body"].get("usage"))
         # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
         self.failover.observe(
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
@@ -174,23 +233,41 @@ class Gateway:
         return ChatReply(body=reply["body"], headers=self._headers(result.target, result.attempts, overhead))
 
     async def chat_stream(
-        self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False
+        self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
+        principal: Principal = MASTER, client_request_id: str | None = None,
     ) -> StreamReply:
         """A streamed completion. Failover happens only before the first chunk is returned; after it,
         with ``continuation``, a target that takes an assistant prefill is asked to finish the answer."""
         self._begin()
         internal = request.to_internal()
-        result = await self.failover.run(
-            request.model, self._stream_attempt(internal), deadline, release_on_success=False
-        )
+        admission = await self._admit(principal, request.model, internal, client_request_id)
+        try:
+            result = await self.failover.run(
+                request.model, self._stream_attempt(internal), deadline, release_on_success=False
+            )
+        except BaseException as exc:
+            await self._settle(admission, target=None, outcome=_outcome(exc))
+            raise
         meta, first, source = result.value
         upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
         overhead = time.perf_counter() - started - upstream_s
         release = functools.partial(self.board.release, result.lease)
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
-        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation)
+        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission)
+
+        def never_streamed() -> None:
+            # The HTTP layer calls this when it is done; a body that never ran still owes its charge.
+            release()
+            if admission is not None and not admission.settled:
+                self._spawn(self._settle(admission, target=result.target, outcome="client_disconnected"))
+
         return StreamReply(body=self._sse_body(job, relay),
-                           headers=self._headers(result.target, result.attempts, overhead), release=release)
+                           headers=self._headers(result.target, result.attempts, overhead), release=never_streamed)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _stream_attempt(
         self, internal: dict[str, Any]
@@ -232,6 +309,7 @@ class Gateway:
         idle_timeout = self.config.routing.idle_timeout_s
         answer = _Answer()
         chunk: Chunk | None = relay.first
+        outcome = "client_disconnected"
         try:
             while True:
                 try:
@@ -258,13 +336,18 @@ class Gateway:
                     if following is None:
                         # No failover after the first byte: an error event and no [DONE], so no
                         # client mistakes a cut answer for a complete one.
+                        outcome = "upstream_error"
                         yield _sse(error_body(err))
                         return
                     yield _sse(answer.stamp(_continuation_marker(relay, following, err)))
                     relay, chunk = following, following.first
                     answer.continued = True
+            outcome = "ok"
         finally:
             relay.release()  # also when the client went away (nothing to say about the target then)
+            # Charged before the last byte; when the client went away, for the tokens produced so far.
+            await self._settle(job.admission, target=relay.target, usage=answer.usage, produced_text=answer.text,
+                               outcome=outcome)
             await relay.source.aclose()  # type: ignore[attr-defined]
         self.failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
                               output_tokens=answer.output_tokens)
@@ -312,6 +395,7 @@ class _StreamJob:
     deadline: float
     include_usage: bool
     continuation: bool
+    admission: Admission | None = None
 
 
 @dataclass
@@ -333,12 +417,14 @@ class _Answer:
     text: str = ""
     tool_calls: bool = False
     output_tokens: int | None = None
+    usage: dict[str, Any] | None = None
     stream_id: str | None = None
     continued: bool = False
     skip_role: bool = False
 
     def add(self, chunk: Chunk) -> None:
         if chunk.get("usage"):
+            self.usage = chunk["usage"]
             self.output_tokens = _output_tokens(chunk["usage"])
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
@@ -373,6 +459,15 @@ def _continuation_marker(failed: _Relay, following: _Relay, err: TollgateError) 
             "reason": err.message,
         },
     }
+
+
+def _outcome(exc: BaseException) -> str:
+    """The ledger's word for how a request that got no answer ended."""
+    if isinstance(exc, TollgateError):
+        return exc.code or exc.error_type
+    if isinstance(exc, asyncio.CancelledError):
+        return "client_disconnected"
+    return "error"
 
 
 async def _check(backend: Backend) -> str | None:

@@ -7,33 +7,50 @@ from typing import Any
 
 from ray import serve
 from starlette.applications import Starlette
+from starlette.requests import Request
 
 from serve_app.api import create_api
 from serve_app.auth import resolve_master_key
 from serve_app.backends import RayBackend, RayRouterLink
 from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.gateway import Gateway
+from serve_app.governance.enforcer import Governance
 from serve_app.metrics import RayMetrics
+from serve_app.store import open_database
 
 __all__ = ["Ingress"]
 
 logger = logging.getLogger("tollgate.ingress")
 
 
+def _serve_request_id(request: Request) -> str | None:
+    """The id Serve's proxy gave this request (and echoes as ``x-request-id``)."""
+    from ray.serve.context import _get_serve_request_context
+
+    return _get_serve_request_context().request_id or request.headers.get("x-request-id")
+
+
 @serve.deployment(name="Ingress", max_ongoing_requests=512, ray_actor_options={"num_cpus": 0})
 @serve.ingress()
 class Ingress:
-    """Authenticates, resolves the model and calls the backend deployments."""
+    """Authenticates, enforces budgets, resolves the model and calls the backend deployments."""
 
-    def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any) -> None:
+    async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any) -> None:
         config = parse_gateway_config(gateway_args)
+        metrics = RayMetrics()
+        master_key = resolve_master_key(config)
+        self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
         self._gateway = Gateway(
             config,
             {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
-            resolve_master_key(config),
-            metrics=RayMetrics(),
+            master_key,
+            metrics=metrics,
             router=RayRouterLink(router),
+            governance=Governance(self._db, config, metrics=metrics),
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
-        return create_api(self._gateway, set_request_id=False)
+        return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)
+
+    async def __del__(self) -> None:
+        await self._db.close()

@@ -200,8 +200,10 @@ class Directory:
         """A team by id, or by ``ORG/TEAM`` names."""
         if "/" in ref:
             org_ref, _, name = ref.partition("/")
-            org = await self._resolve_org(org_ref)
-            row = await self.db.fetchone("SELECT * FROM teams WHERE org_id = $1 AND name = $2", org["id"], name)
+            row = await self.db.fetchone(
+                "SELECT t.* FROM teams t JOIN orgs o ON o.id = t.org_id "
+                "WHERE (o.id = $1 OR o.name = $1) AND t.name = $2", org_ref, name,
+            )
         else:
             row = await self.db.fetchone("SELECT * FROM teams WHERE id = $1", ref)
         if row is None:
