@@ -16,7 +16,7 @@ export RAY_SERVE_THROUGHPUT_OPTIMIZED ?= 1
 export RAY_SERVE_ENABLE_HA_PROXY ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install model run test unit clean
+.PHONY: install model run test unit clean postgres
 
 install: $(STAMP) model
 
@@ -39,10 +39,16 @@ run: install
 	@echo "Master key (Authorization: Bearer ...): $$($(TOLLGATE) master-key --config configs/local.yaml)"
 	$(VENV)/bin/serve run configs/local.yaml
 
-test: install
+# The tests start a throw-away PostgreSQL server from Debian's package (tests/postgres_server.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
+test: install postgres
 	$(PY) -m pytest
 
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(PY) -m pytest -m "not integration"
 
 clean:

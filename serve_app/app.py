@@ -7,6 +7,7 @@ from typing import Any
 from ray.serve import Application
 
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
+from serve_app.errors import ConfigError
 
 __all__ = ["build_app", "deployment_names"]
 
@@ -25,27 +26,38 @@ def deployment_names(config: GatewayConfig) -> set[str]:
     return {"Ingress", "Router"} | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
-def build_app(args: dict[str, Any]) -> Application:
-    """Validate ``args`` and bind the graph: Ingress → Router (statistics) and provider proxies / local tier."""
+def build_app(args: dict[str, Any], *, deployment_options: dict[str, dict[str, Any]] | None = None) -> Application:
+    """Validate ``args`` and bind the graph: Ingress → Router (statistics) and provider proxies / local tier.
+
+    ``deployment_options`` (by deployment name, e.g. ``{"Ingress": {"num_replicas": 2}}``) does in Python
+    what a Serve config's ``deployments:`` list does in YAML.
+    """
     config = parse_gateway_config(args)
-    return _bind(config, args)
+    return _bind(config, args, deployment_options or {})
 
 
-def _bind(config: GatewayConfig, args: dict[str, Any]) -> Application:
+def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[str, Any]]) -> Application:
     from deployments.providers.deployment import AnthropicProxy, BedrockProxy, OpenAIProxy
     from deployments.router.deployment import Router
     from serve_app.ingress import Ingress
 
     names = deployment_names(config)
     backends: dict[str, Any] = {}
+    unknown = set(options) - (names - {"LocalLLM"})
+    if unknown:
+        raise ConfigError(
+            f"deployment_options for {sorted(unknown)}: this config creates {sorted(names)}, and the local tier's "
+            "options come from local_llm in the args"
+        )
     if "OpenAIProxy" in names:
-        backends[ProviderKind.OPENAI.value] = OpenAIProxy.bind(args)
+        backends[ProviderKind.OPENAI.value] = OpenAIProxy.options(**options.get("OpenAIProxy", {})).bind(args)
     if "AnthropicProxy" in names:
-        backends[ProviderKind.ANTHROPIC.value] = AnthropicProxy.bind(args)
+        backends[ProviderKind.ANTHROPIC.value] = AnthropicProxy.options(**options.get("AnthropicProxy", {})).bind(args)
     if "BedrockProxy" in names:
-        backends[ProviderKind.BEDROCK.value] = BedrockProxy.bind(args)
+        backends[ProviderKind.BEDROCK.value] = BedrockProxy.options(**options.get("BedrockProxy", {})).bind(args)
     if "LocalLLM" in names and config.local_llm is not None:
         from deployments.local_llm.deployment import build_local_llm
 
         backends[ProviderKind.LOCAL.value] = build_local_llm(config.local_llm, config.server.resolved_data_dir())
-    return Ingress.bind(args, backends, Router.bind(args))
+    router = Router.options(**options.get("Router", {})).bind(args)
+    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router)

@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--force", action="store_true")
     prep.set_defaults(func=_cmd_prepare_model)
 
+    from serve_app.admin_cli import add_admin_commands
+
+    add_admin_commands(sub)
+
     key = sub.add_parser("master-key", help="print the local profile's master key (generating it if needed)")
     key.add_argument("--config", default="configs/local.yaml")
     key.set_defaults(func=_cmd_master_key)

@@ -1,0 +1,187 @@
+"""Governance on the running app: the CLI over the admin API, virtual keys with the openai SDK, budgets that
+cut off a runaway key, and spend that stays within budget with two ingress replicas on either store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from serve_app.fake_providers import FakeProviderServer
+from tests.integration.conftest import MASTER_KEY
+from tests.postgres_server import PostgresServer
+
+pytestmark = pytest.mark.integration
+
+AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
+# $0.05 per word-token both ways in the governed apps, so a handful of requests spends a budget.
+METERED_PRICES = {"input": 50_000.0, "output": 50_000.0}
+
+
+def tollgate(url: str, *args: str) -> Any:
+    """Run the ``tollgate`` CLI as an operator would and return its --json output."""
+    env = {**os.environ, "TOLLGATE_URL": url, "TOLLGATE_MASTER_KEY": MASTER_KEY}
+    done = subprocess.run([sys.executable, "-m", "serve_app.cli", *args, "--json"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _hierarchy(url: str, org: str, *key_flags: str, team_flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    tollgate(url, "orgs", "create", org)
+    tollgate(url, "teams", "create", "ml", "--org", org, *team_flags)
+    return dict(tollgate(url, "keys", "create", "svc", "--team", f"{org}/ml", *key_flags))
+
+
+def _client(base_url: str, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base_url, api_key=key, max_retries=0)
+
+
+def _hello(client: openai.OpenAI, model: str = "fake-openai") -> Any:
+    return client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hello"}], max_tokens=5)
+
+
+def test_cli_creates_a_key_that_the_openai_sdk_uses_and_revocation_is_immediate(
+    gateway_url: str, base_url: str, fake: FakeProviderServer
+) -> None:
+    key = _hierarchy(gateway_url, "cli-org", "--models", "fake-openai,fake-anthropic")
+    assert key["key"].startswith("tg-")
+    client = _client(base_url, key["key"])
+    assert _hello(client).choices[0].message.content
+    with pytest.raises(openai.PermissionDeniedError):
+        _hello(client, "fake-azure")
+    listed = tollgate(gateway_url, "keys", "list", "--team", "cli-org/ml")["data"]
+    assert [k["id"] for k in listed] == [key["id"]] and "key" not in listed[0]
+    tollgate(gateway_url, "keys", "revoke", key["id"])
+    with pytest.raises(openai.AuthenticationError):
+        _hello(client)
+
+
+def test_a_runaway_key_is_cut_off_and_its_sibling_keeps_working(
+    gateway_url: str, base_url: str, fake: FakeProviderServer
+) -> None:
+    runaway = _hierarchy(gateway_url, "loop-org", "--hourly-budget", "0.01")
+    sibling = tollgate(gateway_url, "keys", "create", "sibling", "--team", "loop-org/ml", "--hourly-budget", "0.01")
+    client = _client(base_url, runaway["key"])
+    served = 0
+    with pytest.raises(openai.RateLimitError) as refused:
+        for _ in range(500):
+            _hello(client)
+            served += 1
+    assert served > 0
+    error = refused.value.body
+    assert isinstance(error, dict) and error["type"] == "budget_exceeded"
+    assert int(refused.value.response.headers["retry-after"]) >= 1
+    shown = tollgate(gateway_url, "keys", "show", runaway["id"])
+    assert 0 < shown["usage"]["hourly"]["spent_usd"] <= 0.01
+    assert _hello(_client(base_url, sibling["key"])).choices[0].message.content
+    report = tollgate(gateway_url, "spend", "report", "--by", "key", "--window", "hour")["data"]
+    by_key = {row["key"]: row for row in report}
+    assert by_key[runaway["id"]]["requests"] == served
+    assert by_key[runaway["id"]]["spend_usd"] <= 0.01
+
+
+# --- two ingress replicas on each store ----------------------------------------------------------------------
+
+
+def _governed_args(fake_url: str, state_url: str, data_dir: str) -> dict[str, Any]:
+    return {
+        "profile": "local",
+        "server": {"data_dir": data_dir},
+        "auth": {"master_key_env": "TG_TEST_MASTER_KEY"},
+        "state": {"url": state_url},
+        "models": {"metered": {"targets": [{
+            "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
+            "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]}},
+        "governance": {"default_max_tokens": 8},
+    }
+
+
+@pytest.fixture(scope="module")
+def governed(gateway_url: str, fake_providers: FakeProviderServer,
+             postgres_server: PostgresServer) -> Iterator[dict[str, str]]:
+    """Two more applications beside the main one, each with two Ingress replicas: one on SQLite, one on PostgreSQL."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    pg_url = postgres_server.create_database("tollgate_governed")
+    with tempfile.TemporaryDirectory(prefix="tollgate-gov-") as data_dir:
+        stores = {"sqlite": f"sqlite:///{data_dir}/state.db", "postgresql": pg_url}
+        for name, state_url in stores.items():
+            app = build_app(_governed_args(fake_providers.base_url, state_url, data_dir),
+                            deployment_options={"Ingress": {"num_replicas": 2}})
+            serve.run(app, name=f"gov-{name}", route_prefix=f"/gov-{name}")
+        try:
+            yield {name: f"{gateway_url}/gov-{name}" for name in stores}
+        finally:
+            for name in stores:
+                serve.delete(f"gov-{name}")
+
+
+async def _storm(url: str, key: str, n: int) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=n)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        body = {"model": "metered", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 8}
+        return list(await asyncio.gather(*(
+            client.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"})
+            for _ in range(n)
+        )))
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_two_replicas_never_spend_past_a_daily_budget_and_charge_each_request_once(
+    governed: dict[str, str], fake: FakeProviderServer, store: str
+) -> None:
+    from ray import serve
+
+    url = governed[store]
+    replicas = serve.status().applications[f"gov-{store}"].deployments["Ingress"].replica_states
+    assert replicas.get("RUNNING") == 2
+    # A reply here is "Echo from openai metered: hello" (5 words) to 1 prompt word: $0.30 a request.
+    budget = 50 * 0.30
+    key = _hierarchy(url, f"storm-{store}", "--daily-budget", str(budget))
+    responses = asyncio.run(_storm(url, key["key"], 200))
+    ok = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(ok) + len(refused) == 200, {r.status_code for r in responses}
+    assert all(r.json()["error"]["type"] == "budget_exceeded" for r in refused)
+    assert 10 <= len(ok) <= 50
+    shown = tollgate(url, "keys", "show", key["id"])["usage"]["daily"]
+    charged = sum(
+        (r.json()["usage"]["prompt_tokens"] + r.json()["usage"]["completion_tokens"]) * 0.05 for r in ok
+    )
+    assert shown["reserved_usd"] == 0
+    assert shown["spent_usd"] == pytest.approx(charged) and shown["spent_usd"] <= budget
+    report = tollgate(url, "spend", "report", "--by", "key")["data"]
+    assert report[0]["requests"] == len(ok)  # one ledger row per answered request, none for refusals
+
+
+def test_keys_and_spend_survive_a_restart(governed: dict[str, str], fake: FakeProviderServer,
+                                          fake_providers: FakeProviderServer, postgres_server: PostgresServer) -> None:
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    url = governed["postgresql"]
+    key = _hierarchy(url, "restart-org")
+    client = _client(f"{url}/v1", key["key"])
+    client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}], max_tokens=8)
+    before = tollgate(url, "keys", "show", key["id"])["usage"]["lifetime"]["spent_usd"]
+    assert before > 0
+    serve.delete("gov-postgresql")
+    with tempfile.TemporaryDirectory() as data_dir:
+        args = _governed_args(fake_providers.base_url, postgres_server.url("tollgate_governed"), data_dir)
+        serve.run(build_app(args, deployment_options={"Ingress": {"num_replicas": 2}}),
+                  name="gov-postgresql", route_prefix="/gov-postgresql")
+    assert tollgate(url, "keys", "show", key["id"])["usage"]["lifetime"]["spent_usd"] == before
+    client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}], max_tokens=8)
