@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from serve_app.app import deployment_names
 from serve_app.config import load_serve_config, parse_gateway_config
 from serve_app.errors import ConfigError
 
@@ -24,6 +23,8 @@ def check_config(path: str) -> list[str]:
     """
     from pydantic import ValidationError as V2ValidationError
     from ray.serve.schema import ServeDeploySchema
+
+    from serve_app.app import deployment_names
 
     data = load_serve_config(path)
     try:

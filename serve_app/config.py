@@ -285,13 +285,18 @@ class StateConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _check_scheme(cls, url: str | None) -> str | None:
-        if url is not None and not re.match(r"^(sqlite|postgres|postgresql)://", url):
-            raise ValueError(f"{url!r} is not a sqlite:/// or postgresql:// URL")
+        if url is not None and not re.match(r"^(sqlite|postgres|postgresql)://|^\$\{\w+\}", url):
+            raise ValueError(f"{url!r} is not a sqlite:/// or postgresql:// URL (or a ${{VAR}} that holds one)")
         return url
 
     def resolved_url(self, data_dir: Path) -> str:
+        """The URL with ``${VAR}`` expanded; :class:`ConfigError` if a variable is unset."""
         if self.url is None:
             return f"sqlite:///{data_dir / 'state.db'}"
+        missing = [name for name in _ENV_REF.findall(self.url) if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(f"state.url needs {', '.join(missing)}; set it to the store's URL, "
+                              "e.g. postgresql://tollgate:PASSWORD@db.internal:5432/tollgate")
         return os.path.expandvars(self.url)
 
 
