@@ -39,6 +39,9 @@ def _encoding() -> Any:
 class TokenCounter:
     """Counts the tokens of a chat request's prompt."""
 
+    def __init__(self) -> None:
+        _encoding()  # load the BPE ranks now (about 0.3 s), not on the first request
+
     def count_text(self, text: str) -> int:
         if not text:
             return 0

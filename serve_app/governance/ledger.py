@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from serve_app.errors import BudgetExceededError, RateLimitError
 from serve_app.governance.entities import NANO
@@ -35,6 +35,8 @@ __all__ = ["Charge", "Check", "Kind", "Ledger", "CounterAfter"]
 logger = logging.getLogger("tollgate.ledger")
 
 Clock = Callable[[], float]
+T = TypeVar("T")
+_DEADLOCK_RETRIES = 5
 
 class Kind(str, Enum):
     """What a counter counts."""
@@ -105,11 +107,58 @@ class _Item:
         return Kind(self.metric.split(":", 1)[0])
 
 _UPSERT = """
-INSERT INTO counters AS c (scope, metric, window_start, used, reserved) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO counters AS c (scope, metric, window_start, used, reserved, limit_hint) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (scope, metric, window_start) DO UPDATE
-    SET used = c.used + excluded.used, reserved = c.reserved + excluded.reserved
-    WHERE c.used + c.reserved + excluded.used + excluded.reserved <= $6
+    SET used = c.used + excluded.used, reserved = c.reserved + excluded.reserved, limit_hint = excluded.limit_hint
+    WHERE c.used + c.reserved + excluded.used + excluded.reserved <= excluded.limit_hint
 RETURNING used, reserved
+"""
+
+# PostgreSQL: every counter and the reservation in one round trip. Rows are inserted (and so locked) in
+# (scope, metric) order; the result lists the checks that did not fit, which rolls the transaction back.
+_PG_RESERVE = """
+WITH wanted AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::int[])
+        AS w(scope, metric, window_start, used, reserved, lim, ord)
+), applied AS (
+    INSERT INTO counters AS c (scope, metric, window_start, used, reserved, limit_hint)
+    SELECT scope, metric, window_start, used, reserved, lim FROM wanted WHERE used + reserved <= lim ORDER BY ord
+    ON CONFLICT (scope, metric, window_start) DO UPDATE
+        SET used = c.used + excluded.used, reserved = c.reserved + excluded.reserved, limit_hint = excluded.limit_hint
+        WHERE c.used + c.reserved + excluded.used + excluded.reserved <= excluded.limit_hint
+    RETURNING c.scope, c.metric, c.window_start
+), held AS (
+    INSERT INTO reservations (id, items, context, expires_at, created_at) VALUES ($8, $9, $10, $11, $12)
+    RETURNING id
+)
+SELECT w.ord FROM wanted w
+WHERE (SELECT count(*) FROM held) = 1 AND NOT EXISTS (
+    SELECT 1 FROM applied a WHERE a.scope = w.scope AND a.metric = w.metric AND a.window_start = w.window_start)
+ORDER BY w.ord
+"""
+
+# PostgreSQL: the ledger row, the reservation's release and the key's last use in one round trip.
+_PG_SETTLE_LEDGER = """
+WITH ins AS (
+    INSERT INTO spend_ledger (request_id, client_request_id, org_id, team_id, key_id, end_user, model, target,
+        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING request_id
+), held AS (
+    DELETE FROM reservations WHERE id = $1 AND EXISTS (SELECT 1 FROM ins) RETURNING items
+), touched AS (
+    UPDATE api_keys SET last_used_at = $15 WHERE id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING id
+)
+SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT items FROM held) AS items, (SELECT count(*) FROM touched) AS t
+"""
+
+_PG_SETTLE_COUNTERS = """
+UPDATE counters AS c SET used = c.used + u.added, reserved = c.reserved - u.released
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+    AS u(scope, metric, window_start, added, released)
+WHERE c.scope = u.scope AND c.metric = u.metric AND c.window_start = u.window_start
+RETURNING c.scope, c.metric, c.used
 """
 
 _LEDGER_INSERT = """
@@ -150,6 +199,15 @@ def _refusal(check: Check, used: int, reserved: int, end: int, now: float) -> Ra
         retry_after=retry_after,
     )
 
+def _added(item: _Item, charge: Charge) -> int:
+    """What a settled request adds to a counter's ``used``."""
+    return {Kind.USD: charge.cost_nano, Kind.TOKENS: charge.tokens}.get(item.kind, 0)
+
+
+def _is_deadlock(exc: BaseException) -> bool:
+    return type(exc).__name__ in ("DeadlockDetectedError", "SerializationError")
+
+
 class Ledger:
     """Reserve, settle and report spend and rates; correct with any number of replicas."""
 
@@ -164,63 +222,112 @@ class Ledger:
         items: list[_Item] = []
         # One order everywhere, so concurrent transactions never wait on each other in a cycle.
         ordered = sorted(checks, key=lambda c: (c.scope, c.metric))
-        async with self.db.transaction() as tx:
-            for check in ordered:
-                start, end = window_bounds(check.window, now)
-                counted = check.kind is Kind.REQUESTS
-                used_add, reserved_add = (check.amount, 0) if counted else (0, check.amount)
-                row = None
-                if check.amount <= check.limit:
-                    row = await tx.fetchone(_UPSERT, check.scope, check.metric, start, used_add, reserved_add,
-                                            check.limit)
-                if row is None:
-                    current = await tx.fetchone(
-                        "SELECT used, reserved FROM counters WHERE scope = $1 AND metric = $2 AND window_start = $3",
-                        check.scope, check.metric, start,
-                    ) or {"used": 0, "reserved": 0}
-                    raise _refusal(check, int(current["used"]), int(current["reserved"]), end, now)
-                if not counted:
-                    items.append(_Item(check.scope, check.metric, start, check.amount, check.limit, check.soft))
-            await tx.execute(
-                "INSERT INTO reservations (id, items, context, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-                request_id, json.dumps([item.__dict__ for item in items]), json.dumps(context), now + ttl_s, now,
-            )
+        planned = []
+        for check in ordered:
+            start, end = window_bounds(check.window, now)
+            counted = check.kind is Kind.REQUESTS
+            used_add, reserved_add = (check.amount, 0) if counted else (0, check.amount)
+            planned.append((check, start, end, used_add, reserved_add))
+            if not counted:
+                items.append(_Item(check.scope, check.metric, start, check.amount, check.limit, check.soft))
+        held = (request_id, json.dumps([item.__dict__ for item in items]), json.dumps(context), now + ttl_s, now)
+
+        async def run(tx: Transaction) -> None:
+            refused = await self._reserve_counters(tx, planned, held)
+            if refused is not None:
+                check, start, end, _, _ = planned[refused]
+                current = await tx.fetchone(
+                    "SELECT used, reserved FROM counters WHERE scope = $1 AND metric = $2 AND window_start = $3",
+                    check.scope, check.metric, start,
+                ) or {"used": 0, "reserved": 0}
+                raise _refusal(check, int(current["used"]), int(current["reserved"]), end, now)
+
+        await self._transact(run)
+
+    async def _reserve_counters(self, tx: Transaction, planned: list[Any], held: tuple[Any, ...]) -> int | None:
+        """Apply every planned counter update and hold the reservation; the index of the first refusal, if any."""
+        if self.db.dialect == "postgresql":
+            columns = list(zip(*[(c.scope, c.metric, start, u, r, c.limit, i)
+                                 for i, (c, start, _, u, r) in enumerate(planned)])) or [()] * 7
+            rows = await tx.fetchall(_PG_RESERVE, *[list(col) for col in columns], *held)
+            return int(rows[0]["ord"]) if rows else None
+        for i, (check, start, _, used_add, reserved_add) in enumerate(planned):
+            row = None
+            if used_add + reserved_add <= check.limit:
+                row = await tx.fetchone(_UPSERT, check.scope, check.metric, start, used_add, reserved_add, check.limit)
+            if row is None:
+                return i
+        await tx.execute(
+            "INSERT INTO reservations (id, items, context, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+            *held,
+        )
+        return None
+
+    async def _transact(self, body: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run ``body`` in a transaction, again if the database chose it as a deadlock's victim."""
+        for attempt in range(_DEADLOCK_RETRIES):
+            try:
+                async with self.db.transaction() as tx:
+                    return await body(tx)
+            except Exception as exc:
+                if attempt + 1 < _DEADLOCK_RETRIES and _is_deadlock(exc):
+                    logger.info("transaction was a deadlock victim; running it again")
+                    continue
+                raise
+        raise AssertionError("unreachable")
 
     async def settle(self, request_id: str, charge: Charge, context: dict[str, Any]) -> list[CounterAfter]:
         """Record what the request cost and release its reservation, exactly once per request id.
 
         Returns the counters the charge moved (empty on a repeated call).
         """
-        async with self.db.transaction() as tx:
-            return await self._settle(tx, request_id, charge, context)
+        return await self._transact(lambda tx: self._settle(tx, request_id, charge, context))
 
     async def _settle(self, tx: Transaction, request_id: str, charge: Charge,
                       context: dict[str, Any]) -> list[CounterAfter]:
         now = self.clock()
-        inserted = await tx.fetchone(
-            _LEDGER_INSERT, request_id, context.get("client_request_id"), context.get("org_id"),
-            context.get("team_id"), context.get("key_id"),
-            context.get("end_user"), context.get("model") or "", charge.target, charge.prompt_tokens,
-            charge.completion_tokens, charge.cached_tokens, charge.cache_write_tokens, charge.cost_nano,
-            charge.outcome, now,
-        )
+        row = (request_id, context.get("client_request_id"), context.get("org_id"), context.get("team_id"),
+               context.get("key_id"), context.get("end_user"), context.get("model") or "", charge.target,
+               charge.prompt_tokens, charge.completion_tokens, charge.cached_tokens, charge.cache_write_tokens,
+               charge.cost_nano, charge.outcome, now)
+        if self.db.dialect == "postgresql":
+            return await self._settle_pg(tx, row, charge)
+        inserted = await tx.fetchone(_LEDGER_INSERT, *row)
         if inserted is None:
             return []
         held = await tx.fetchone("DELETE FROM reservations WHERE id = $1 RETURNING items", request_id)
         after: list[CounterAfter] = []
         items = [_Item(**raw) for raw in json.loads(held["items"])] if held else []
         for item in sorted(items, key=lambda i: (i.scope, i.metric)):
-            add = {Kind.USD: charge.cost_nano, Kind.TOKENS: charge.tokens}.get(item.kind, 0)
-            row = await tx.fetchone(
+            add = _added(item, charge)
+            row_after = await tx.fetchone(
                 "UPDATE counters SET used = used + $1, reserved = reserved - $2 "
                 "WHERE scope = $3 AND metric = $4 AND window_start = $5 RETURNING used",
                 add, item.reserved, item.scope, item.metric, item.window_start,
             )
-            if row is not None:
-                after.append(CounterAfter(item.scope, item.metric, int(row["used"]), add, item.limit, item.soft))
+            if row_after is not None:
+                after.append(CounterAfter(item.scope, item.metric, int(row_after["used"]), add, item.limit,
+                                          item.soft))
         if context.get("key_id"):
             await tx.execute("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", now, context["key_id"])
         return after
+
+    async def _settle_pg(self, tx: Transaction, row: tuple[Any, ...], charge: Charge) -> list[CounterAfter]:
+        result = await tx.fetchone(_PG_SETTLE_LEDGER, *row)
+        if result is None or not result["inserted"]:
+            return []
+        items = sorted((_Item(**raw) for raw in json.loads(result["items"] or "[]")), key=lambda i: (i.scope, i.metric))
+        if not items:
+            return []
+        by_key = {(i.scope, i.metric): i for i in items}
+        moved = await tx.fetchall(
+            _PG_SETTLE_COUNTERS, [i.scope for i in items], [i.metric for i in items],
+            [i.window_start for i in items], [_added(i, charge) for i in items], [i.reserved for i in items],
+        )
+        return [
+            CounterAfter(m["scope"], m["metric"], int(m["used"]), _added(item, charge), item.limit, item.soft)
+            for m in moved for item in [by_key[(m["scope"], m["metric"])]]
+        ]
 
     async def settle_expired(self, limit: int = 100) -> int:
         """Charge reservations whose replica never settled them at their worst case; return how many."""

@@ -60,6 +60,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             window_start BIGINT NOT NULL,
             used BIGINT NOT NULL DEFAULT 0,
             reserved BIGINT NOT NULL DEFAULT 0,
+            -- the limit the last reservation was checked against (the upsert compares with excluded.limit_hint)
+            limit_hint BIGINT,
             PRIMARY KEY (scope, metric, window_start)
         )""",
         """CREATE TABLE reservations (

@@ -1,9 +1,14 @@
-"""SQLite backend: one connection per process, driven from one dedicated thread.
+"""SQLite backend: one connection per process, used directly on the event loop.
 
-Every transaction starts with ``BEGIN IMMEDIATE``, which takes the database's
-write lock before the first statement, so two replicas (processes) sharing the
-file serialise their transactions; inside one process an ``asyncio.Lock``
-keeps coroutines from interleaving statements on the shared connection.
+A statement on a local WAL database takes tens of microseconds, less than handing
+it to a thread and back (measured: about 0.17 ms a hop, which made a request's
+two transactions cost 4 ms), so statements run inline. Every transaction starts
+with ``BEGIN IMMEDIATE``, which takes the database's write lock before the first
+statement, so replicas (processes) sharing the file serialise their
+transactions; the connection's busy timeout is zero and a busy lock is retried
+with ``asyncio.sleep``, so waiting for another process never blocks the loop.
+Inside one process an ``asyncio.Lock`` keeps coroutines from interleaving
+statements on the shared connection.
 """
 
 from __future__ import annotations
@@ -11,20 +16,19 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from serve_app.store.base import Row
 
 __all__ = ["SQLiteDatabase", "to_qmark"]
 
-T = TypeVar("T")
-
 _NUMBERED = re.compile(r"\$(\d+)")
-_BUSY_TIMEOUT_S = 30.0
+_LOCK_WAIT_S = 30.0
+_RETRY_S = 0.0005
 
 
 def to_qmark(sql: str) -> str:
@@ -33,20 +37,20 @@ def to_qmark(sql: str) -> str:
 
 
 class _SQLiteTransaction:
-    def __init__(self, db: SQLiteDatabase) -> None:
-        self._db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
 
     async def execute(self, sql: str, *args: Any) -> None:
-        await self._db._call(lambda c: c.execute(to_qmark(sql), args))
+        self._conn.execute(to_qmark(sql), args)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        await self._db._call(lambda c: c.executemany(to_qmark(sql), rows))
+        self._conn.executemany(to_qmark(sql), rows)
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        return await self._db._call(lambda c: _one(c.execute(to_qmark(sql), args)))
+        return _one(self._conn.execute(to_qmark(sql), args))
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        return await self._db._call(lambda c: _all(c.execute(to_qmark(sql), args)))
+        return _all(self._conn.execute(to_qmark(sql), args))
 
 
 def _one(cursor: sqlite3.Cursor) -> Row | None:
@@ -58,6 +62,12 @@ def _all(cursor: sqlite3.Cursor) -> list[Row]:
     return [dict(r) for r in cursor.fetchall()]
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
+        "locked" in str(exc)
+    )
+
+
 class SQLiteDatabase:
     """The embedded store: a file, zero set-up, safe for several local replicas."""
 
@@ -67,52 +77,79 @@ class SQLiteDatabase:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tollgate-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        # Durable once committed even if the process dies; an OS crash may lose the last commits.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA journal_mode=WAL")
+            # Durable once committed even if the process dies; an OS crash may lose the last commits.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._conn = conn
+        return self._conn
 
-    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            if self._conn is None:
-                self._conn = self._connect()
-            return fn(self._conn)
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+    async def _begin(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(_RETRY_S)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
         async with self._lock:
-            await self._call(lambda c: c.execute("BEGIN IMMEDIATE"))
+            conn = self._connection
+            await self._begin(conn)
             try:
-                yield _SQLiteTransaction(self)
+                yield _SQLiteTransaction(conn)
             except BaseException:
-                await asyncio.shield(self._call(lambda c: c.execute("ROLLBACK")))
+                conn.execute("ROLLBACK")
                 raise
-            await asyncio.shield(self._call(lambda c: c.execute("COMMIT")))
+            await self._commit(conn)
+
+    async def _commit(self, conn: sqlite3.Connection) -> None:
+        # A WAL commit can meet a reader finishing a checkpoint; retry like BEGIN.
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            try:
+                conn.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    conn.execute("ROLLBACK")
+                    raise
+            await asyncio.sleep(_RETRY_S)
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
         async with self._lock:
-            return await self._call(lambda c: _one(c.execute(to_qmark(sql), args)))
+            return await self._read(lambda c: _one(c.execute(to_qmark(sql), args)))
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
-            return await self._call(lambda c: _all(c.execute(to_qmark(sql), args)))
+            return await self._read(lambda c: _all(c.execute(to_qmark(sql), args)))
+
+    async def _read(self, fn: Any) -> Any:
+        # WAL readers never wait for writers; a busy error here is a schema change in progress.
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while True:
+            try:
+                return fn(self._connection)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(_RETRY_S)
 
     async def close(self) -> None:
-        def shut() -> None:
+        async with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-        async with self._lock:
-            await asyncio.get_running_loop().run_in_executor(self._executor, shut)
-        self._executor.shutdown(wait=True)
