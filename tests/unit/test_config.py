@@ -132,3 +132,30 @@ def test_config_check_rejects_options_for_a_deployment_the_app_does_not_create(t
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError, match="AnthropicProxy is not created"):
         check_config(str(bad))
+
+
+@pytest.mark.parametrize("url", ["mysql://db/x", "redis://cache"], ids=["mysql", "redis"])
+def test_state_url_scheme_is_checked(url: str) -> None:
+    with pytest.raises(ConfigError, match="state.url"):
+        parse_gateway_config(_args(state={"url": url}))
+
+
+def test_state_url_defaults_to_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    config = parse_gateway_config(_args())
+    assert config.state.resolved_url(tmp_path) == f"sqlite:///{tmp_path / 'state.db'}"
+
+
+def test_state_url_names_an_unset_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_gateway_config(_args(state={"url": "${TG_TEST_DB_URL}"}))
+    monkeypatch.delenv("TG_TEST_DB_URL", raising=False)
+    with pytest.raises(ConfigError, match="TG_TEST_DB_URL"):
+        config.state.resolved_url(tmp_path)
+    monkeypatch.setenv("TG_TEST_DB_URL", "postgresql://u@h:5432/d")
+    assert config.state.resolved_url(tmp_path) == "postgresql://u@h:5432/d"
+
+
+def test_deployment_options_for_a_deployment_the_app_does_not_create_are_refused() -> None:
+    from serve_app.app import build_app
+
+    with pytest.raises(ConfigError, match="BedrockProxy"):
+        build_app(_args(), deployment_options={"BedrockProxy": {"num_replicas": 2}})

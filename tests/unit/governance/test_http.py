@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +18,9 @@ from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
+from serve_app.governance.ledger import Kind
+from serve_app.governance.windows import Window
+from serve_app.protocol import ChatCompletionRequest
 from serve_app.store import Database
 from tests.unit.governance.conftest import Clock
 from tests.unit.test_gateway_api import InProcessBackend
@@ -33,7 +38,7 @@ def fake() -> Iterator[FakeProviderServer]:
 
 
 @pytest.fixture
-async def api(fake: FakeProviderServer, db: Database, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+def gateway(fake: FakeProviderServer, db: Database, clock: Clock) -> Gateway:
     httpx.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
               "prices": PRICES}
@@ -42,8 +47,12 @@ async def api(fake: FakeProviderServer, db: Database, clock: Clock) -> AsyncIter
         "cheap": {"targets": [{**target, "model": "cheap", "prices": {"input": 0.1, "output": 0.1}}]},
     }})
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
-    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
-                      governance=Governance(db, config, clock=clock))
+    return Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
+                   governance=Governance(db, config, clock=clock))
+
+
+@pytest.fixture
+async def api(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_api(gateway))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
@@ -179,3 +188,38 @@ async def test_the_admin_api_needs_the_master_key(api: httpx.AsyncClient) -> Non
     assert (await api.get("/admin/keys", headers={"Authorization": "Bearer wrong"})).status_code == 401
     forbidden = await api.get("/admin/keys", headers={"Authorization": f"Bearer {key['key']}"})
     assert forbidden.status_code == 403 and forbidden.json()["error"]["type"] == "permission_error"
+
+
+async def test_a_client_that_leaves_mid_stream_is_charged_for_what_was_produced(
+    api: httpx.AsyncClient, gateway: Gateway, db: Database
+) -> None:
+    key = await _key(api, budgets={"daily": {"hard": 100}})
+    principal = await gateway.authenticate(f"Bearer {key['key']}", None)
+    request = ChatCompletionRequest.model_validate(_chat(stream=True))
+    stream = await gateway.chat_stream(request, time.perf_counter(), time.time() + 30, principal=principal)
+    received = ""
+    while not received.strip():  # up to the first chunk with text
+        event = json.loads((await anext(stream.body))[6:])
+        received += event["choices"][0]["delta"].get("content") or ""
+    await stream.body.aclose()  # what Starlette does when the client disconnects
+    stream.release()
+    rows = await db.fetchall("SELECT completion_tokens, prompt_tokens, outcome, cost_nano FROM spend_ledger")
+    assert len(rows) == 1
+    assert rows[0]["outcome"] == "client_disconnected"
+    assert rows[0]["completion_tokens"] >= 1 and rows[0]["cost_nano"] > 0
+    used, reserved = await gateway.governance.ledger.counter(  # type: ignore[union-attr]
+        f"key:{key['id']}", Kind.USD, Window.DAILY)
+    assert (used, reserved) == (rows[0]["cost_nano"], 0)
+
+
+async def test_a_stream_whose_body_never_ran_is_still_settled(
+    api: httpx.AsyncClient, gateway: Gateway, db: Database
+) -> None:
+    key = await _key(api)
+    principal = await gateway.authenticate(f"Bearer {key['key']}", None)
+    request = ChatCompletionRequest.model_validate(_chat(stream=True))
+    stream = await gateway.chat_stream(request, time.perf_counter(), time.time() + 30, principal=principal)
+    stream.release()  # the HTTP layer's finally, when the response was never sent
+    await asyncio.sleep(0.05)
+    rows = await db.fetchall("SELECT outcome FROM spend_ledger")
+    assert [r["outcome"] for r in rows] == ["client_disconnected"]
