@@ -23,11 +23,12 @@ _PROXY_FOR_KIND = {
 
 def deployment_names(config: GatewayConfig) -> set[str]:
     """The deployments ``build_app`` creates for this config: a backend only where a target needs it."""
-    return {"Ingress", "Router"} | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
+    guardrail = {"Guardrail"} if config.guardrails.enabled else set()
+    return {"Ingress", "Router"} | guardrail | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
 def build_app(args: dict[str, Any], *, deployment_options: dict[str, dict[str, Any]] | None = None) -> Application:
-    """Validate ``args`` and bind the graph: Ingress → Router (statistics) and provider proxies / local tier.
+    """Validate ``args`` and bind the graph: Ingress → Guardrail, Router (statistics) and provider proxies / local tier.
 
     ``deployment_options`` (by deployment name, e.g. ``{"Ingress": {"num_replicas": 2}}``) does in Python
     what a Serve config's ``deployments:`` list does in YAML.
@@ -60,4 +61,9 @@ def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[s
 
         backends[ProviderKind.LOCAL.value] = build_local_llm(config.local_llm, config.server.resolved_data_dir())
     router = Router.options(**options.get("Router", {})).bind(args)
-    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router)
+    guardrail = None
+    if "Guardrail" in names:
+        from deployments.guardrail.deployment import Guardrail
+
+        guardrail = Guardrail.options(**options.get("Guardrail", {})).bind(args)
+    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail)

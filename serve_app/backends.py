@@ -107,3 +107,17 @@ class RayRouterLink:
             await self._handle.reset.remote()
         except Exception as exc:
             raise translate_ray_error(exc, "Router") from exc
+
+
+class RayGuardrailLink:
+    """The Guardrail deployment behind a Serve handle."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy)
+        except Exception as exc:
+            raise translate_ray_error(exc, "Guardrail") from exc
+        return result

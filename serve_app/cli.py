@@ -13,7 +13,9 @@ from serve_app.errors import ConfigError
 __all__ = ["main"]
 
 APP_IMPORT_PATH = "serve_app.app:build_app"
-KNOWN_DEPLOYMENTS = frozenset({"Ingress", "Router", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"})
+KNOWN_DEPLOYMENTS = frozenset(
+    {"Ingress", "Router", "Guardrail", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"}
+)
 
 
 def check_config(path: str) -> list[str]:
@@ -119,6 +121,25 @@ def _cmd_master_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_guard_scan(args: argparse.Namespace) -> int:
+    from deployments.guardrail.policy import GuardrailPolicy
+    from deployments.guardrail.scan_cli import run_scan
+
+    try:
+        policy = GuardrailPolicy.model_validate(parse_gateway_config(_local_args(args.config)).guardrails.policy)
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if args.file in (None, "-"):
+        return run_scan(sys.stdin, sys.stdout, policy)
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            return run_scan(fh, sys.stdout, policy)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate LLM gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--config", default="configs/local.yaml")
     prep.add_argument("--force", action="store_true")
     prep.set_defaults(func=_cmd_prepare_model)
+
+    guard = sub.add_parser("guard", help="the guardrail's detectors").add_subparsers(dest="guard_cmd", required=True)
+    scan = guard.add_parser(
+        "scan", help='JSON lines {"id", "text"} in; findings, redaction and injection score out, one line each'
+    )
+    scan.add_argument("--file", help="read this file instead of standard input")
+    scan.add_argument("--config", default="configs/local.yaml", help="the Serve config whose guardrail policy applies")
+    scan.set_defaults(func=_cmd_guard_scan)
 
     from serve_app.admin_cli import add_admin_commands
 

@@ -22,6 +22,7 @@ __all__ = [
     "AuthConfig",
     "GatewayConfig",
     "GovernanceConfig",
+    "GuardrailsConfig",
     "LocalLLMConfig",
     "ModelConfig",
     "Prices",
@@ -316,6 +317,39 @@ class GovernanceConfig(_Strict):
     sweep_interval_s: float = Field(30.0, gt=0, description="How often each ingress looks for such reservations.")
 
 
+class GuardrailsConfig(_Strict):
+    """PII and secret redaction, prompt-injection detection and output checks (docs/guardrails.md)."""
+
+    enabled: bool = Field(True, description="Run the Guardrail deployment on every chat request.")
+    policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The gateway's policy: external / internal / output actions per entity type, injection "
+        "action and threshold (deployments/guardrail/policy.py GuardrailPolicy). Empty means the defaults.",
+    )
+    teams: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Overrides merged over `policy` for a team, by ORG/TEAM name."
+    )
+    keys: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Overrides merged over the team's policy for one key, by key id."
+    )
+
+    @model_validator(mode="after")
+    def _check_policies(self) -> GuardrailsConfig:
+        from deployments.guardrail.policy import GuardrailPolicy, merge_policy
+
+        try:
+            base = GuardrailPolicy.model_validate(self.policy)
+        except ValidationError as exc:
+            raise ValueError(_problems(exc, "policy")) from exc
+        for section, overrides in (("teams", self.teams), ("keys", self.keys)):
+            for name, override in overrides.items():
+                try:
+                    merge_policy(base, override)
+                except ValidationError as exc:
+                    raise ValueError(_problems(exc, f"{section}.{name}")) from exc
+        return self
+
+
 class GatewayConfig(_Strict):
     """Everything under ``args:`` of the Tollgate Serve application."""
 
@@ -327,6 +361,7 @@ class GatewayConfig(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig, description="Routing and resilience.")
     state: StateConfig = Field(default_factory=StateConfig, description="The state store.")
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Budgets and rate limits.")
+    guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig, description="Redaction and injection checks.")
 
     @field_validator("models")
     @classmethod
@@ -362,6 +397,10 @@ class GatewayConfig(_Strict):
     def provider_kinds(self) -> set[ProviderKind]:
         """Provider kinds that some target uses."""
         return {t.provider for m in self.models.values() for t in m.targets}
+
+
+def _problems(exc: ValidationError, prefix: str) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in (prefix, *e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "args") -> str:

@@ -4,7 +4,8 @@
 
     TollgateError (500, api_error)
     ├── BadRequestError (400, invalid_request_error)
-    │   └── RequestTooLargeError (413)
+    │   ├── RequestTooLargeError (413)
+    │   └── GuardrailRefusedError (400 pii_blocked / prompt_injection_detected; 502 output_blocked)
     ├── AuthenticationError (401)
     ├── PermissionDeniedError (403)
     ├── NotFoundError (404)
@@ -33,6 +34,7 @@ __all__ = [
     "BadRequestError",
     "BudgetExceededError",
     "ConfigError",
+    "GuardrailRefusedError",
     "DeadlineExceededError",
     "ModelNotFoundError",
     "NotFoundError",
@@ -104,6 +106,10 @@ class RequestTooLargeError(BadRequestError):
 
     status_code = 413
     code = "request_too_large"
+
+
+class GuardrailRefusedError(BadRequestError):
+    """The guardrail policy refused the request (or the model's answer); ``error_type`` says which rule."""
 
 
 class AuthenticationError(TollgateError):

@@ -27,13 +27,26 @@ from serve_app.errors import (
     AuthenticationError,
     BadRequestError,
     DeadlineExceededError,
+    GuardrailRefusedError,
     PermissionDeniedError,
     TollgateError,
     UpstreamError,
     UpstreamTimeoutError,
     error_body,
 )
+from deployments.guardrail.errors import GuardrailError
+from deployments.guardrail.guard import GuardVerdict
+from deployments.guardrail.service import GuardrailService
 from serve_app.governance.enforcer import MASTER, Admission, Governance
+from serve_app.guarding import (
+    GuardrailLink,
+    ReplyGuard,
+    StreamGuard,
+    destination_for,
+    message_texts,
+    refusal,
+    replace_texts,
+)
 from serve_app.governance.entities import Principal
 from serve_app.metrics import GatewayMetrics
 from serve_app.protocol import ChatCompletionRequest
@@ -97,6 +110,8 @@ class Gateway:
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         governance: Governance | None = None,
+        guardrail: GuardrailLink | None = None,
+        guards: GuardrailService | None = None,
     ) -> None:
         self.config = config
         self.catalog = Catalog(config)
@@ -109,6 +124,9 @@ class Gateway:
         self._backends = backends
         self._master_key = master_key
         self.governance = governance
+        self._guardrail = guardrail if guards is not None else None
+        self._guards = guards
+        self._metrics = metrics
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -126,6 +144,30 @@ class Gateway:
         principal = await self.authenticate(authorization, api_key)
         if not principal.is_master:
             raise PermissionDeniedError("the admin API needs the master key, not a virtual key")
+
+    async def _guard(self, principal: Principal, model: str, internal: dict[str, Any]) -> ReplyGuard | None:
+        """Redact the request's texts in place (or refuse it, 400); what the way back needs."""
+        if self._guardrail is None or self._guards is None:
+            return None
+        refs, texts = message_texts(internal)
+        policy = self._guards.name_for(principal.team_path, principal.key_id)
+        verdict = GuardVerdict.from_dict(await self._guardrail.check(texts, destination_for(self.config, model), policy))
+        for entity, count in verdict.counts.items():
+            if self._metrics is not None:
+                self._metrics.guardrail_finding(entity, count)
+        try:
+            verdict.raise_for_decision()
+        except GuardrailError as exc:
+            if self._metrics is not None:
+                self._metrics.rejection(exc.type)
+            raise refusal(exc) from exc
+        if verdict.injection.flagged:
+            logger.warning("prompt flagged as injection (score %.3f: %s) for key %s; allowed by policy %s",
+                           verdict.injection.score, ", ".join(verdict.injection.reasons), principal.key_id, policy)
+            if self._metrics is not None:
+                self._metrics.injection_flagged(policy)
+        replace_texts(internal, refs, verdict.texts)
+        return ReplyGuard(self._guards.guard(policy), verdict)
 
     async def _admit(self, principal: Principal, model: str, internal: dict[str, Any],
                      client_request_id: str | None) -> Admission | None:
@@ -209,6 +251,7 @@ class Gateway:
         """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival."""
         self._begin()
         internal = request.to_internal()
+        guarded = await self._guard(principal, request.model, internal)
         admission = await self._admit(principal, request.model, internal, client_request_id)
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
@@ -225,12 +268,14 @@ class Gateway:
             raise
         reply = result.value
         await self._settle(admission, target=result.target, usage=reply["body"].get("usage"))
+        body = guarded.reply(reply["body"]) if guarded is not None else reply["body"]
         # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
         self.failover.observe(
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
         )
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
-        return ChatReply(body=reply["body"], headers=self._headers(result.target, result.attempts, overhead))
+        headers = self._headers(result.target, result.attempts, overhead)
+        return ChatReply(body=body, headers={**headers, **(guarded.headers if guarded is not None else {})})
 
     async def chat_stream(
         self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
@@ -240,6 +285,7 @@ class Gateway:
         with ``continuation``, a target that takes an assistant prefill is asked to finish the answer."""
         self._begin()
         internal = request.to_internal()
+        guarded = await self._guard(principal, request.model, internal)
         admission = await self._admit(principal, request.model, internal, client_request_id)
         try:
             result = await self.failover.run(
@@ -253,7 +299,8 @@ class Gateway:
         overhead = time.perf_counter() - started - upstream_s
         release = functools.partial(self.board.release, result.lease)
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
-        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission)
+        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission,
+                         guarded.stream() if guarded is not None else None)
 
         def never_streamed() -> None:
             # The HTTP layer calls this when it is done; a body that never ran still owes its charge.
@@ -261,8 +308,9 @@ class Gateway:
             if admission is not None and not admission.settled:
                 self._spawn(self._settle(admission, target=result.target, outcome="client_disconnected"))
 
-        return StreamReply(body=self._sse_body(job, relay),
-                           headers=self._headers(result.target, result.attempts, overhead), release=never_streamed)
+        headers = {**self._headers(result.target, result.attempts, overhead),
+                   **(guarded.headers if guarded is not None else {})}
+        return StreamReply(body=self._sse_body(job, relay), headers=headers, release=never_streamed)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -318,6 +366,13 @@ class Gateway:
                         if job.include_usage or chunk.get("choices"):
                             if not job.include_usage:
                                 chunk.pop("usage", None)
+                            if job.guard is not None:
+                                try:
+                                    chunk = job.guard.transform(chunk)
+                                except GuardrailRefusedError as refused:
+                                    outcome = "output_blocked"
+                                    yield _sse(error_body(refused))
+                                    return
                             yield _sse(answer.stamp(chunk))
                         try:
                             chunk = await asyncio.wait_for(anext(relay.source, None), idle_timeout)
@@ -342,6 +397,16 @@ class Gateway:
                     yield _sse(answer.stamp(_continuation_marker(relay, following, err)))
                     relay, chunk = following, following.first
                     answer.continued = True
+            if job.guard is not None:
+                template = {"id": None, "object": "chat.completion.chunk", "created": int(time.time()),
+                            "model": relay.first.get("model", "")}
+                try:
+                    for held in job.guard.tail(template):
+                        yield _sse(answer.stamp(held))
+                except GuardrailRefusedError as refused:
+                    outcome = "output_blocked"
+                    yield _sse(error_body(refused))
+                    return
             outcome = "ok"
         finally:
             relay.release()  # also when the client went away (nothing to say about the target then)
@@ -396,6 +461,7 @@ class _StreamJob:
     include_usage: bool
     continuation: bool
     admission: Admission | None = None
+    guard: StreamGuard | None = None
 
 
 @dataclass

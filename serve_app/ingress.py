@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from serve_app.api import create_api
 from serve_app.auth import resolve_master_key
-from serve_app.backends import RayBackend, RayRouterLink
+from serve_app.backends import RayBackend, RayGuardrailLink, RayRouterLink
 from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
@@ -33,10 +33,18 @@ def _serve_request_id(request: Request) -> str | None:
 @serve.deployment(name="Ingress", max_ongoing_requests=512, ray_actor_options={"num_cpus": 0})
 @serve.ingress()
 class Ingress:
-    """Authenticates, enforces budgets, resolves the model and calls the backend deployments."""
+    """Authenticates, applies the guardrail and budgets, resolves the model and calls the backends."""
 
-    async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any) -> None:
+    async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any,
+                       guardrail: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
+        guards = None
+        if guardrail is not None:
+            from deployments.guardrail.service import GuardrailService
+
+            # The way back (output policy, restore) runs here, from the same policies as the deployment's.
+            rails = config.guardrails
+            guards = GuardrailService(rails.policy, rails.teams, rails.keys, preload_injection=False)
         metrics = RayMetrics()
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
@@ -47,6 +55,8 @@ class Ingress:
             metrics=metrics,
             router=RayRouterLink(router),
             governance=Governance(self._db, config, metrics=metrics),
+            guardrail=RayGuardrailLink(guardrail) if guardrail is not None else None,
+            guards=guards,
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:

@@ -28,6 +28,10 @@ class GatewayMetrics(Protocol):
 
     def rejection(self, reason: str) -> None: ...
 
+    def guardrail_finding(self, entity: str, count: int) -> None: ...
+
+    def injection_flagged(self, policy: str) -> None: ...
+
 
 class NullMetrics:
     """Records nothing (unit tests, tools)."""
@@ -57,6 +61,12 @@ class NullMetrics:
         return None
 
     def rejection(self, reason: str) -> None:
+        return None
+
+    def guardrail_finding(self, entity: str, count: int) -> None:
+        return None
+
+    def injection_flagged(self, policy: str) -> None:
         return None
 
 
@@ -96,8 +106,14 @@ class RayMetrics:
         self._soft = metrics.Counter(
             "tollgate_budget_soft_limit_crossed", "Soft budget limits passed.", tag_keys=("scope", "window")
         )
+        self._findings = metrics.Counter(
+            "tollgate_guardrail_findings", "PII and secret values found in requests, by type.", tag_keys=("type",)
+        )
+        self._flagged = metrics.Counter(
+            "tollgate_injection_flagged", "Prompts flagged (and allowed) as injection attempts.", tag_keys=("policy",)
+        )
         self._rejections = metrics.Counter(
-            "tollgate_governance_rejections", "Requests refused by governance, by reason.", tag_keys=("reason",)
+            "tollgate_governance_rejections", "Requests refused by governance or the guardrail, by reason.", tag_keys=("reason",)
         )
 
     def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
@@ -128,3 +144,9 @@ class RayMetrics:
 
     def rejection(self, reason: str) -> None:
         self._rejections.inc(tags={"reason": reason})
+
+    def guardrail_finding(self, entity: str, count: int) -> None:
+        self._findings.inc(count, tags={"type": entity})
+
+    def injection_flagged(self, policy: str) -> None:
+        self._flagged.inc(tags={"policy": policy})

@@ -17,7 +17,7 @@ from typing import Any
 
 from serve_app.config import GatewayConfig, Prices
 
-__all__ = ["TokenCounter", "actual_cost_nano", "usage_numbers", "worst_case_prices"]
+__all__ = ["TokenCounter", "actual_cost_nano", "models_reachable", "usage_numbers", "worst_case_prices"]
 
 logger = logging.getLogger("tollgate.costing")
 
@@ -76,7 +76,7 @@ class TokenCounter:
         return total
 
 
-def _models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
+def models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
     """``model`` and every model failover can move it to (fallbacks, context fallback), transitively."""
     seen: list[str] = []
     pending = [model]
@@ -95,7 +95,7 @@ def _models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
 def worst_case_prices(config: GatewayConfig, model: str) -> tuple[float, float]:
     """The highest input and output price (USD per 1M) of any target that may serve ``model``."""
     worst_in, worst_out = 0.0, 0.0
-    for name in _models_reachable(config, model):
+    for name in models_reachable(config, model):
         for target in config.models[name].targets:
             p = target.prices
             worst_in = max(worst_in, p.input, p.cached_input or 0.0, p.cache_write or 0.0)

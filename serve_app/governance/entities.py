@@ -149,6 +149,12 @@ class Principal(BaseModel):
     def is_master(self) -> bool:
         return self.key_id is None
 
+    @property
+    def team_path(self) -> str | None:
+        """``ORG/TEAM`` by name, as guardrail policy overrides name teams."""
+        names = {scope.level: scope.name for scope in self.scopes}
+        return f"{names['org']}/{names['team']}" if "org" in names and "team" in names else None
+
     def may_use(self, model: str) -> bool:
         return not self.models or model in self.models
 

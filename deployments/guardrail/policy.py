@@ -1,0 +1,174 @@
+"""Guardrail policy: what happens to each entity type, per destination, and to injections.
+
+Example (YAML, under a key's or team's ``guardrail:``)::
+
+    external: {secrets: redact, pii: redact}          # commercial providers
+    internal: {secrets: redact, pii: allow,           # the local tier, inside the perimeter
+               entities: {CREDIT_CARD: block}}
+    output: {secrets: redact, pii: allow}
+    injection: {action: block, threshold: 0.7}
+
+``entities`` overrides the ``secrets``/``pii`` default for single types. A per-key or
+per-team override is merged over the base policy with ``merge_policy``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deployments.guardrail.findings import SECRET_TYPES, EntityType, Finding
+from deployments.guardrail.redaction import RedactionState, redact
+from deployments.guardrail.scanner import Scanner
+
+__all__ = [
+    "Action",
+    "Blocked",
+    "Destination",
+    "DestinationPolicy",
+    "GuardrailPolicy",
+    "InjectionPolicy",
+    "Redacted",
+    "apply_input_policy",
+    "merge_policy",
+]
+
+Action = Literal["redact", "block", "allow"]
+Destination = Literal["external", "internal"]
+
+
+class DestinationPolicy(BaseModel):
+    """Actions for the values found in text bound for one destination (or coming back from the model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secrets: Action = Field("redact", description="Action for secret types (API keys, tokens, passwords, keys).")
+    pii: Action = Field("redact", description="Action for PII types (email, phone, card, SSN, IBAN, IP address).")
+    entities: dict[EntityType, Action] = Field(
+        default_factory=dict, description="Per-type overrides of `secrets`/`pii`, e.g. {CREDIT_CARD: block}."
+    )
+
+    def action(self, entity: EntityType) -> Action:
+        if entity in self.entities:
+            return self.entities[entity]
+        return self.secrets if entity in SECRET_TYPES else self.pii
+
+
+def _default_output() -> DestinationPolicy:
+    redact: Action = "redact"
+    return DestinationPolicy(
+        secrets="redact",
+        pii="allow",
+        entities={EntityType.CREDIT_CARD: redact, EntityType.US_SSN: redact, EntityType.IBAN: redact},
+    )
+
+
+class InjectionPolicy(BaseModel):
+    """What to do with prompts that score as injection or jailbreak attempts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Score prompts at all.")
+    action: Literal["block", "flag"] = Field(
+        "block", description="`block`: refuse with 400 prompt_injection_detected; `flag`: allow and record."
+    )
+    threshold: float = Field(
+        0.7, ge=0.0, le=1.0, description="Score at or above which a prompt counts as an injection (0-1)."
+    )
+
+
+class GuardrailPolicy(BaseModel):
+    """The whole guardrail policy of a key, team or the gateway."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run the guardrail for this key or team.")
+    external: DestinationPolicy = Field(
+        default_factory=DestinationPolicy,
+        description="Prompts sent outside the perimeter (OpenAI, Azure, Anthropic, Bedrock).",
+    )
+    internal: DestinationPolicy = Field(
+        default_factory=DestinationPolicy,
+        description="Prompts served inside the perimeter (the local tier); set pii/secrets to allow to skip redaction.",
+    )
+    output: DestinationPolicy = Field(
+        default_factory=_default_output, description="Values found in the model's answer (before restore)."
+    )
+    injection: InjectionPolicy = Field(default_factory=InjectionPolicy, description="Prompt-injection detection.")
+    min_score: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Findings scored below this are ignored (phone numbers that are only possible score 0.6).",
+    )
+
+    def for_destination(self, destination: Destination) -> DestinationPolicy:
+        if destination not in ("external", "internal"):
+            raise ValueError(f"destination must be 'external' or 'internal', not {destination!r}")
+        return self.external if destination == "external" else self.internal
+
+
+def merge_policy(base: GuardrailPolicy, override: Mapping[str, Any] | None) -> GuardrailPolicy:
+    """``base`` with ``override`` merged in key by key (a key's or team's own settings)."""
+    if not override:
+        return base
+    return GuardrailPolicy.model_validate(_deep_merge(base.model_dump(mode="json"), dict(override)))
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], dict(value))
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class Redacted:
+    """The request may go on: its texts with placeholders, and how to restore them."""
+
+    texts: list[str]
+    state: RedactionState
+    counts: dict[str, int]
+    findings: list[list[Finding]] = field(default_factory=list)
+
+
+@dataclass
+class Blocked:
+    """The request must be refused: the entity types that caused it (never the values)."""
+
+    types: tuple[str, ...]
+    counts: dict[str, int]
+
+
+def apply_input_policy(
+    texts: Sequence[str],
+    destination: Destination,
+    scanner: Scanner,
+    policy: GuardrailPolicy,
+    state: RedactionState | None = None,
+    scans: Sequence[Sequence[Finding]] | None = None,
+) -> Redacted | Blocked:
+    """Scan every message text of one request (unless ``scans`` are given) and apply the destination's policy."""
+    rules = policy.for_destination(destination)
+    state = state if state is not None else RedactionState()
+    for text in texts:
+        state.reserve(text)
+    if scans is None:
+        scans = [scanner.scan(text) for text in texts]
+    scans = [[f for f in found if f.score >= policy.min_score] for found in scans]
+    counts = Counter(f.type.value for found in scans for f in found)
+    blocked = sorted({f.type.value for found in scans for f in found if rules.action(f.type) == "block"})
+    if blocked:
+        return Blocked(tuple(blocked), dict(counts))
+    redacted = [
+        redact(text, [f for f in found if rules.action(f.type) == "redact"], state)
+        for text, found in zip(texts, scans, strict=True)
+    ]
+    return Redacted(redacted, state, dict(counts), [list(found) for found in scans])

@@ -1,0 +1,161 @@
+"""The guardrail on the request path: send message texts to the Guardrail deployment, put the redacted
+texts in their place, and on the way back apply the output policy and restore the caller's values.
+
+Only plain data crosses the deployment call; the way back runs in the ingress from the verdict's
+placeholders (no second call), streaming included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from deployments.guardrail.errors import GuardrailError
+from deployments.guardrail.guard import Guard, GuardVerdict
+from deployments.guardrail.output import OutputStream
+from deployments.guardrail.service import GuardrailService
+from serve_app.config import GatewayConfig, ProviderKind
+from serve_app.errors import GuardrailRefusedError
+
+__all__ = [
+    "GuardrailLink",
+    "LocalGuardrailLink",
+    "ReplyGuard",
+    "StreamGuard",
+    "destination_for",
+    "message_texts",
+    "refusal",
+    "replace_texts",
+]
+
+# Where a text sits in a request: (message index, None) for string content, (message index, part index).
+TextRef = tuple[int, int | None]
+
+
+class GuardrailLink(Protocol):
+    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]: ...
+
+
+class LocalGuardrailLink:
+    """The guardrail in process (unit tests, tools)."""
+
+    def __init__(self, service: GuardrailService) -> None:
+        self._service = service
+
+    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]:
+        return self._service.check(texts, destination, policy)  # type: ignore[arg-type]
+
+
+def refusal(exc: GuardrailError) -> GuardrailRefusedError:
+    """The gateway's error for a guardrail refusal (the one seam between the two error trees)."""
+    return GuardrailRefusedError(str(exc), status_code=exc.status, error_type=exc.type, code=exc.code,
+                                 param="messages" if exc.status == 400 else None)
+
+
+def destination_for(config: GatewayConfig, model: str) -> str:
+    """``internal`` when every target that can serve ``model`` (fallbacks too) is the local tier."""
+    from serve_app.governance.costing import models_reachable
+
+    kinds = {t.provider for name in models_reachable(config, model) for t in config.models[name].targets}
+    return "internal" if kinds == {ProviderKind.LOCAL} else "external"
+
+
+def message_texts(request: dict[str, Any]) -> tuple[list[TextRef], list[str]]:
+    """Every text of the request's messages (string contents and text parts), with where it sits."""
+    refs: list[TextRef] = []
+    texts: list[str] = []
+    for i, message in enumerate(request.get("messages") or []):
+        content = message.get("content")
+        if isinstance(content, str):
+            refs.append((i, None))
+            texts.append(content)
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                    refs.append((i, j))
+                    texts.append(part["text"])
+    return refs, texts
+
+
+def replace_texts(request: dict[str, Any], refs: list[TextRef], texts: list[str]) -> None:
+    for (i, j), text in zip(refs, texts, strict=True):
+        message = request["messages"][i]
+        if j is None:
+            message["content"] = text
+        else:
+            message["content"][j]["text"] = text
+
+
+@dataclass
+class ReplyGuard:
+    """The way back for one request: output policy, then the caller's values restored."""
+
+    guard: Guard
+    verdict: GuardVerdict
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-tollgate-guardrail-findings": str(sum(self.verdict.counts.values())),
+            "x-tollgate-injection-score": f"{self.verdict.injection.score:.3f}",
+        }
+
+    def reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A whole answer; raises :class:`GuardrailRefusedError` when the output policy blocks it."""
+        placeholders = self.verdict.placeholders
+        try:
+            for choice in body.get("choices") or []:
+                message = choice.get("message") or {}
+                if isinstance(message.get("content"), str):
+                    message["content"] = self.guard.check_output(message["content"], placeholders)
+                for call in message.get("tool_calls") or []:
+                    function = call.get("function") or {}
+                    if isinstance(function.get("arguments"), str):
+                        function["arguments"] = self.guard.restore(function["arguments"], placeholders)
+        except GuardrailError as exc:
+            raise refusal(exc) from exc
+        return body
+
+    def stream(self) -> StreamGuard:
+        return StreamGuard(self.guard, self.verdict.placeholders)
+
+
+@dataclass
+class StreamGuard:
+    """Output policy and restore over SSE chunks, one hold-back buffer per choice."""
+
+    guard: Guard
+    placeholders: dict[str, str]
+    _streams: dict[int, OutputStream] = field(default_factory=dict)
+
+    def _stream(self, index: int) -> OutputStream:
+        if index not in self._streams:
+            self._streams[index] = self.guard.output_stream(self.placeholders)
+        return self._streams[index]
+
+    def transform(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """The chunk with its text checked and restored; held text is released before a finish or a tool call."""
+        try:
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                stream = self._stream(int(choice.get("index") or 0))
+                text = stream.feed(delta["content"]) if isinstance(delta.get("content"), str) else ""
+                if choice.get("finish_reason") is not None or delta.get("tool_calls"):
+                    text += stream.flush()
+                if text or isinstance(delta.get("content"), str):
+                    delta["content"] = text
+                    choice["delta"] = delta
+        except GuardrailError as exc:
+            raise refusal(exc) from exc
+        return chunk
+
+    def tail(self, template: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Chunks for text still held when a stream ended without a finish reason."""
+        try:
+            for index, stream in self._streams.items():
+                text = stream.flush()
+                if text:
+                    yield {**template, "choices": [{"index": index, "delta": {"content": text}, "finish_reason": None}]}
+        except GuardrailError as exc:
+            raise refusal(exc) from exc
