@@ -93,6 +93,8 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "continue-local": {"targets": [openai("cut-local"), {"provider": "local", "model": "smollm2"}],
                                "policy": "priority"},
         },
+        # Keys of the team guard-org/lenient may send injection-like prompts (flagged, not refused).
+        "guardrails": {"teams": {"guard-org/lenient": {"injection": {"action": "flag"}}}},
         "routing": {
             "deadline_s": 20,
             "first_token_timeout_s": 1.5,
