@@ -1,11 +1,12 @@
-"""What governance adds to a request: the gateway in process, a zero-latency backend, with and without budgets.
+"""What governance and the guardrail add to a request: the gateway in process, a zero-latency backend.
 
-Runs the same sequential and concurrent requests through ``Gateway.chat`` four ways, side by side:
-no governance (the master key, nothing recorded), and a virtual key with a daily budget, rpm and tpm
-limits (four counters reserved and settled per request) on SQLite and on a throw-away PostgreSQL. Prints
-p50/p95 per request and the ratio to the ungoverned run. Usage::
+Runs the same sequential and concurrent requests through ``Gateway.chat`` side by side: nothing (the
+master key, no store, no guardrail); the guardrail alone (in process: the Ray hop to the Guardrail
+deployment is not included); a virtual key with a daily budget, rpm and tpm limits (four counters
+reserved and settled per request) on SQLite and on a throw-away PostgreSQL. Prints p50/p95 per request
+and what each adds to the bare p50. Usage::
 
-    .venv/bin/python benchmarks/governance.py [--requests 400] [--concurrency 32]
+    .venv/bin/python benchmarks/features.py [--requests 400] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("BENCH_KEY", "unused")  # the backend is in process; the catalog only checks it is set
 
 from serve_app.config import ProviderKind, parse_gateway_config  # noqa: E402
+from deployments.guardrail.service import GuardrailService  # noqa: E402
 from serve_app.gateway import Gateway  # noqa: E402
+from serve_app.guarding import LocalGuardrailLink  # noqa: E402
 from serve_app.governance.entities import Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate  # noqa: E402
 from serve_app.governance.enforcer import MASTER, Governance  # noqa: E402
 from serve_app.protocol import ChatCompletionRequest  # noqa: E402
@@ -94,7 +97,11 @@ def _pct(values: list[float], q: float) -> float:
 async def main(requests: int, concurrency: int) -> None:
     rows: list[tuple[str, list[float], float]] = []
     baseline = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m")
-    rows.append(("no governance", *await _measure(baseline, MASTER, requests, concurrency)))
+    rows.append(("bare", *await _measure(baseline, MASTER, requests, concurrency)))
+    service = GuardrailService({}, {}, {})
+    guarded = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", guardrail=LocalGuardrailLink(service),
+                      guards=service)
+    rows.append(("guardrail (in process)", *await _measure(guarded, MASTER, requests, concurrency)))
     server = PostgresServer().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
