@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from serve_app.admin_api import admin_routes
+from serve_app.audit.trace import RequestTrace
 from serve_app.errors import (
     NotFoundError,
     RequestTooLargeError,
@@ -94,13 +95,18 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         return {"x-request-id": request_id, **headers} if request_id else headers
 
     async def chat_completions(request: Request) -> Response:
-        started = time.perf_counter()
+        trace = RequestTrace()
+        started = trace.started
         request_id = request_id_of(request)
+        trace.set(client_request_id=request_id or client_request_id(request),
+                  client_ip=request.client.host if request.client else None)
         try:
             principal = await gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
+            trace.set(org_id=principal.org_id, team_id=principal.team_id, key_id=principal.key_id)
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
             chat = parse_chat_request(await _read_body(request, limit))
-            ids = {"principal": principal, "client_request_id": request_id or client_request_id(request)}
+            trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
+            ids = {"principal": principal, "trace": trace}
             if chat.stream:
                 continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
                 stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation, **ids)
@@ -108,7 +114,11 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
                 return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
             reply = await gateway.chat(chat, started, deadline, **ids)
         except TollgateError as err:
+            await gateway.record_error(trace, err)
             return _error_response(err, request_id)
+        except asyncio.CancelledError:
+            gateway.record_soon(trace, "client_disconnected")
+            raise
         return _json(reply.body, headers=with_id(request_id, reply.headers))
 
     async def list_models(request: Request) -> Response:

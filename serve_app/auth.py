@@ -6,12 +6,15 @@ import hmac
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from serve_app.config import GatewayConfig
 from serve_app.errors import AuthenticationError, ConfigError
 
-__all__ = ["MASTER_KEY_FILE", "bearer_token", "is_master_key", "require_token", "resolve_master_key"]
+__all__ = [
+    "MASTER_KEY_FILE", "bearer_token", "is_master_key", "require_token", "resolve_master_key", "resolve_secret",
+]
 
 logger = logging.getLogger("tollgate.auth")
 
@@ -24,28 +27,32 @@ def resolve_master_key(config: GatewayConfig, *, announce: bool = True) -> str:
     The generated key is created once with ``O_EXCL`` so concurrent replicas
     agree on it, and kept readable only by its owner.
     """
-    key = os.environ.get(config.auth.master_key_env, "").strip()
+    key = resolve_secret(config, config.auth.master_key_env, MASTER_KEY_FILE, config.auth.generate_master_key,
+                         lambda: "tg-master-" + secrets.token_urlsafe(24), what="the gateway's master key",
+                         announce=announce)
+    return key
+
+
+def resolve_secret(config: GatewayConfig, env: str, filename: str, generate: bool, make: Callable[[], str], *,
+                   what: str, announce: bool = False) -> str:
+    """A secret from the environment variable ``env``, or one generated once into ``DATA_DIR/filename``
+    (only where ``generate`` allows it: the local profile)."""
+    key = os.environ.get(env, "").strip()
     if key:
         return key
-    if not config.auth.generate_master_key:
-        raise ConfigError(
-            f"{config.auth.master_key_env} is not set; set it to the gateway's master key "
-            "(any long random string, e.g. from `openssl rand -hex 32`)"
-        )
-    path = config.server.resolved_data_dir() / MASTER_KEY_FILE
+    if not generate:
+        raise ConfigError(f"{env} is not set; set it to {what} (any long random string, e.g. from `openssl rand -hex 32`)")
+    path = config.server.resolved_data_dir() / filename
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return _read_key(path)
-    key = "tg-master-" + secrets.token_urlsafe(24)
+    key = make()
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     if announce:
-        logger.warning(
-            "Generated a master key for this local gateway: %s (kept in %s; set %s to use your own)",
-            key, path, config.auth.master_key_env,
-        )
+        logger.warning("Generated %s for this local gateway (kept in %s; set %s to use your own)", what, path, env)
     return key
 
 

@@ -167,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(func=_cmd_guard_scan)
 
     from serve_app.admin_cli import add_admin_commands
+    from serve_app.audit.cli import add_audit_commands
 
     add_admin_commands(sub)
+    add_audit_commands(sub)
 
     key = sub.add_parser("master-key", help="print the local profile's master key (generating it if needed)")
     key.add_argument("--config", default="configs/local.yaml")

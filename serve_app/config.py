@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from serve_app.errors import ConfigError
 
 __all__ = [
+    "AuditConfig",
     "AuthConfig",
     "GatewayConfig",
     "GovernanceConfig",
@@ -317,6 +318,34 @@ class GovernanceConfig(_Strict):
     sweep_interval_s: float = Field(30.0, gt=0, description="How often each ingress looks for such reservations.")
 
 
+class AuditConfig(_Strict):
+    """The tamper-evident audit log of every request (docs/audit.md)."""
+
+    enabled: bool = Field(True, description="Write one audit record per chat request.")
+    hmac_key_env: str = Field(
+        "TOLLGATE_AUDIT_HMAC_KEY", description="Variable holding the key that signs the chain's checkpoints."
+    )
+    generate_hmac_key: bool = Field(
+        False, description="When the variable is unset, generate a key once into DATA_DIR/audit_hmac_key. "
+        "Allowed only in the local profile.",
+    )
+    flush_interval_ms: float = Field(
+        5.0, gt=0, le=1000, description="Group commit: records wait at most this long for their batch to commit."
+    )
+    max_batch: int = Field(256, gt=0, description="Records per committed batch at most.")
+    retention_days: float | None = Field(
+        None, gt=0, description="Prune records older than this (`tollgate audit prune`); none keeps them all."
+    )
+    store_text_teams: list[str] = Field(
+        default_factory=list,
+        description="Teams (ORG/TEAM) whose redacted prompts and answers are kept, encrypted, in the record.",
+    )
+    encryption_key_env: str = Field(
+        "TOLLGATE_AUDIT_ENCRYPTION_KEY",
+        description="Variable holding the Fernet key that encrypts stored texts (needed when store_text_teams is set).",
+    )
+
+
 class GuardrailsConfig(_Strict):
     """PII and secret redaction, prompt-injection detection and output checks (docs/guardrails.md)."""
 
@@ -362,6 +391,7 @@ class GatewayConfig(_Strict):
     state: StateConfig = Field(default_factory=StateConfig, description="The state store.")
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Budgets and rate limits.")
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig, description="Redaction and injection checks.")
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit log.")
 
     @field_validator("models")
     @classmethod
@@ -381,6 +411,8 @@ class GatewayConfig(_Strict):
                     raise ValueError(f"models.{name}: a model cannot be its own fallback")
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
+        if self.audit.generate_hmac_key and self.profile != "local":
+            raise ValueError(f"audit.generate_hmac_key is allowed only with profile: local; set {self.audit.hmac_key_env}")
         for name, model in self.models.items():
             for i, target in enumerate(model.targets):
                 if target.provider is not ProviderKind.LOCAL:

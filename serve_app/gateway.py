@@ -32,11 +32,13 @@ from serve_app.errors import (
     TollgateError,
     UpstreamError,
     UpstreamTimeoutError,
+    UpstreamUnavailableError,
     error_body,
 )
 from deployments.guardrail.errors import GuardrailError
 from deployments.guardrail.guard import GuardVerdict
 from deployments.guardrail.service import GuardrailService
+from serve_app.audit.trace import AuditSink, RequestTrace
 from serve_app.governance.enforcer import MASTER, Admission, Governance
 from serve_app.guarding import (
     GuardrailLink,
@@ -112,6 +114,8 @@ class Gateway:
         governance: Governance | None = None,
         guardrail: GuardrailLink | None = None,
         guards: GuardrailService | None = None,
+        audit: AuditSink | None = None,
+        seal: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
         self.config = config
         self.catalog = Catalog(config)
@@ -127,6 +131,9 @@ class Gateway:
         self._guardrail = guardrail if guards is not None else None
         self._guards = guards
         self._metrics = metrics
+        self._audit = audit
+        self._seal = seal
+        self._seal_teams = frozenset(config.audit.store_text_teams) if seal is not None else frozenset()
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -145,13 +152,16 @@ class Gateway:
         if not principal.is_master:
             raise PermissionDeniedError("the admin API needs the master key, not a virtual key")
 
-    async def _guard(self, principal: Principal, model: str, internal: dict[str, Any]) -> ReplyGuard | None:
+    async def _guard(self, principal: Principal, model: str, internal: dict[str, Any],
+                     trace: RequestTrace) -> ReplyGuard | None:
         """Redact the request's texts in place (or refuse it, 400); what the way back needs."""
         if self._guardrail is None or self._guards is None:
             return None
         refs, texts = message_texts(internal)
         policy = self._guards.name_for(principal.team_path, principal.key_id)
         verdict = GuardVerdict.from_dict(await self._guardrail.check(texts, destination_for(self.config, model), policy))
+        trace.set(guardrail_findings=dict(verdict.counts), injection_score=verdict.injection.score,
+                  injection_flagged=verdict.injection.flagged)
         for entity, count in verdict.counts.items():
             if self._metrics is not None:
                 self._metrics.guardrail_finding(entity, count)
@@ -167,28 +177,79 @@ class Gateway:
             if self._metrics is not None:
                 self._metrics.injection_flagged(policy)
         replace_texts(internal, refs, verdict.texts)
+        if principal.team_path in self._seal_teams:
+            trace.texts = {"prompt": list(verdict.texts), "answer": ""}
         return ReplyGuard(self._guards.guard(policy), verdict)
 
     async def _admit(self, principal: Principal, model: str, internal: dict[str, Any],
-                     client_request_id: str | None) -> Admission | None:
+                     trace: RequestTrace) -> Admission | None:
         if self.governance is None:
             return None
-        return await self.governance.admit(principal, model, internal, client_request_id=client_request_id)
+        return await self.governance.admit(principal, model, internal, request_id=trace.request_id,
+                                           client_request_id=trace.fields.get("client_request_id"))
 
-    async def _settle(self, admission: Admission | None, *, target: ResolvedTarget | None, usage: Any = None,
-                      produced_text: str = "", outcome: str = "ok") -> None:
+    async def _settle(self, admission: Admission | None, trace: RequestTrace, *, target: ResolvedTarget | None,
+                      usage: Any = None, produced_text: str = "", outcome: str = "ok") -> None:
         """Charge the request; shielded, so a client that goes away cannot cancel the charge."""
         if admission is None or self.governance is None or admission.settled:
             return
         settle = self.governance.settle(admission, target=target.target if target else None, usage=usage,
                                         produced_text=produced_text, outcome=outcome)
         try:
-            await asyncio.shield(settle)
+            charge = await asyncio.shield(settle)
         except asyncio.CancelledError:
             raise
         except Exception:
             # The charge stays reserved; the expiry sweep settles it at its worst case.
             logger.exception("could not settle request %s", admission.request_id)
+            return
+        if charge is not None:
+            trace.set(prompt_tokens=charge.prompt_tokens, completion_tokens=charge.completion_tokens,
+                      cached_tokens=charge.cached_tokens, cache_write_tokens=charge.cache_write_tokens,
+                      cost_usd=charge.cost_nano / 1e9)
+
+    async def record(self, trace: RequestTrace) -> None:
+        """Append the request's audit record and wait for its batch to commit (raises if it cannot)."""
+        if self._audit is None or trace.recorded:
+            return
+        trace.recorded = True
+        if trace.texts is not None and self._seal is not None:
+            trace.set(sealed_text=self._seal(trace.texts))
+        try:
+            await asyncio.shield(self._audit.append(trace.record()))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("could not write the audit record of %s", trace.request_id)
+            raise UpstreamUnavailableError(
+                "the audit log could not be written; the request was not completed", code="audit_unavailable"
+            ) from exc
+
+    async def record_error(self, trace: RequestTrace, err: TollgateError) -> None:
+        """The audit record of a request that ended in ``err`` (logged, never raised: the error goes out)."""
+        trace.set(status=err.status_code, outcome=err.error_type, error_type=err.error_type, error_code=err.code)
+        try:
+            await self.record(trace)
+        except TollgateError:
+            pass
+
+    def record_soon(self, trace: RequestTrace, outcome: str, status: int = 499) -> None:
+        """The audit record of a request nobody waits for (the client went away, or its stream was cut);
+        499 is the status nginx logs for a client that closed the connection."""
+        if not trace.recorded:
+            trace.set(outcome=outcome, status=status)
+            self._spawn(self.record_error_free(trace))
+
+    async def record_error_free(self, trace: RequestTrace) -> None:
+        try:
+            await self.record(trace)
+        except TollgateError:
+            pass
+
+    def _trace_target(self, trace: RequestTrace, rt: ResolvedTarget, attempts: int, failovers: int) -> None:
+        target = rt.target
+        trace.set(target=target.label, provider=target.provider.value, region=target.region,
+                  tier=1 if target.provider is ProviderKind.LOCAL else 2, attempts=attempts, failovers=failovers)
 
     def deadline(self, header_ms: str | None) -> float:
         """The request's deadline (``time.time()``): the config's, or sooner if the client asks."""
@@ -247,12 +308,17 @@ class Gateway:
         return {key: {"target": label, **described[key]} for key, label in keys.items()}
 
     async def chat(self, request: ChatCompletionRequest, started: float, deadline: float,
-                   principal: Principal = MASTER, client_request_id: str | None = None) -> ChatReply:
-        """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival."""
+                   principal: Principal = MASTER, client_request_id: str | None = None,
+                   trace: RequestTrace | None = None) -> ChatReply:
+        """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival.
+
+        Its audit record is committed before this returns; a failure's is the caller's (``record_error``)."""
         self._begin()
+        trace = trace or _new_trace(started, principal, client_request_id)
+        trace.set(model=request.model, stream=False, end_user=request.user)
         internal = request.to_internal()
-        guarded = await self._guard(principal, request.model, internal)
-        admission = await self._admit(principal, request.model, internal, client_request_id)
+        guarded = await self._guard(principal, request.model, internal, trace)
+        admission = await self._admit(principal, request.model, internal, trace)
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
@@ -264,11 +330,17 @@ class Gateway:
         try:
             result = await self.failover.run(request.model, attempt, deadline)
         except BaseException as exc:
-            await self._settle(admission, target=None, outcome=_outcome(exc))
+            await self._settle(admission, trace, target=None, outcome=_outcome(exc))
             raise
         reply = result.value
-        await self._settle(admission, target=result.target, usage=reply["body"].get("usage"))
+        self._trace_target(trace, result.target, result.attempts, result.failovers)
+        trace.set(upstream_ms=round(reply["upstream_ms"], 3), ttft_ms=round(reply["upstream_ms"], 3))
+        await self._settle(admission, trace, target=result.target, usage=reply["body"].get("usage"))
+        if trace.texts is not None:
+            trace.texts["answer"] = _answer_text(reply["body"])  # before restore: placeholders, not values
         body = guarded.reply(reply["body"]) if guarded is not None else reply["body"]
+        trace.set(status=200, outcome="ok")
+        await self.record(trace)
         # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
         self.failover.observe(
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
@@ -279,34 +351,44 @@ class Gateway:
 
     async def chat_stream(
         self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
-        principal: Principal = MASTER, client_request_id: str | None = None,
+        principal: Principal = MASTER, client_request_id: str | None = None, trace: RequestTrace | None = None,
     ) -> StreamReply:
         """A streamed completion. Failover happens only before the first chunk is returned; after it,
-        with ``continuation``, a target that takes an assistant prefill is asked to finish the answer."""
+        with ``continuation``, a target that takes an assistant prefill is asked to finish the answer.
+
+        The audit record is committed before the last byte (``[DONE]``) is sent."""
         self._begin()
+        trace = trace or _new_trace(started, principal, client_request_id)
+        trace.set(model=request.model, stream=True, end_user=request.user)
         internal = request.to_internal()
-        guarded = await self._guard(principal, request.model, internal)
-        admission = await self._admit(principal, request.model, internal, client_request_id)
+        guarded = await self._guard(principal, request.model, internal, trace)
+        admission = await self._admit(principal, request.model, internal, trace)
         try:
             result = await self.failover.run(
                 request.model, self._stream_attempt(internal), deadline, release_on_success=False
             )
         except BaseException as exc:
-            await self._settle(admission, target=None, outcome=_outcome(exc))
+            await self._settle(admission, trace, target=None, outcome=_outcome(exc))
             raise
+        self._trace_target(trace, result.target, result.attempts, result.failovers)
         meta, first, source = result.value
         upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
         overhead = time.perf_counter() - started - upstream_s
         release = functools.partial(self.board.release, result.lease)
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
+        trace.set(upstream_ms=round(upstream_s * 1000, 3), ttft_ms=round((time.perf_counter() - trace.started) * 1000, 3))
         job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission,
-                         guarded.stream() if guarded is not None else None)
+                         guarded.stream() if guarded is not None else None, trace)
+
+        async def settle_and_record() -> None:
+            await self._settle(admission, trace, target=result.target, outcome="client_disconnected")
+            self.record_soon(trace, "client_disconnected")
 
         def never_streamed() -> None:
-            # The HTTP layer calls this when it is done; a body that never ran still owes its charge.
+            # The HTTP layer calls this when it is done; a body that never ran still owes its charge and record.
             release()
-            if admission is not None and not admission.settled:
-                self._spawn(self._settle(admission, target=result.target, outcome="client_disconnected"))
+            if not trace.recorded:
+                self._spawn(settle_and_record())
 
         headers = {**self._headers(result.target, result.attempts, overhead),
                    **(guarded.headers if guarded is not None else {})}
@@ -411,11 +493,22 @@ class Gateway:
         finally:
             relay.release()  # also when the client went away (nothing to say about the target then)
             # Charged before the last byte; when the client went away, for the tokens produced so far.
-            await self._settle(job.admission, target=relay.target, usage=answer.usage, produced_text=answer.text,
-                               outcome=outcome)
+            await self._settle(job.admission, job.trace, target=relay.target, usage=answer.usage,
+                               produced_text=answer.text, outcome=outcome)
+            if job.trace.texts is not None:
+                job.trace.texts["answer"] = answer.text
             await relay.source.aclose()  # type: ignore[attr-defined]
+            if outcome != "ok":
+                job.trace.set(error_type=outcome if outcome != "client_disconnected" else None)
+                self.record_soon(job.trace, outcome, 499 if outcome == "client_disconnected" else 200)
         self.failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
                               output_tokens=answer.output_tokens)
+        job.trace.set(status=200, outcome="ok")
+        try:
+            await self.record(job.trace)  # the last byte goes out only once the record is committed
+        except TollgateError as err:
+            yield _sse(error_body(err))
+            return
         yield b"data: [DONE]\n\n"
 
     async def _continue(self, job: _StreamJob, failed: _Relay, answer: _Answer) -> _Relay | None:
@@ -462,6 +555,7 @@ class _StreamJob:
     continuation: bool
     admission: Admission | None = None
     guard: StreamGuard | None = None
+    trace: RequestTrace = field(default_factory=RequestTrace)
 
 
 @dataclass
@@ -525,6 +619,17 @@ def _continuation_marker(failed: _Relay, following: _Relay, err: TollgateError) 
             "reason": err.message,
         },
     }
+
+
+def _answer_text(body: dict[str, Any]) -> str:
+    return "".join(str((c.get("message") or {}).get("content") or "") for c in body.get("choices") or [])
+
+
+def _new_trace(started: float, principal: Principal, client_request_id: str | None) -> RequestTrace:
+    trace = RequestTrace(started=started)
+    trace.set(client_request_id=client_request_id, org_id=principal.org_id, team_id=principal.team_id,
+              key_id=principal.key_id)
+    return trace
 
 
 def _outcome(exc: BaseException) -> str:

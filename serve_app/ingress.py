@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ray import serve
@@ -10,13 +12,18 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from serve_app.api import create_api
+from serve_app.audit.sealing import seal, sealing_key_from_env
+from serve_app.audit.writer import AuditWriter
+from serve_app.audit.keys import gateway_hmac_key
+from serve_app.audit.verify import key_matches
 from serve_app.auth import resolve_master_key
 from serve_app.backends import RayBackend, RayGuardrailLink, RayRouterLink
-from serve_app.config import ProviderKind, parse_gateway_config
+from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
+from serve_app.errors import ConfigError
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
 from serve_app.metrics import RayMetrics
-from serve_app.store import open_database
+from serve_app.store import Database, open_database
 
 __all__ = ["Ingress"]
 
@@ -48,6 +55,7 @@ class Ingress:
         metrics = RayMetrics()
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
+        self._audit = await _audit_writer(config, self._db)
         self._gateway = Gateway(
             config,
             {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
@@ -57,10 +65,34 @@ class Ingress:
             governance=Governance(self._db, config, metrics=metrics),
             guardrail=RayGuardrailLink(guardrail) if guardrail is not None else None,
             guards=guards,
+            audit=self._audit,
+            seal=_sealer(config),
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)
 
     async def __del__(self) -> None:
+        if self._audit is not None:
+            await self._audit.close()  # commit what is pending
         await self._db.close()
+
+
+async def _audit_writer(config: GatewayConfig, db: Database) -> AuditWriter | None:
+    if not config.audit.enabled:
+        return None
+    key = gateway_hmac_key(config)
+    if await key_matches(db, key) is False:
+        raise ConfigError(
+            f"{config.audit.hmac_key_env} does not match the key that signed the audit log's checkpoints; every "
+            "replica must use the same key (a new key would make the existing chain look forged)"
+        )
+    return AuditWriter(db, hmac_key=key, flush_interval_s=config.audit.flush_interval_ms / 1000,
+                       max_batch=config.audit.max_batch)
+
+
+def _sealer(config: GatewayConfig) -> Callable[[dict[str, Any]], str] | None:
+    """Encrypts the redacted texts of the teams that opted in; refuses to start without the key."""
+    if not config.audit.store_text_teams:
+        return None
+    return functools.partial(seal, key=sealing_key_from_env(config.audit.encryption_key_env))

@@ -86,6 +86,7 @@ class AttemptResult(Generic[T]):
     attempts: int
     started: float  # time.time() when the successful attempt began
     lease: Lease
+    failovers: int = 0  # moves to another target before this one answered
 
 
 @dataclass
@@ -211,7 +212,9 @@ class Failover:
                     raise
                 if release_on_success:
                     self._board.release(lease)
-                return AttemptResult(value=value, target=rt, attempts=tally.attempts, started=started, lease=lease)
+                failovers = len({(t.model, t.index) for t, _, _ in tally.errors} - {(rt.model, rt.index)})
+                return AttemptResult(value=value, target=rt, attempts=tally.attempts, started=started, lease=lease,
+                                     failovers=failovers)
             if position < len(queue):
                 self._metrics.failover(rt.model, rt.target.label)
         raise self._exhausted(model, tally, blocked, deadline)

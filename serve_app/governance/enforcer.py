@@ -81,7 +81,7 @@ class Governance:
         return asked
 
     async def admit(self, principal: Principal, model: str, request: dict[str, Any], *,
-                    client_request_id: str | None = None) -> Admission:
+                    client_request_id: str | None = None, request_id: str | None = None) -> Admission:
         """Check the model is allowed and reserve the worst case, or raise 403/429."""
         if not principal.may_use(model):
             self.metrics.rejection("model_not_allowed")
@@ -93,7 +93,7 @@ class Governance:
         prompt = self.counter.count_prompt(request)
         end_user = request.get("user") if isinstance(request.get("user"), str) else None
         admission = Admission(
-            request_id=f"tgr-{uuid.uuid4().hex}", model=model, prompt_estimate=prompt,
+            request_id=request_id or f"tgr-{uuid.uuid4().hex}", model=model, prompt_estimate=prompt,
             context={"client_request_id": client_request_id, "org_id": principal.org_id,
                      "team_id": principal.team_id, "key_id": principal.key_id, "end_user": end_user, "model": model},
         )
@@ -127,10 +127,11 @@ class Governance:
         return checks
 
     async def settle(self, admission: Admission, *, target: TargetConfig | None, usage: Any = None,
-                     produced_text: str = "", outcome: str = "ok") -> None:
-        """Charge what the request used, once. Without usage (a cut stream), the text produced is counted."""
+                     produced_text: str = "", outcome: str = "ok") -> Charge | None:
+        """Charge what the request used, once (None on a repeated call). Without usage (a cut stream), the text
+        produced is counted."""
         if admission.settled:
-            return
+            return None
         admission.settled = True
         numbers = usage_numbers(usage)
         if numbers is None:
@@ -154,6 +155,7 @@ class Governance:
                 logger.warning("soft budget limit passed: %s %s spend $%.4f ≥ soft limit $%.4f", counter.scope,
                                window, counter.used / NANO, (counter.soft or 0) / NANO)
                 self.metrics.soft_limit(counter.scope, window)
+        return charge
 
 
 def _budget_checks(scope: Scope, label: str, budgets: Budgets, worst_nano: int) -> list[Check]:

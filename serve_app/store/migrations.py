@@ -91,6 +91,30 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         )""",
         "CREATE INDEX spend_ledger_time ON spend_ledger (created_at)",
     ]),
+    (2, "audit: hash-chained log, its head, signed checkpoints", [
+        # record is the canonical JSON that was hashed; request_id, time and team_id copy it for queries.
+        """CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            time DOUBLE PRECISION NOT NULL,
+            team_id TEXT,
+            record TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_time ON audit_log (time)",
+        "CREATE INDEX audit_log_request ON audit_log (request_id)",
+        "CREATE INDEX audit_log_team_time ON audit_log (team_id, time)",
+        # One row, the chain's tip: every committing batch locks it, so all replicas extend one chain.
+        "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')",
+        """CREATE TABLE audit_checkpoints (
+            seq BIGINT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            mac TEXT NOT NULL
+        )""",
+    ]),
 ]
 
 

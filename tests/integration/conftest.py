@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from serve_app.fake_providers import FakeProviderServer
+from tests.postgres_server import PostgresServer
 
 MASTER_KEY = "tg-test-master-key"
 LOCAL_MODEL = "llama-3-8b"
@@ -29,7 +32,11 @@ _TEST_ENV = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_ENABLE_HA_PROXY": "1",
     "HF_HUB_OFFLINE": "1",
+    "TG_TEST_AUDIT_KEY": "tollgate-test-audit-hmac-key",
+    # A Fernet key (urlsafe base64 of 32 bytes) for the teams whose texts are kept, encrypted.
+    "TOLLGATE_AUDIT_ENCRYPTION_KEY": "x2Yd0q7Zp3rV9mN1kT6wB4cF8hJ5sL2aQeRtUyIoPaA=",
 }
+AUDIT_KEY_ENV = "TG_TEST_AUDIT_KEY"
 
 
 def _free_port() -> int:
@@ -57,6 +64,7 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
         "profile": "local",
         "server": {"max_request_bytes": 65536, "data_dir": data_dir},
         "auth": {"master_key_env": "TG_TEST_MASTER_KEY"},
+        "audit": {"hmac_key_env": AUDIT_KEY_ENV},
         "local_llm": {
             "model_id": "smollm2",
             "model_source": model_dir,
@@ -117,7 +125,14 @@ def fake_providers() -> Iterator[FakeProviderServer]:
 
 
 @pytest.fixture(scope="session")
-def gateway_url(fake_providers: FakeProviderServer) -> Iterator[str]:
+def gateway_data_dir() -> Iterator[Path]:
+    """The main app's data directory: its state store is ``state.db`` there."""
+    with tempfile.TemporaryDirectory(prefix="tollgate-test-") as data_dir:
+        yield Path(data_dir)
+
+
+@pytest.fixture(scope="session")
+def gateway_url(fake_providers: FakeProviderServer, gateway_data_dir: Path) -> Iterator[str]:
     """Start Ray and the Tollgate app once for the whole session; shut both down at the end."""
     import ray
     from ray import serve
@@ -128,16 +143,15 @@ def gateway_url(fake_providers: FakeProviderServer) -> Iterator[str]:
     model_dir = _local_model_dir()
     prepare_smollm2(model_dir)
     port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="tollgate-test-") as data_dir:
-        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
-        try:
-            serve.start(http_options={"host": "127.0.0.1", "port": port})
-            app = build_app(gateway_args(fake_providers.base_url, data_dir, str(model_dir)))
-            serve.run(app, name="tollgate", route_prefix="/")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            serve.shutdown()
-            ray.shutdown()
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
+    try:
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+        app = build_app(gateway_args(fake_providers.base_url, str(gateway_data_dir), str(model_dir)))
+        serve.run(app, name="tollgate", route_prefix="/")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serve.shutdown()
+        ray.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -167,3 +181,66 @@ def add_fault(fake: FakeProviderServer, **rule: Any) -> None:
 
 def recorded(fake: FakeProviderServer) -> list[dict[str, Any]]:
     return list(httpx.get(f"{fake.base_url}/_fake/requests").json())
+
+
+# --- two more applications, each with two Ingress replicas: one on SQLite, one on PostgreSQL -----------------
+
+# $0.05 per word-token both ways in the governed apps, so a handful of requests spends a budget.
+METERED_PRICES = {"input": 50_000.0, "output": 50_000.0}
+_QUICK_STOP = {"graceful_shutdown_timeout_s": 1, "graceful_shutdown_wait_loop_s": 0.2}
+GOVERNED_OPTIONS = {"Ingress": {"num_replicas": 2, **_QUICK_STOP}, "Router": _QUICK_STOP, "OpenAIProxy": _QUICK_STOP,
+                    "Guardrail": _QUICK_STOP}
+
+
+def governed_args(fake_url: str, state_url: str, data_dir: str) -> dict[str, Any]:
+    return {
+        "profile": "local",
+        "server": {"data_dir": data_dir},
+        "auth": {"master_key_env": "TG_TEST_MASTER_KEY"},
+        "audit": {"hmac_key_env": AUDIT_KEY_ENV, "store_text_teams": ["sealed-org/ml"]},
+        "state": {"url": state_url},
+        "models": {"metered": {"targets": [{
+            "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
+            "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]}},
+        "governance": {"default_max_tokens": 8},
+    }
+
+
+@dataclass
+class Governed:
+    """One of the two-replica applications."""
+
+    name: str
+    url: str
+    state_url: str
+    data_dir: str
+
+    def wait_for_replicas(self, count: int, timeout_s: float = 90) -> None:
+        from ray import serve
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            states = serve.status().applications[self.name].deployments["Ingress"].replica_states
+            if states.get("RUNNING") == count and len(states) == 1:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{self.name}: Ingress did not get {count} running replicas: {states}")
+
+
+@pytest.fixture(scope="session")
+def governed(gateway_url: str, fake_providers: FakeProviderServer,
+             postgres_server: PostgresServer) -> Iterator[dict[str, Governed]]:
+    """Deployed beside the main app once per session (Serve's shutdown at the end removes them)."""
+    from ray import serve
+
+    from serve_app.app import build_app
+
+    pg_url = postgres_server.create_database("tollgate_governed")
+    with tempfile.TemporaryDirectory(prefix="tollgate-gov-") as data_dir:
+        apps = {}
+        for store, state_url in {"sqlite": f"sqlite:///{data_dir}/state.db", "postgresql": pg_url}.items():
+            name = f"gov-{store}"
+            serve.run(build_app(governed_args(fake_providers.base_url, state_url, data_dir),
+                                deployment_options=GOVERNED_OPTIONS), name=name, route_prefix=f"/{name}")
+            apps[store] = Governed(name, f"{gateway_url}/{name}", state_url, data_dir)
+        yield apps

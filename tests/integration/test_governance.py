@@ -8,8 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,14 +15,11 @@ import openai
 import pytest
 
 from serve_app.fake_providers import FakeProviderServer
-from tests.integration.conftest import MASTER_KEY
-from tests.postgres_server import PostgresServer
+from tests.integration.conftest import GOVERNED_OPTIONS, MASTER_KEY, Governed, governed_args
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
-# $0.05 per word-token both ways in the governed apps, so a handful of requests spends a budget.
-METERED_PRICES = {"input": 50_000.0, "output": 50_000.0}
 
 
 def tollgate(url: str, *args: str) -> Any:
@@ -93,46 +88,6 @@ def test_a_runaway_key_is_cut_off_and_its_sibling_keeps_working(
 # --- two ingress replicas on each store ----------------------------------------------------------------------
 
 
-def _governed_args(fake_url: str, state_url: str, data_dir: str) -> dict[str, Any]:
-    return {
-        "profile": "local",
-        "server": {"data_dir": data_dir},
-        "auth": {"master_key_env": "TG_TEST_MASTER_KEY"},
-        "state": {"url": state_url},
-        "models": {"metered": {"targets": [{
-            "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
-            "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]}},
-        "governance": {"default_max_tokens": 8},
-    }
-
-
-# Short graceful shutdowns: these applications are deleted and redeployed within the session.
-_QUICK_STOP = {"graceful_shutdown_timeout_s": 1, "graceful_shutdown_wait_loop_s": 0.2}
-_GOVERNED_OPTIONS = {"Ingress": {"num_replicas": 2, **_QUICK_STOP}, "Router": _QUICK_STOP, "OpenAIProxy": _QUICK_STOP}
-
-
-@pytest.fixture(scope="module")
-def governed(gateway_url: str, fake_providers: FakeProviderServer,
-             postgres_server: PostgresServer) -> Iterator[dict[str, str]]:
-    """Two more applications beside the main one, each with two Ingress replicas: one on SQLite, one on PostgreSQL."""
-    from ray import serve
-
-    from serve_app.app import build_app
-
-    pg_url = postgres_server.create_database("tollgate_governed")
-    with tempfile.TemporaryDirectory(prefix="tollgate-gov-") as data_dir:
-        stores = {"sqlite": f"sqlite:///{data_dir}/state.db", "postgresql": pg_url}
-        for name, state_url in stores.items():
-            app = build_app(_governed_args(fake_providers.base_url, state_url, data_dir),
-                            deployment_options=_GOVERNED_OPTIONS)
-            serve.run(app, name=f"gov-{name}", route_prefix=f"/gov-{name}")
-        try:
-            yield {name: f"{gateway_url}/gov-{name}" for name in stores}
-        finally:
-            for name in stores:
-                serve.delete(f"gov-{name}")
-
-
 async def _storm(url: str, key: str, n: int) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=n)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
@@ -145,13 +100,10 @@ async def _storm(url: str, key: str, n: int) -> list[httpx.Response]:
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_two_replicas_never_spend_past_a_daily_budget_and_charge_each_request_once(
-    governed: dict[str, str], fake: FakeProviderServer, store: str
+    governed: dict[str, Governed], fake: FakeProviderServer, store: str
 ) -> None:
-    from ray import serve
-
-    url = governed[store]
-    replicas = serve.status().applications[f"gov-{store}"].deployments["Ingress"].replica_states
-    assert replicas.get("RUNNING") == 2
+    url = governed[store].url
+    governed[store].wait_for_replicas(2)
     # A reply here is "Echo from openai metered: hello" (5 words) to 1 prompt word: $0.30 a request.
     budget = 50 * 0.30
     key = _hierarchy(url, f"storm-{store}", "--daily-budget", str(budget))
@@ -171,23 +123,22 @@ def test_two_replicas_never_spend_past_a_daily_budget_and_charge_each_request_on
     assert report[0]["requests"] == len(ok)  # one ledger row per answered request, none for refusals
 
 
-def test_keys_and_spend_survive_a_restart(governed: dict[str, str], fake: FakeProviderServer,
-                                          fake_providers: FakeProviderServer, postgres_server: PostgresServer) -> None:
+def test_keys_and_spend_survive_a_restart(governed: dict[str, Governed], fake: FakeProviderServer,
+                                          fake_providers: FakeProviderServer) -> None:
     from ray import serve
 
     from serve_app.app import build_app
 
-    url = governed["postgresql"]
+    url = governed["postgresql"].url
     key = _hierarchy(url, "restart-org")
     client = _client(f"{url}/v1", key["key"])
     client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}], max_tokens=8)
     before = _key_spend(url, key["id"])
     assert before["requests"] == 1 and before["spend_usd"] > 0
     serve.delete("gov-postgresql")
-    with tempfile.TemporaryDirectory() as data_dir:
-        args = _governed_args(fake_providers.base_url, postgres_server.url("tollgate_governed"), data_dir)
-        serve.run(build_app(args, deployment_options=_GOVERNED_OPTIONS),
-                  name="gov-postgresql", route_prefix="/gov-postgresql")
+    args = governed_args(fake_providers.base_url, governed["postgresql"].state_url, governed["postgresql"].data_dir)
+    serve.run(build_app(args, deployment_options=GOVERNED_OPTIONS), name="gov-postgresql",
+              route_prefix="/gov-postgresql")
     assert _key_spend(url, key["id"]) == before
     client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}], max_tokens=8)
 
