@@ -1,8 +1,9 @@
-"""What governance and the guardrail add to a request: the gateway in process, a zero-latency backend.
+"""What the guardrail, the audit log and governance add to a request: the gateway in process, a zero-latency
+backend.
 
 Runs the same sequential and concurrent requests through ``Gateway.chat`` side by side: nothing (the
 master key, no store, no guardrail); the guardrail alone (in process: the Ray hop to the Guardrail
-deployment is not included); a virtual key with a daily budget, rpm and tpm limits (four counters
+deployment is not included); the audit log alone on SQLite with two group-commit intervals; a virtual key with a daily budget, rpm and tpm limits (four counters
 reserved and settled per request) on SQLite and on a throw-away PostgreSQL. Prints p50/p95 per request
 and what each adds to the bare p50. Usage::
 
@@ -27,6 +28,7 @@ os.environ.setdefault("BENCH_KEY", "unused")  # the backend is in process; the c
 
 from serve_app.config import ProviderKind, parse_gateway_config  # noqa: E402
 from deployments.guardrail.service import GuardrailService  # noqa: E402
+from serve_app.audit.writer import AuditWriter  # noqa: E402
 from serve_app.gateway import Gateway  # noqa: E402
 from serve_app.guarding import LocalGuardrailLink  # noqa: E402
 from serve_app.governance.entities import Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate  # noqa: E402
@@ -102,6 +104,14 @@ async def main(requests: int, concurrency: int) -> None:
     guarded = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", guardrail=LocalGuardrailLink(service),
                       guards=service)
     rows.append(("guardrail (in process)", *await _measure(guarded, MASTER, requests, concurrency)))
+    with tempfile.TemporaryDirectory() as tmp:
+        for flush_ms in (5.0, 0.0):
+            db = await open_database(f"sqlite:///{tmp}/audit-{flush_ms}.db")
+            writer = AuditWriter(db, hmac_key=b"bench", flush_interval_s=flush_ms / 1000)
+            audited = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", audit=writer)
+            rows.append((f"audit, SQLite, flush {flush_ms:g} ms", *await _measure(audited, MASTER, requests, concurrency)))
+            await writer.close()
+            await db.close()
     server = PostgresServer().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -330,7 +330,9 @@ class AuditConfig(_Strict):
         "Allowed only in the local profile.",
     )
     flush_interval_ms: float = Field(
-        5.0, gt=0, le=1000, description="Group commit: records wait at most this long for their batch to commit."
+        0.0, ge=0, le=1000,
+        description="Group commit: how long a record may wait for others before its batch commits. 0 commits as "
+        "soon as the writer is free; records that arrive during a commit form the next batch.",
     )
     max_batch: int = Field(256, gt=0, description="Records per committed batch at most.")
     retention_days: float | None = Field(

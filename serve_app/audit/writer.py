@@ -2,8 +2,9 @@
 
 ``append`` queues a record and returns its sequence number once the batch that
 holds it has committed; a background task (started on the first append) commits
-a batch when its oldest record has waited ``flush_interval_s`` or the batch is
-full. One transaction per batch locks the chain's head row, links and inserts
+a batch as soon as it is free (with ``flush_interval_s`` > 0: once the oldest
+record has waited that long) or when the batch is full; records that arrive
+during a commit form the next batch, so batches grow with load. One transaction per batch locks the chain's head row, links and inserts
 the records, moves the head and signs a checkpoint at the batch's last record.
 The head row is the single point every writer serialises on, so sequence numbers
 are allocated in commit order with no gaps, across processes and nodes.
@@ -59,7 +60,7 @@ class _Pending:
 class AuditWriter:
     """Appends records to the audit chain with group commit; one per process is enough."""
 
-    def __init__(self, db: Database, *, hmac_key: bytes, flush_interval_s: float = 0.005, max_batch: int = 256,
+    def __init__(self, db: Database, *, hmac_key: bytes, flush_interval_s: float = 0.0, max_batch: int = 256,
                  clock: Callable[[], float] = time.time) -> None:
         if not hmac_key:
             raise ValueError("hmac_key is empty; the checkpoints need a secret key")
