@@ -26,16 +26,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("BENCH_KEY", "unused")  # the backend is in process; the catalog only checks it is set
 
-from serve_app.config import ProviderKind, parse_gateway_config  # noqa: E402
-from deployments.guardrail.service import GuardrailService  # noqa: E402
-from serve_app.audit.writer import AuditWriter  # noqa: E402
-from serve_app.gateway import Gateway  # noqa: E402
-from serve_app.guarding import LocalGuardrailLink  # noqa: E402
-from serve_app.governance.entities import Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate  # noqa: E402
-from serve_app.governance.enforcer import MASTER, Governance  # noqa: E402
-from serve_app.protocol import ChatCompletionRequest  # noqa: E402
-from serve_app.store import open_database  # noqa: E402
-from tests.postgres_server import PostgresServer  # noqa: E402
+from deployments.guardrail.service import GuardrailService
+from serve_app.audit.writer import AuditWriter
+from serve_app.config import ProviderKind, parse_gateway_config
+from serve_app.gateway import Gateway
+from serve_app.governance.enforcer import MASTER, Governance
+from serve_app.governance.entities import Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate
+from serve_app.guarding import LocalGuardrailLink
+from serve_app.protocol import ChatCompletionRequest
+from serve_app.store import open_database
+from tests.postgres_server import PostgresServer
 
 CONFIG = parse_gateway_config({"models": {"bench": {"targets": [{
     "provider": "openai", "model": "bench", "api_key_env": "BENCH_KEY", "prices": {"input": 2.5, "output": 10}}]}}})

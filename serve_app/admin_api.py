@@ -127,7 +127,7 @@ def admin_routes(governance: Governance, authorize: Authorize, render: Render,
 
     routes = [Route("/admin/spend", endpoint(spend), methods=["GET"])]
     for kind in ("org", "team", "key"):
-        k: EntityKind = kind  # type: ignore[assignment]
+        k: EntityKind = kind
         routes += [
             Route(f"/admin/{kind}s", collection(k), methods=["GET", "POST"]),
             Route(f"/admin/{kind}s/{{id}}", item(k), methods=["GET", "PATCH"]),

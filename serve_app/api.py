@@ -106,13 +106,13 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
             chat = parse_chat_request(await _read_body(request, limit))
             trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
-            ids = {"principal": principal, "trace": trace}
             if chat.stream:
                 continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
-                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation, **ids)
+                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation,
+                                                   principal=principal, trace=trace)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
-            reply = await gateway.chat(chat, started, deadline, **ids)
+            reply = await gateway.chat(chat, started, deadline, principal=principal, trace=trace)
         except TollgateError as err:
             await gateway.record_error(trace, err)
             return _error_response(err, request_id)

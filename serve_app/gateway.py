@@ -16,9 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from deployments.guardrail.errors import GuardrailError
+from deployments.guardrail.guard import GuardVerdict
+from deployments.guardrail.service import GuardrailService
 from deployments.providers.proxy import META_KEY
 from deployments.router.board import Outcome, TargetBoard
 from deployments.router.policy import target_key
+from serve_app.audit.trace import AuditSink, RequestTrace
 from serve_app.auth import bearer_token, is_master_key, require_token
 from serve_app.backends import Backend
 from serve_app.catalog import Catalog, ResolvedTarget
@@ -35,11 +39,8 @@ from serve_app.errors import (
     UpstreamUnavailableError,
     error_body,
 )
-from deployments.guardrail.errors import GuardrailError
-from deployments.guardrail.guard import GuardVerdict
-from deployments.guardrail.service import GuardrailService
-from serve_app.audit.trace import AuditSink, RequestTrace
 from serve_app.governance.enforcer import MASTER, Admission, Governance
+from serve_app.governance.entities import Principal
 from serve_app.guarding import (
     GuardrailLink,
     ReplyGuard,
@@ -49,7 +50,6 @@ from serve_app.guarding import (
     refusal,
     replace_texts,
 )
-from serve_app.governance.entities import Principal
 from serve_app.metrics import GatewayMetrics
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.routing import Failover, RouterLink, RouterSync, classify

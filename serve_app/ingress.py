@@ -12,10 +12,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from serve_app.api import create_api
-from serve_app.audit.sealing import seal, sealing_key_from_env
-from serve_app.audit.writer import AuditWriter
 from serve_app.audit.keys import gateway_hmac_key
+from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
+from serve_app.audit.writer import AuditWriter
 from serve_app.auth import resolve_master_key
 from serve_app.backends import RayBackend, RayGuardrailLink, RayRouterLink
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
@@ -34,7 +34,8 @@ def _serve_request_id(request: Request) -> str | None:
     """The id Serve's proxy gave this request (and echoes as ``x-request-id``)."""
     from ray.serve.context import _get_serve_request_context
 
-    return _get_serve_request_context().request_id or request.headers.get("x-request-id")
+    request_id: str | None = _get_serve_request_context().request_id or request.headers.get("x-request-id")
+    return request_id
 
 
 @serve.deployment(name="Ingress", max_ongoing_requests=512, ray_actor_options={"num_cpus": 0})

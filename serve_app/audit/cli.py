@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ def _when(text: str) -> float:
             f"{text!r} is neither ISO 8601 (2026-01-31T12:00:00Z) nor unix time (1769860800)"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -201,7 +201,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
             raise ConfigError("pass --older-than-days N (a positive number), or set audit.retention_days in the config")
         cutoff = time.time() - days * _DAY_S
         deleted = await prune(db, stored_hmac_key(target.key_env, target.data_dir), cutoff)
-        when = datetime.fromtimestamp(cutoff, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.fromtimestamp(cutoff, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         print(f"pruned {deleted} audit records from before {when}")
         return 0
 

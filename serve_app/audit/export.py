@@ -31,7 +31,7 @@ async def iter_records(db: Database, since: float | None = None, until: float | 
                        team: str | None = None, *, after_seq: int = 0,
                        page_size: int = PAGE_SIZE) -> AsyncIterator[dict[str, Any]]:
     """Records in seq order with ``since <= time < until`` and ``team_id = team`` where given."""
-    filters, args = ["seq > $1"], [after_seq]
+    filters, args = ["seq > $1"], [after_seq]  # type: list[str], list[Any]
     for clause, value in (("time >= ", since), ("time < ", until), ("team_id = ", team)):
         if value is not None:
             args.append(value)

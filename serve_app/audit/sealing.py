@@ -26,12 +26,12 @@ _HOW_TO = ("generate one with `python -c 'from cryptography.fernet import Fernet
 
 def generate_key() -> str:
     """A new Fernet key, as text."""
-    return Fernet.generate_key().decode("ascii")
+    return str(Fernet.generate_key().decode("ascii"))
 
 
 def seal(payload: dict[str, Any], key: str) -> str:
     """Encrypt ``payload`` (JSON-serialisable) into a token for ``AuditRecord.sealed_text``."""
-    return _fernet(key).encrypt(canonical_json(payload).encode()).decode("ascii")
+    return str(_fernet(key).encrypt(canonical_json(payload).encode()).decode("ascii"))
 
 
 def unseal(token: str, key: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from serve_app.governance.windows import Window
 from serve_app.metrics import GatewayMetrics, NullMetrics
 from serve_app.store.base import Database
 
-__all__ = ["Admission", "Governance", "MASTER"]
+__all__ = ["MASTER", "Admission", "Governance"]
 
 logger = logging.getLogger("tollgate.governance")
 

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from serve_app.governance.windows import Window
 
 __all__ = [
+    "NANO",
     "Budget",
     "Budgets",
+    "EntityUpdate",
     "KeyCreate",
     "KeyUpdate",
     "Level",
@@ -25,8 +27,6 @@ __all__ = [
     "RateLimits",
     "Scope",
     "TeamCreate",
-    "EntityUpdate",
-    "NANO",
     "to_nano",
 ]
 
@@ -35,7 +35,7 @@ Level = Literal["org", "team", "key", "end_user"]
 
 
 def to_nano(usd: float) -> int:
-    return int(round(usd * NANO))
+    return round(usd * NANO)
 
 
 class _Strict(BaseModel):

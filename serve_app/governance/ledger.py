@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from serve_app.governance.entities import NANO
 from serve_app.governance.windows import Window, window_bounds
 from serve_app.store.base import Database, Transaction
 
-__all__ = ["Charge", "Check", "Kind", "Ledger", "CounterAfter"]
+__all__ = ["Charge", "Check", "CounterAfter", "Kind", "Ledger"]
 
 logger = logging.getLogger("tollgate.ledger")
 
@@ -170,7 +170,7 @@ RETURNING request_id
 """
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 def _usd(nano: int) -> str:
     return f"${nano / NANO:.4f}".rstrip("0").rstrip(".") if nano % (NANO // 100) else f"${nano / NANO:.2f}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 __all__ = ["BUDGET_WINDOWS", "Window", "window_bounds"]
@@ -36,7 +36,7 @@ def window_bounds(window: Window, now: float) -> tuple[int, int]:
         start = t - t % 86400
         return start, start + 86400
     if window is Window.MONTHLY:
-        moment = datetime.fromtimestamp(t, tz=timezone.utc)
+        moment = datetime.fromtimestamp(t, tz=UTC)
         first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         following = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(
             month=first.month + 1)

@@ -17,15 +17,16 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from serve_app.store.base import Row
 
 __all__ = ["SQLiteDatabase", "to_qmark"]
 
+T = TypeVar("T")
 _NUMBERED = re.compile(r"\$(\d+)")
 _LOCK_WAIT_S = 30.0
 _RETRY_S = 0.0005
@@ -137,7 +138,7 @@ class SQLiteDatabase:
         async with self._lock:
             return await self._read(lambda c: _all(c.execute(to_qmark(sql), args)))
 
-    async def _read(self, fn: Any) -> Any:
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         # WAL readers never wait for writers; a busy error here is a schema change in progress.
         deadline = time.monotonic() + _LOCK_WAIT_S
         while True:

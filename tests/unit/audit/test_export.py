@@ -6,8 +6,16 @@ import asyncio
 import io
 from typing import Any
 
-from serve_app.audit.export import (CSV_COLUMNS, iter_records, last_seq, read_csv, read_jsonl, tail, write_csv,
-                                    write_jsonl)
+from serve_app.audit.export import (
+    CSV_COLUMNS,
+    iter_records,
+    last_seq,
+    read_csv,
+    read_jsonl,
+    tail,
+    write_csv,
+    write_jsonl,
+)
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.writer import AuditWriter
 from serve_app.store import Database

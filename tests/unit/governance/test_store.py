@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from serve_app.errors import ConfigError
-from serve_app.governance.entities import KeyCreate, OrgCreate, TeamCreate
 from serve_app.governance.directory import Directory
+from serve_app.governance.entities import KeyCreate, OrgCreate, TeamCreate
 from serve_app.store import Database, open_database
 from serve_app.store.migrations import MIGRATIONS, migrate, schema_version
 

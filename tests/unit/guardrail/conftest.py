@@ -12,7 +12,7 @@ import pytest
 
 # Hypothesis keeps caches in ./.hypothesis by default, which is in the work tree.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "tollgate-hypothesis"))
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, settings
 
 # No example database and no deadline: a loaded 2-core CI machine must not turn timing into failures.
 settings.register_profile(
