@@ -94,63 +94,46 @@ class SQLiteDatabase:
             self._conn = conn
         return self._conn
 
-    async def _begin(self, conn: sqlite3.Connection) -> None:
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(_RETRY_S)
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
         async with self._lock:
             conn = self._connection
-            await self._begin(conn)
+            await _when_not_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield _SQLiteTransaction(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            await self._commit(conn)
-
-    async def _commit(self, conn: sqlite3.Connection) -> None:
-        # A WAL commit can meet a reader finishing a checkpoint; retry like BEGIN.
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while True:
             try:
-                conn.execute("COMMIT")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    conn.execute("ROLLBACK")
-                    raise
-            await asyncio.sleep(_RETRY_S)
+                # A WAL commit can meet a reader finishing a checkpoint: retried like BEGIN.
+                await _when_not_busy(lambda: conn.execute("COMMIT"))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        # WAL readers never wait for writers; a busy error here is a schema change in progress.
         async with self._lock:
-            return await self._read(lambda c: _one(c.execute(to_qmark(sql), args)))
+            return await _when_not_busy(lambda: _one(self._connection.execute(to_qmark(sql), args)))
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
-            return await self._read(lambda c: _all(c.execute(to_qmark(sql), args)))
-
-    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        # WAL readers never wait for writers; a busy error here is a schema change in progress.
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        while True:
-            try:
-                return fn(self._connection)
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(_RETRY_S)
+            return await _when_not_busy(lambda: _all(self._connection.execute(to_qmark(sql), args)))
 
     async def close(self) -> None:
         async with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+async def _when_not_busy(operation: Callable[[], T]) -> T:
+    """Run ``operation``; while another process holds the lock, retry without blocking the event loop."""
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            return operation()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(_RETRY_S)
