@@ -228,25 +228,24 @@ class Gateway:
     async def record_error(self, trace: RequestTrace, err: TollgateError) -> None:
         """The audit record of a request that ended in ``err`` (logged, never raised: the error goes out)."""
         trace.set(status=err.status_code, outcome=err.error_type, error_type=err.error_type, error_code=err.code)
-        try:
-            await self.record(trace)
-        except TollgateError:
-            pass
+        await self._record_quietly(trace)
 
     def record_soon(self, trace: RequestTrace, outcome: str, status: int = 499) -> None:
         """The audit record of a request nobody waits for (the client went away, or its stream was cut);
         499 is the status nginx logs for a client that closed the connection."""
         if not trace.recorded:
             trace.set(outcome=outcome, status=status)
-            self._spawn(self.record_error_free(trace))
+            self._spawn(self._record_quietly(trace))
 
-    async def record_error_free(self, trace: RequestTrace) -> None:
+    async def _record_quietly(self, trace: RequestTrace) -> None:
+        """``record`` for a request whose response is an error or gone anyway (the failure is logged there)."""
         try:
             await self.record(trace)
         except TollgateError:
             pass
 
-    def _trace_target(self, trace: RequestTrace, rt: ResolvedTarget, attempts: int, failovers: int) -> None:
+    @staticmethod
+    def _trace_target(trace: RequestTrace, rt: ResolvedTarget, attempts: int, failovers: int) -> None:
         target = rt.target
         trace.set(target=target.label, provider=target.provider.value, region=target.region,
                   tier=1 if target.provider is ProviderKind.LOCAL else 2, attempts=attempts, failovers=failovers)
