@@ -336,7 +336,8 @@ class AuditConfig(_Strict):
     )
     max_batch: int = Field(256, gt=0, description="Records per committed batch at most.")
     retention_days: float | None = Field(
-        None, gt=0, description="Prune records older than this (`tollgate audit prune`); none keeps them all."
+        None, gt=0, description="Prune records older than this, hourly in each Ingress replica (and with "
+        "`tollgate audit prune`); none keeps them all."
     )
     store_text_teams: list[str] = Field(
         default_factory=list,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from starlette.requests import Request
 
 from serve_app.api import create_api
 from serve_app.audit.keys import gateway_hmac_key
+from serve_app.audit.retention import prune
 from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
@@ -28,6 +31,8 @@ from serve_app.store import Database, open_database
 __all__ = ["Ingress"]
 
 logger = logging.getLogger("tollgate.ingress")
+
+_PRUNE_INTERVAL_S = 3600.0
 
 
 def _serve_request_id(request: Request) -> str | None:
@@ -57,6 +62,10 @@ class Ingress:
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
         self._audit = await _audit_writer(config, self._db)
+        self._pruner = (
+            asyncio.create_task(_prune_periodically(self._db, gateway_hmac_key(config), config.audit.retention_days))
+            if self._audit is not None and config.audit.retention_days else None
+        )
         self._gateway = Gateway(
             config,
             {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
@@ -74,9 +83,24 @@ class Ingress:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)
 
     async def __del__(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
         if self._audit is not None:
             await self._audit.close()  # commit what is pending
         await self._db.close()
+
+
+async def _prune_periodically(db: Database, hmac_key: bytes, retention_days: float) -> None:
+    """Apply ``audit.retention_days`` once an hour (pruning cuts only at signed checkpoints; replicas that
+    prune at once delete the same prefix)."""
+    while True:
+        try:
+            deleted = await prune(db, hmac_key, time.time() - retention_days * 86400)
+            if deleted:
+                logger.info("audit retention: pruned %d records older than %g days", deleted, retention_days)
+        except Exception:
+            logger.exception("audit retention: pruning failed; trying again in an hour")
+        await asyncio.sleep(_PRUNE_INTERVAL_S)
 
 
 async def _audit_writer(config: GatewayConfig, db: Database) -> AuditWriter | None:
