@@ -262,7 +262,7 @@ def fake_target(fake_port: int, model: str = "gpt-4o-fake") -> dict[str, Any]:
 
 def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None) -> dict[str, Any]:
     """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment."""
-    sizes = {"Ingress": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
+    sizes = {"Ingress": 512, "Guardrail": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
     deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": limit, "ray_actor_options": {"num_cpus": 0}}
                    for name, limit in sizes.items() if name in KNOWN_DEPLOYMENTS]
     args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
@@ -281,6 +281,7 @@ def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
     cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models), sort_keys=False))
     subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL)
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
+           "TOLLGATE_AUDIT_HMAC_KEY": "bench-audit-hmac-key",
            "TOLLGATE_DATA_DIR": str(workdir / "data"), "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0"}
     proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env)
