@@ -9,7 +9,7 @@ from ray.serve import Application
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
 from serve_app.errors import ConfigError
 
-__all__ = ["build_app", "deployment_names"]
+__all__ = ["build_app", "build_app_with_options", "deployment_names"]
 
 # Which proxy deployment serves each provider kind (the local tier is the LocalLLM deployment).
 _PROXY_FOR_KIND = {
@@ -27,14 +27,19 @@ def deployment_names(config: GatewayConfig) -> set[str]:
     return {"Ingress", "Router"} | guardrail | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
-def build_app(args: dict[str, Any], *, deployment_options: dict[str, dict[str, Any]] | None = None) -> Application:
+def build_app(args: dict[str, Any]) -> Application:
     """Validate ``args`` and bind the graph: Ingress → Guardrail, Router (statistics) and provider proxies / local tier.
 
-    ``deployment_options`` (by deployment name, e.g. ``{"Ingress": {"num_replicas": 2}}``) does in Python
-    what a Serve config's ``deployments:`` list does in YAML.
+    Serve calls this with the config's ``args``; it requires a builder with exactly one parameter.
     """
+    return build_app_with_options(args, {})
+
+
+def build_app_with_options(args: dict[str, Any], deployment_options: dict[str, dict[str, Any]]) -> Application:
+    """``build_app`` with per-deployment options (e.g. ``{"Ingress": {"num_replicas": 2}}``): in Python what a
+    Serve config's ``deployments:`` list does in YAML."""
     config = parse_gateway_config(args)
-    return _bind(config, args, deployment_options or {})
+    return _bind(config, args, deployment_options)
 
 
 def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[str, Any]]) -> Application:

@@ -233,14 +233,14 @@ def governed(gateway_url: str, fake_providers: FakeProviderServer,
     """Deployed beside the main app once per session (Serve's shutdown at the end removes them)."""
     from ray import serve
 
-    from serve_app.app import build_app
+    from serve_app.app import build_app_with_options
 
     pg_url = postgres_server.create_database("tollgate_governed")
     with tempfile.TemporaryDirectory(prefix="tollgate-gov-") as data_dir:
         apps = {}
         for store, state_url in {"sqlite": f"sqlite:///{data_dir}/state.db", "postgresql": pg_url}.items():
             name = f"gov-{store}"
-            serve.run(build_app(governed_args(fake_providers.base_url, state_url, data_dir),
-                                deployment_options=GOVERNED_OPTIONS), name=name, route_prefix=f"/{name}")
+            serve.run(build_app_with_options(governed_args(fake_providers.base_url, state_url, data_dir),
+                                             GOVERNED_OPTIONS), name=name, route_prefix=f"/{name}")
             apps[store] = Governed(name, f"{gateway_url}/{name}", state_url, data_dir)
         yield apps

@@ -127,7 +127,7 @@ def test_keys_and_spend_survive_a_restart(governed: dict[str, Governed], fake: F
                                           fake_providers: FakeProviderServer) -> None:
     from ray import serve
 
-    from serve_app.app import build_app
+    from serve_app.app import build_app_with_options
 
     url = governed["postgresql"].url
     key = _hierarchy(url, "restart-org")
@@ -137,7 +137,7 @@ def test_keys_and_spend_survive_a_restart(governed: dict[str, Governed], fake: F
     assert before["requests"] == 1 and before["spend_usd"] > 0
     serve.delete("gov-postgresql")
     args = governed_args(fake_providers.base_url, governed["postgresql"].state_url, governed["postgresql"].data_dir)
-    serve.run(build_app(args, deployment_options=GOVERNED_OPTIONS), name="gov-postgresql",
+    serve.run(build_app_with_options(args, GOVERNED_OPTIONS), name="gov-postgresql",
               route_prefix="/gov-postgresql")
     assert _key_spend(url, key["id"]) == before
     client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}], max_tokens=8)

@@ -155,7 +155,18 @@ def test_state_url_names_an_unset_variable(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_deployment_options_for_a_deployment_the_app_does_not_create_are_refused() -> None:
-    from serve_app.app import build_app
+    from serve_app.app import build_app_with_options
 
     with pytest.raises(ConfigError, match="BedrockProxy"):
-        build_app(_args(), deployment_options={"BedrockProxy": {"num_replicas": 2}})
+        build_app_with_options(_args(), {"BedrockProxy": {"num_replicas": 2}})
+
+
+def test_serve_accepts_build_app_as_the_import_path_builder() -> None:
+    """`serve run configs/*.yaml` calls build_app through this check (one parameter, the args dict)."""
+    from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
+    from ray.serve.deployment import Application
+
+    from serve_app.app import build_app
+
+    app = call_user_app_builder_with_args_if_necessary(build_app, _args())
+    assert isinstance(app, Application)
