@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,33 +20,10 @@ from serve_app.errors import ConfigError, TollgateError, UpstreamStatusError, Up
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.routing import classify
+from tests.unit._gateway_helpers import InProcessBackend
 
 KEY = "unit-master"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-class InProcessBackend:
-    """A ProviderProxy called directly, as the Ray handle would call it."""
-
-    def __init__(self, proxy: ProviderProxy) -> None:
-        self._proxy = proxy
-
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
-        return await self._proxy.complete(model, index, request)
-
-    async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        async for item in self._proxy.complete_stream(model, index, request):
-            yield item
-
-    async def check_health(self, timeout_s: float) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviderServer]:
-    os.environ["UNIT_OPENAI_KEY"] = "sk-unit"
-    with FakeProviderServer(verify_sigv4=False) as server:
-        yield server
 
 
 @pytest.fixture

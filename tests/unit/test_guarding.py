@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,19 +17,12 @@ from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.guarding import LocalGuardrailLink, destination_for, message_texts, replace_texts
-from tests.unit.test_gateway_api import InProcessBackend
+from tests.unit._gateway_helpers import InProcessBackend
 
 AUTH = {"Authorization": "Bearer unit-master"}
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
 AWS_KEY = "AKIA4HKQ2ZT7WXPL3M6N"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviderServer]:
-    os.environ["UNIT_OPENAI_KEY"] = "sk-unit"
-    with FakeProviderServer(verify_sigv4=False) as server:
-        yield server
 
 
 def _client(fake: FakeProviderServer, policy: dict[str, Any] | None = None) -> TestClient:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,10 @@ from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
 from serve_app.guarding import LocalGuardrailLink
 from serve_app.store import Database, open_database
-from tests.unit.test_gateway_api import InProcessBackend
+from tests.unit._gateway_helpers import InProcessBackend
 
 KEY = b"unit-audit-key"
 AUTH = {"Authorization": "Bearer unit-master"}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviderServer]:
-    os.environ["UNIT_OPENAI_KEY"] = "sk-unit"
-    with FakeProviderServer(verify_sigv4=False) as server:
-        yield server
 
 
 @pytest.fixture

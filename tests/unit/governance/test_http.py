@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,19 +21,12 @@ from serve_app.governance.ledger import Kind
 from serve_app.governance.windows import Window
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.store import Database
+from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.governance.conftest import Clock
-from tests.unit.test_gateway_api import InProcessBackend
 
 MASTER = {"Authorization": "Bearer unit-master"}
 # $1 per 1K tokens: the fake's one-word answers cost measurable amounts.
 PRICES = {"input": 1000.0, "output": 1000.0}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviderServer]:
-    os.environ["UNIT_OPENAI_KEY"] = "sk-unit"
-    with FakeProviderServer(verify_sigv4=False) as server:
-        yield server
 
 
 @pytest.fixture
