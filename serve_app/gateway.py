@@ -50,7 +50,7 @@ from serve_app.guarding import (
     refusal,
     replace_texts,
 )
-from serve_app.metrics import GatewayMetrics
+from serve_app.metrics import GatewayMetrics, NullMetrics
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.routing import Failover, RouterLink, RouterSync, classify
 
@@ -130,7 +130,7 @@ class Gateway:
         self.governance = governance
         self._guardrail = guardrail if guards is not None else None
         self._guards = guards
-        self._metrics = metrics
+        self._metrics: GatewayMetrics = metrics or NullMetrics()
         self._audit = audit
         self._seal = seal
         self._seal_teams = frozenset(config.audit.store_text_teams) if seal is not None else frozenset()
@@ -163,19 +163,16 @@ class Gateway:
         trace.set(guardrail_findings=dict(verdict.counts), injection_score=verdict.injection.score,
                   injection_flagged=verdict.injection.flagged)
         for entity, count in verdict.counts.items():
-            if self._metrics is not None:
-                self._metrics.guardrail_finding(entity, count)
+            self._metrics.guardrail_finding(entity, count)
         try:
             verdict.raise_for_decision()
         except GuardrailError as exc:
-            if self._metrics is not None:
-                self._metrics.rejection(exc.type)
+            self._metrics.rejection(exc.type)
             raise refusal(exc) from exc
         if verdict.injection.flagged:
             logger.warning("prompt flagged as injection (score %.3f: %s) for key %s; allowed by policy %s",
                            verdict.injection.score, ", ".join(verdict.injection.reasons), principal.key_id, policy)
-            if self._metrics is not None:
-                self._metrics.injection_flagged(policy)
+            self._metrics.injection_flagged(policy)
         replace_texts(internal, refs, verdict.texts)
         if principal.team_path in self._seal_teams:
             trace.texts = {"prompt": list(verdict.texts), "answer": ""}

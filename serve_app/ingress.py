@@ -61,10 +61,11 @@ class Ingress:
         metrics = RayMetrics()
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
-        self._audit = await _audit_writer(config, self._db)
+        audit_key = gateway_hmac_key(config) if config.audit.enabled else None
+        self._audit = await _audit_writer(config, self._db, audit_key) if audit_key is not None else None
         self._pruner = (
-            asyncio.create_task(_prune_periodically(self._db, gateway_hmac_key(config), config.audit.retention_days))
-            if self._audit is not None and config.audit.retention_days else None
+            asyncio.create_task(_prune_periodically(self._db, audit_key, config.audit.retention_days))
+            if audit_key is not None and config.audit.retention_days else None
         )
         self._gateway = Gateway(
             config,
@@ -103,10 +104,7 @@ async def _prune_periodically(db: Database, hmac_key: bytes, retention_days: flo
         await asyncio.sleep(_PRUNE_INTERVAL_S)
 
 
-async def _audit_writer(config: GatewayConfig, db: Database) -> AuditWriter | None:
-    if not config.audit.enabled:
-        return None
-    key = gateway_hmac_key(config)
+async def _audit_writer(config: GatewayConfig, db: Database, key: bytes) -> AuditWriter:
     if await key_matches(db, key) is False:
         raise ConfigError(
             f"{config.audit.hmac_key_env} does not match the key that signed the audit log's checkpoints; every "
