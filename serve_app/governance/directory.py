@@ -141,16 +141,12 @@ class Directory:
         elif kind == "team":
             org_id = (await self._resolve_org(parent))["id"] if parent else None
             rows = await self.db.fetchall(
-                "SELECT * FROM teams WHERE ($1::text IS NULL OR org_id = $1) ORDER BY created_at"
-                if self.db.dialect == "postgresql" else
-                "SELECT * FROM teams WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at", org_id,
+                "SELECT * FROM teams WHERE (CAST($1 AS TEXT) IS NULL OR org_id = $1) ORDER BY created_at", org_id
             )
         else:
             team_id = (await self._resolve_team(parent))["id"] if parent else None
             rows = await self.db.fetchall(
-                "SELECT * FROM api_keys WHERE ($1::text IS NULL OR team_id = $1) ORDER BY created_at"
-                if self.db.dialect == "postgresql" else
-                "SELECT * FROM api_keys WHERE ($1 IS NULL OR team_id = $1) ORDER BY created_at", team_id,
+                "SELECT * FROM api_keys WHERE (CAST($1 AS TEXT) IS NULL OR team_id = $1) ORDER BY created_at", team_id
             )
         return [_public(kind, r) for r in rows]
 

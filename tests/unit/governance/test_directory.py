@@ -89,3 +89,12 @@ async def test_updates_change_budgets_and_show_in_the_next_authentication(direct
     await directory.update("key", created["id"], EntityUpdate(budgets=Budgets(daily=Budget(hard=3.0))))
     principal = await directory.authenticate(created["key"])
     assert principal.scopes[-1].budgets.daily == Budget(hard=3.0)
+
+
+async def test_listing_filters_by_parent(directory: Directory) -> None:
+    await directory.create_team(TeamCreate(org="acme", name="ops"))
+    mine = await directory.create_key(KeyCreate(team="acme/ml", name="mine"))
+    await directory.create_key(KeyCreate(team="acme/ops", name="theirs"))
+    assert [k["id"] for k in await directory.list("key", "acme/ml")] == [mine["id"]]
+    assert len(await directory.list("key")) == 2
+    assert [t["name"] for t in await directory.list("team", "acme")] == ["ml", "ops"]
