@@ -100,6 +100,10 @@ class TargetConfig(_Strict):
         "deadline bounds the call as a whole.",
     )
     connect_timeout_s: float = Field(10.0, gt=0, description="Time allowed to open the upstream connection.")
+    first_token_timeout_s: float | None = Field(
+        None, gt=0, description="Longest wait for this target's first streamed chunk; defaults to "
+        "routing.first_token_timeout_s (a CPU-served local tier may need longer than a commercial API).",
+    )
 
     @model_validator(mode="after")
     def _check_kind_fields(self) -> TargetConfig:

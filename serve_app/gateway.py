@@ -399,9 +399,10 @@ class Gateway:
         self, internal: dict[str, Any]
     ) -> Callable[[ResolvedTarget, float], Awaitable[tuple[Chunk, Chunk, AsyncIterator[Chunk]]]]:
         """Open a stream on a target and wait for its first chunk (the point of no failover)."""
-        first_token_timeout = self.config.routing.first_token_timeout_s
+        default_timeout = self.config.routing.first_token_timeout_s
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> tuple[Chunk, Chunk, AsyncIterator[Chunk]]:
+            first_token_timeout = rt.target.first_token_timeout_s or default_timeout
             source = self._backend(rt).complete_stream(rt.model, rt.index, internal)
             timeout = min(first_token_timeout, remaining)
             try:

@@ -98,7 +98,10 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "breaker": {"targets": [openai("brk-1"), openai("brk-2")], "policy": "priority"},
             "down": {"targets": [openai("down-1"), openai("down-2")]},
             "ctx": {"targets": [openai("ctx-small", context_window=16)], "context_fallback": "fake-anthropic"},
-            "continue-local": {"targets": [openai("cut-local"), {"provider": "local", "model": "smollm2"}],
+            # On a loaded 2-core CI machine the CPU model's first token can take longer than the
+            # 1.5 s the fault tests use for commercial targets.
+            "continue-local": {"targets": [openai("cut-local"),
+                                           {"provider": "local", "model": "smollm2", "first_token_timeout_s": 20}],
                                "policy": "priority"},
         },
         # Keys of the team guard-org/lenient may send injection-like prompts (flagged, not refused).

@@ -211,3 +211,26 @@ def test_opt_in_continuation_finishes_on_a_prefill_target(
     prefill = "".join(b.get("text", "") for b in last["content"])
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert prefill and text.startswith(prefill)
+
+
+def test_a_target_may_wait_longer_for_its_first_token_than_the_routing_default(fake: FakeProviderServer) -> None:
+    httpx.post(f"{fake.base_url}/_fake/reset")
+    target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY"}
+    config = parse_gateway_config({
+        "routing": {"first_token_timeout_s": 0.2, "retry": {"attempts_per_target": 1}},
+        "models": {
+            "default-wait": {"targets": [{**target, "model": "slow-a"}, {**target, "model": "quick"}],
+                             "policy": "priority"},
+            "patient": {"targets": [{**target, "model": "slow-b", "first_token_timeout_s": 5},
+                                    {**target, "model": "quick"}], "policy": "priority"},
+        },
+    })
+    backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
+    _fault(fake, match={"model": "slow-a"}, fault="slow_first_token", delay=0.6)
+    _fault(fake, match={"model": "slow-b"}, fault="slow_first_token", delay=0.6)
+    body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with TestClient(create_api(Gateway(config, {ProviderKind.OPENAI: backend}, KEY))) as client:
+        assert client.post("/v1/chat/completions", headers=AUTH, json={**body, "model": "default-wait"}
+                           ).headers["x-tollgate-model"] == "openai/quick"
+        assert client.post("/v1/chat/completions", headers=AUTH, json={**body, "model": "patient"}
+                           ).headers["x-tollgate-model"] == "openai/slow-b"
