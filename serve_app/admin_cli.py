@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["add_admin_commands"]
+__all__ = ["add_admin_commands", "add_cache_admin_commands"]
 
 _DEFAULT_URL = "http://127.0.0.1:8000"
 _WINDOWS = ("hourly", "daily", "monthly", "lifetime")
@@ -261,3 +261,57 @@ def add_admin_commands(sub: Any) -> None:
     report.add_argument("--by", choices=["team", "key", "org", "model", "end_user"], default="team")
     report.add_argument("--window", choices=["hour", "day", "month", "all"], default="day")
     report.set_defaults(func=_run(_spend_report))
+
+
+def _duration_s(text: str) -> float:
+    """``90s``, ``30m``, ``12h``, ``7d`` (or plain seconds) → seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90s, 30m, 12h or 7d") from None
+
+
+def _cache_purge(args: argparse.Namespace) -> None:
+    body = {name: value for name, value in (("team", args.team), ("org", args.org), ("key", args.key),
+                                            ("tenant", args.tenant), ("model", args.model),
+                                            ("older_than_s", args.older_than)) if value is not None}
+    if args.all:
+        body["all"] = True
+    payload = _call(args, "POST", "/admin/cache/purge", body)
+    print(json.dumps(payload, indent=2) if args.json else f"deleted {payload['deleted']} cache entries")
+
+
+def _cache_stats(args: argparse.Namespace) -> None:
+    payload = _call(args, "GET", "/admin/cache")
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return
+    print(f"entries: {payload['entries']} (indexed on the replica that answered: {payload['indexed']})")
+    rows = [{"tenant": t, "entries": n} for t, n in sorted(payload["by_tenant"].items())]
+    if rows:
+        print(_table(rows, ["tenant", "entries"]))
+
+
+def add_cache_admin_commands(cache: Any) -> None:
+    """``tollgate cache purge|stats`` over ``/admin/cache``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", help=f"gateway URL (default: $TOLLGATE_URL or {_DEFAULT_URL})")
+    common.add_argument("--master-key", help="master key (default: $TOLLGATE_MASTER_KEY or the local key file)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+
+    purge = cache.add_parser("purge", parents=[common], help="delete cache entries by scope, model or age")
+    tenant = purge.add_mutually_exclusive_group()
+    tenant.add_argument("--team", help="ORG/TEAM: that team's entries (cache.scope team)")
+    tenant.add_argument("--org", help="that organisation's entries (cache.scope org)")
+    tenant.add_argument("--key", help="that key id's entries (cache.scope key)")
+    tenant.add_argument("--tenant", help="a raw tenant label: team:ORG/TEAM, org:ORG, key:ID, master or global")
+    purge.add_argument("--model", help="only entries of this requested model")
+    purge.add_argument("--older-than", type=_duration_s, help="only entries older than this, e.g. 7d or 12h")
+    purge.add_argument("--all", action="store_true", help="every entry (needed when no other filter is given)")
+    purge.set_defaults(func=_run(_cache_purge))
+
+    stats = cache.add_parser("stats", parents=[common], help="entries per tenant")
+    stats.set_defaults(func=_run(_cache_stats))

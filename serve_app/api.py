@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,7 +19,9 @@ from starlette.types import Receive, Scope, Send
 
 from serve_app.admin_api import admin_routes
 from serve_app.audit.trace import RequestTrace
+from serve_app.caching import CachePurge
 from serve_app.errors import (
+    BadRequestError,
     NotFoundError,
     RequestTooLargeError,
     TollgateError,
@@ -109,10 +112,11 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             if chat.stream:
                 continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
                 stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation,
-                                                   principal=principal, trace=trace)
+                                                   principal=principal, trace=trace, cache_headers=request.headers)
                 headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
                 return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
-            reply = await gateway.chat(chat, started, deadline, principal=principal, trace=trace)
+            reply = await gateway.chat(chat, started, deadline, principal=principal, trace=trace,
+                                       cache_headers=request.headers)
         except TollgateError as err:
             await gateway.record_error(trace, err)
             return _error_response(err, request_id)
@@ -146,6 +150,21 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             return _error_response(err, request_id_of(request))
         return _json({"targets": gateway.routing_state()})
 
+    async def cache_admin(request: Request) -> Response:
+        try:
+            await authorize_admin(request)
+            if request.method == "POST":
+                try:
+                    spec = CachePurge.model_validate_json(await request.body() or b"{}")
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    param = ".".join(str(p) for p in first["loc"]) or None
+                    raise BadRequestError(f"{param + ': ' if param else ''}{first['msg']}", param=param) from exc
+                return _json(await gateway.cache_purge(spec))
+            return _json(await gateway.cache_stats())
+        except TollgateError as err:
+            return _error_response(err, request_id_of(request))
+
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
 
@@ -178,6 +197,8 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),
             Route("/admin/routing/reset", routing_state, methods=["POST"]),
+            Route("/admin/cache", cache_admin, methods=["GET"]),
+            Route("/admin/cache/purge", cache_admin, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

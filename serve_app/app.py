@@ -24,11 +24,13 @@ _PROXY_FOR_KIND = {
 def deployment_names(config: GatewayConfig) -> set[str]:
     """The deployments ``build_app`` creates for this config: a backend only where a target needs it."""
     guardrail = {"Guardrail"} if config.guardrails.enabled else set()
-    return {"Ingress", "Router"} | guardrail | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
+    cache = {"SemanticCache"} if config.cache.enabled else set()
+    return {"Ingress", "Router"} | guardrail | cache | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
 def build_app(args: dict[str, Any]) -> Application:
-    """Validate ``args`` and bind the graph: Ingress → Guardrail, Router (statistics) and provider proxies / local tier.
+    """Validate ``args`` and bind the graph: Ingress → Guardrail, SemanticCache, Router (statistics) and provider
+    proxies / local tier.
 
     Serve calls this with the config's ``args``; it requires a builder with exactly one parameter.
     """
@@ -71,4 +73,9 @@ def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[s
         from deployments.guardrail.deployment import Guardrail
 
         guardrail = Guardrail.options(**options.get("Guardrail", {})).bind(args)
-    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail)
+    cache = None
+    if "SemanticCache" in names:
+        from deployments.cache.deployment import SemanticCache
+
+        cache = SemanticCache.options(**options.get("SemanticCache", {})).bind(args)
+    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail, cache)

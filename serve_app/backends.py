@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any, Protocol
+
+from deployments.cache.service import CacheKey, Lookup
 
 from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "RayRouterLink", "translate_ray_error"]
+__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "translate_ray_error"]
 
 
 class Backend(Protocol):
@@ -120,4 +123,39 @@ class RayGuardrailLink:
             result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy)
         except Exception as exc:
             raise translate_ray_error(exc, "Guardrail") from exc
+        return result
+
+
+class RayCacheLink:
+    """The SemanticCache deployment behind a Serve handle."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def lookup(self, key: CacheKey, semantic: bool) -> Lookup:
+        try:
+            result: dict[str, Any] = await self._handle.lookup.remote(asdict(key), semantic)
+        except Exception as exc:
+            raise translate_ray_error(exc, "SemanticCache") from exc
+        return Lookup.from_dict(result)
+
+    async def store(self, key: CacheKey, response: dict[str, Any], ttl_s: float, vector: list[float] | None) -> None:
+        try:
+            await self._handle.store.remote(asdict(key), response, ttl_s, vector)
+        except Exception as exc:
+            raise translate_ray_error(exc, "SemanticCache") from exc
+
+    async def purge(self, *, tenant: str | None = None, model: str | None = None,
+                    older_than_s: float | None = None) -> int:
+        try:
+            deleted: int = await self._handle.purge.remote(tenant, model, older_than_s)
+        except Exception as exc:
+            raise translate_ray_error(exc, "SemanticCache") from exc
+        return deleted
+
+    async def stats(self) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = await self._handle.stats.remote()
+        except Exception as exc:
+            raise translate_ray_error(exc, "SemanticCache") from exc
         return result

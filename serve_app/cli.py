@@ -15,7 +15,7 @@ __all__ = ["main"]
 
 APP_IMPORT_PATH = "serve_app.app:build_app"
 KNOWN_DEPLOYMENTS = frozenset(
-    {"Ingress", "Router", "Guardrail", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"}
+    {"Ingress", "Router", "Guardrail", "SemanticCache", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"}
 )
 
 
@@ -141,6 +141,24 @@ def _cmd_guard_scan(args: argparse.Namespace) -> int:
         return 1
 
 
+def _cmd_cache_probe(args: argparse.Namespace) -> int:
+    from deployments.cache.probe_cli import run_probe
+
+    try:
+        cache = parse_gateway_config(_local_args(args.config)).cache
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if args.file in (None, "-"):
+        return run_probe(sys.stdin, sys.stdout, cache, args.model)
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            return run_probe(fh, sys.stdout, cache, args.model)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate LLM gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,8 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--config", default="configs/local.yaml", help="the Serve config whose guardrail policy applies")
     scan.set_defaults(func=_cmd_guard_scan)
 
-    from serve_app.admin_cli import add_admin_commands
+    from serve_app.admin_cli import add_admin_commands, add_cache_admin_commands
     from serve_app.audit.cli import add_audit_commands
+
+    cache = sub.add_parser("cache", help="the response cache").add_subparsers(dest="cache_cmd", required=True)
+    probe = cache.add_parser(
+        "probe", help='JSON lines {"seed", "query"} in; {"hit", "similarity"} out: would the query hit the seed?'
+    )
+    probe.add_argument("--file", help="read this file instead of standard input")
+    probe.add_argument("--config", default="configs/local.yaml", help="the Serve config whose cache settings apply")
+    probe.add_argument("--model", default="probe", help="the requested model both requests name")
+    probe.set_defaults(func=_cmd_cache_probe)
+    add_cache_admin_commands(cache)
 
     add_admin_commands(sub)
     add_audit_commands(sub)

@@ -11,7 +11,7 @@ import os
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -280,7 +280,7 @@ class AuthConfig(_Strict):
 
 
 class StateConfig(_Strict):
-    """Where keys, budgets, the spend ledger and (later) cache entries and the audit log live."""
+    """Where keys, budgets, the spend ledger, cache entries and the audit log live."""
 
     url: str | None = Field(
         None,
@@ -386,6 +386,39 @@ class GuardrailsConfig(_Strict):
         return self
 
 
+class CacheBatchConfig(_Strict):
+    """``@serve.batch`` settings of the embedding call."""
+
+    max_batch_size: int = Field(32, gt=0, description="Queries embedded together at most.")
+    batch_wait_timeout_s: float = Field(0.005, ge=0, description="How long a batch waits to fill.")
+
+
+class CacheConfig(_Strict):
+    """Exact and semantic response caching (docs/cache.md)."""
+
+    enabled: bool = Field(True, description="Run the SemanticCache deployment and look up cacheable requests.")
+    semantic: bool = Field(True, description="Look for paraphrases after an exact miss (false: exact match only).")
+    scope: Literal["team", "org", "key", "global"] = Field(
+        "team", description="Who shares entries: a hit is only possible within the same scope.",
+    )
+    ttl_s: float = Field(86400.0, gt=0, description="How long an entry may be served.")
+    decision: Literal["verifier", "cosine"] = Field(
+        "verifier", description="verifier: the learned decision stage; cosine: a plain similarity threshold.",
+    )
+    cosine_threshold: float = Field(0.92, gt=0, le=1, description="The threshold of decision: cosine.")
+    verifier_threshold: float | None = Field(
+        None, gt=0, lt=1, description="Override the verifier's shipped operating point (higher: fewer, safer hits).",
+    )
+    candidates: int = Field(4, gt=0, le=64, description="Nearest entries the decision stage considers.")
+    sync_interval_s: float = Field(
+        0.5, gt=0, description="How often a replica picks up entries other replicas stored.",
+    )
+    expiry_sweep_s: float = Field(600.0, gt=0, description="How often expired entries are deleted from the store.")
+    batch: CacheBatchConfig = Field(default_factory=CacheBatchConfig, description="Embedding batching.")
+    teams: dict[str, bool] = Field(default_factory=dict, description="Per team (ORG/TEAM): false turns caching off.")
+    keys: dict[str, bool] = Field(default_factory=dict, description="Per key id: false turns caching off.")
+
+
 class GatewayConfig(_Strict):
     """Everything under ``args:`` of the Tollgate Serve application."""
 
@@ -399,6 +432,7 @@ class GatewayConfig(_Strict):
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Budgets and rate limits.")
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig, description="Redaction and injection checks.")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit log.")
+    cache: CacheConfig = Field(default_factory=CacheConfig, description="Exact and semantic response caching.")
 
     @field_validator("models")
     @classmethod

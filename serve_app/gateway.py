@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from deployments.cache.service import Lookup
 from deployments.guardrail.errors import GuardrailError
 from deployments.guardrail.guard import GuardVerdict
 from deployments.guardrail.service import GuardrailService
@@ -25,6 +26,16 @@ from deployments.router.policy import target_key
 from serve_app.audit.trace import AuditSink, RequestTrace
 from serve_app.auth import bearer_token, is_master_key, require_token
 from serve_app.backends import Backend
+from serve_app.caching import (
+    CacheLink,
+    CachePlan,
+    CachePurge,
+    cached_chunks,
+    cached_completion,
+    hit_headers,
+    plan_cache,
+    storable_answer,
+)
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig, ProviderKind
 from serve_app.errors import (
@@ -32,6 +43,7 @@ from serve_app.errors import (
     BadRequestError,
     DeadlineExceededError,
     GuardrailRefusedError,
+    NotFoundError,
     PermissionDeniedError,
     TollgateError,
     UpstreamError,
@@ -116,6 +128,7 @@ class Gateway:
         guards: GuardrailService | None = None,
         audit: AuditSink | None = None,
         seal: Callable[[dict[str, Any]], str] | None = None,
+        cache: CacheLink | None = None,
     ) -> None:
         self.config = config
         self.catalog = Catalog(config)
@@ -134,6 +147,7 @@ class Gateway:
         self._audit = audit
         self._seal = seal
         self._seal_teams = frozenset(config.audit.store_text_teams) if seal is not None else frozenset()
+        self._cache = cache if config.cache.enabled else None
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -305,7 +319,7 @@ class Gateway:
 
     async def chat(self, request: ChatCompletionRequest, started: float, deadline: float,
                    principal: Principal = MASTER, client_request_id: str | None = None,
-                   trace: RequestTrace | None = None) -> ChatReply:
+                   trace: RequestTrace | None = None, cache_headers: Mapping[str, str] | None = None) -> ChatReply:
         """A non-streamed completion; ``started`` is ``time.perf_counter()`` at request arrival.
 
         Its audit record is committed before this returns; a failure's is the caller's (``record_error``)."""
@@ -315,6 +329,10 @@ class Gateway:
         internal = request.to_internal()
         guarded = await self._guard(principal, request.model, internal, trace)
         admission = await self._admit(principal, request.model, internal, trace)
+        plan = self._plan_cache(principal, internal, cache_headers, guarded)
+        lookup = await self._cache_lookup(plan, request.model, trace)
+        if lookup is not None and lookup.hit:
+            return await self._cached_reply(lookup, request.model, admission, guarded, trace, started)
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
@@ -334,7 +352,11 @@ class Gateway:
         await self._settle(admission, trace, target=result.target, usage=reply["body"].get("usage"))
         if trace.texts is not None:
             trace.texts["answer"] = _answer_text(reply["body"])  # before restore: placeholders, not values
+        storable = (storable_answer(reply["body"], target=result.target.target.label,
+                                    cost_usd=float(trace.fields.get("cost_usd") or 0.0)) if plan.store else None)
         body = guarded.reply(reply["body"]) if guarded is not None else reply["body"]
+        if storable is not None and _answer_text(body) == storable["content"]:  # the output policy changed nothing
+            self._cache_store(plan, storable, lookup)
         trace.set(status=200, outcome="ok")
         await self.record(trace)
         # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
@@ -342,12 +364,14 @@ class Gateway:
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
         )
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
-        headers = self._headers(result.target, result.attempts, overhead)
+        headers = {**self._headers(result.target, result.attempts, overhead),
+                   "x-tollgate-cache": trace.fields.get("cache", "bypass")}
         return ChatReply(body=body, headers={**headers, **(guarded.headers if guarded is not None else {})})
 
     async def chat_stream(
         self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
         principal: Principal = MASTER, client_request_id: str | None = None, trace: RequestTrace | None = None,
+        cache_headers: Mapping[str, str] | None = None,
     ) -> StreamReply:
         """A streamed completion. Failover happens only before the first chunk is returned; after it,
         with ``continuation``, a target that takes an assistant prefill is asked to finish the answer.
@@ -359,6 +383,10 @@ class Gateway:
         internal = request.to_internal()
         guarded = await self._guard(principal, request.model, internal, trace)
         admission = await self._admit(principal, request.model, internal, trace)
+        plan = self._plan_cache(principal, internal, cache_headers, guarded)
+        lookup = await self._cache_lookup(plan, request.model, trace)
+        if lookup is not None and lookup.hit:
+            return await self._cached_stream(lookup, request, admission, guarded, trace, started)
         try:
             result = await self.failover.run(
                 request.model, self._stream_attempt(internal), deadline, release_on_success=False
@@ -374,7 +402,8 @@ class Gateway:
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
         trace.set(upstream_ms=round(upstream_s * 1000, 3), ttft_ms=round((time.perf_counter() - trace.started) * 1000, 3))
         job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission,
-                         guarded.stream() if guarded is not None else None, trace)
+                         guarded.stream() if guarded is not None else None, trace,
+                         (plan, lookup) if plan.store and self._cache is not None else None)
 
         async def settle_and_record() -> None:
             await self._settle(admission, trace, target=result.target, outcome="client_disconnected")
@@ -387,8 +416,113 @@ class Gateway:
                 self._spawn(settle_and_record())
 
         headers = {**self._headers(result.target, result.attempts, overhead),
+                   "x-tollgate-cache": trace.fields.get("cache", "bypass"),
                    **(guarded.headers if guarded is not None else {})}
         return StreamReply(body=self._sse_body(job, relay), headers=headers, release=never_streamed)
+
+    # The response cache ----------------------------------------------------------------------------------------
+
+    def _cache_or_404(self) -> CacheLink:
+        if self._cache is None:
+            raise NotFoundError("the response cache is not enabled in this gateway's config (cache.enabled)")
+        return self._cache
+
+    async def cache_stats(self) -> dict[str, Any]:
+        return {"object": "cache_stats", **await self._cache_or_404().stats()}
+
+    async def cache_purge(self, spec: CachePurge) -> dict[str, Any]:
+        deleted = await self._cache_or_404().purge(tenant=spec.tenant_label, model=spec.model,
+                                                  older_than_s=spec.older_than_s)
+        return {"object": "cache_purge", "deleted": deleted}
+
+    def _plan_cache(self, principal: Principal, internal: dict[str, Any], headers: Mapping[str, str] | None,
+                    guarded: ReplyGuard | None) -> CachePlan:
+        # A request the guardrail found anything in is neither looked up nor stored: its answer may depend on
+        # the caller's own values, and a flagged prompt's answer must not be replayed to anyone.
+        clean = guarded is None or (not guarded.verdict.counts and not guarded.verdict.injection.flagged)
+        headers = headers or {}
+        return plan_cache(self.config.cache, principal, internal, cache_control=headers.get("cache-control"),
+                          tollgate_cache=headers.get("x-tollgate-cache"), guardrail_clean=clean)
+
+    async def _cache_lookup(self, plan: CachePlan, model: str, trace: RequestTrace) -> Lookup | None:
+        """The lookup (None when the request bypasses it); a failing cache is a miss, never a failed request."""
+        if self._cache is None or plan.key is None or not plan.lookup:
+            trace.set(cache="bypass")
+            self._metrics.cache_lookup(model, "bypass", 0.0)
+            return None
+        try:
+            lookup = await self._cache.lookup(plan.key, self.config.cache.semantic)
+        except Exception:
+            logger.exception("cache lookup failed; answering without the cache")
+            trace.set(cache="miss")
+            return None
+        trace.set(cache="hit" if lookup.hit else "miss")
+        self._metrics.cache_lookup(model, f"{lookup.kind}_hit" if lookup.hit else "miss", lookup.lookup_ms)
+        return lookup
+
+    def _cache_store(self, plan: CachePlan, answer: dict[str, Any], lookup: Lookup | None) -> None:
+        """Store an answer after the response (the client does not wait for it)."""
+        if self._cache is None or plan.key is None or not plan.store:
+            return
+        cache, key, vector = self._cache, plan.key, lookup.vector if lookup is not None else None
+
+        async def store() -> None:
+            try:
+                await cache.store(key, answer, self.config.cache.ttl_s, vector)
+            except Exception:
+                logger.exception("could not store a cache entry")
+
+        self._spawn(store())
+
+    async def _settle_hit(self, lookup: Lookup, model: str, admission: Admission | None,
+                          trace: RequestTrace) -> None:
+        await self._settle(admission, trace, target=None, usage=cached_completion(lookup)["usage"],
+                           outcome="cache_hit")
+        trace.set(target=None, attempts=0, failovers=0, upstream_ms=0.0)
+        self._metrics.cache_saved(model, float((lookup.response or {}).get("cost_usd") or 0.0))
+
+    async def _cached_reply(self, lookup: Lookup, model: str, admission: Admission | None,
+                            guarded: ReplyGuard | None, trace: RequestTrace, started: float) -> ChatReply:
+        await self._settle_hit(lookup, model, admission, trace)
+        body = cached_completion(lookup)
+        if guarded is not None:
+            body = guarded.reply(body)  # the output policy applies to replayed answers too
+        trace.set(status=200, outcome="ok", ttft_ms=round((time.perf_counter() - started) * 1000, 3))
+        await self.record(trace)
+        headers = {**hit_headers(lookup), "x-tollgate-overhead-ms": _ms(time.perf_counter() - started),
+                   **(guarded.headers if guarded is not None else {})}
+        return ChatReply(body=body, headers=headers)
+
+    async def _cached_stream(self, lookup: Lookup, request: ChatCompletionRequest, admission: Admission | None,
+                             guarded: ReplyGuard | None, trace: RequestTrace, started: float) -> StreamReply:
+        await self._settle_hit(lookup, request.model, admission, trace)
+        guard = guarded.stream() if guarded is not None else None
+        trace.set(ttft_ms=round((time.perf_counter() - started) * 1000, 3))
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                for chunk in cached_chunks(lookup, include_usage=request.include_usage):
+                    yield _sse(guard.transform(chunk) if guard is not None and chunk.get("choices") else chunk)
+                trace.set(status=200, outcome="ok")
+                await self.record(trace)
+            except TollgateError as err:
+                trace.set(status=200, outcome=err.error_type, error_type=err.error_type)
+                self.record_soon(trace, err.error_type, 200)
+                yield _sse(error_body(err))
+                return
+            finally:
+                self.record_soon(trace, "client_disconnected")  # no-op once recorded
+            yield b"data: [DONE]\n\n"
+
+        headers = {**hit_headers(lookup), "x-tollgate-overhead-ms": _ms(time.perf_counter() - started),
+                   **(guarded.headers if guarded is not None else {})}
+        return StreamReply(body=body(), headers=headers,
+                           release=lambda: self.record_soon(trace, "client_disconnected"))
+
+    async def drain(self) -> None:
+        """Wait for the work that runs after responses (cache writes, audit records of gone clients)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -452,6 +586,7 @@ class Gateway:
                                     outcome = "output_blocked"
                                     yield _sse(error_body(refused))
                                     return
+                            answer.add_sent(chunk)
                             yield _sse(answer.stamp(chunk))
                         try:
                             chunk = await asyncio.wait_for(anext(relay.source, None), idle_timeout)
@@ -481,6 +616,7 @@ class Gateway:
                             "model": relay.first.get("model", "")}
                 try:
                     for held in job.guard.tail(template):
+                        answer.add_sent(held)
                         yield _sse(answer.stamp(held))
                 except GuardrailRefusedError as refused:
                     outcome = "output_blocked"
@@ -501,6 +637,11 @@ class Gateway:
         self.failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
                               output_tokens=answer.output_tokens)
         job.trace.set(status=200, outcome="ok")
+        if job.cache is not None and answer.replayable:
+            self._cache_store(job.cache[0], {
+                "content": answer.text, "model": relay.first.get("model", ""), "usage": answer.usage or {},
+                "target": relay.target.target.label, "cost_usd": float(job.trace.fields.get("cost_usd") or 0.0),
+            }, job.cache[1])
         try:
             await self.record(job.trace)  # the last byte goes out only once the record is committed
         except TollgateError as err:
@@ -553,6 +694,7 @@ class _StreamJob:
     admission: Admission | None = None
     guard: StreamGuard | None = None
     trace: RequestTrace = field(default_factory=RequestTrace)
+    cache: tuple[CachePlan, Lookup | None] | None = None  # where to store a complete answer
 
 
 @dataclass
@@ -578,17 +720,35 @@ class _Answer:
     stream_id: str | None = None
     continued: bool = False
     skip_role: bool = False
+    finish_reason: str | None = None
+    choices: set[int] = field(default_factory=set)
+    sent: str = ""  # the text the client received (after the output policy)
 
     def add(self, chunk: Chunk) -> None:
         if chunk.get("usage"):
             self.usage = chunk["usage"]
             self.output_tokens = _output_tokens(chunk["usage"])
         for choice in chunk.get("choices") or []:
+            self.choices.add(int(choice.get("index") or 0))
             delta = choice.get("delta") or {}
             if isinstance(delta.get("content"), str):
                 self.text += delta["content"]
             if delta.get("tool_calls"):
                 self.tool_calls = True
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+
+    def add_sent(self, chunk: Chunk) -> None:
+        for choice in chunk.get("choices") or []:
+            content = (choice.get("delta") or {}).get("content")
+            if isinstance(content, str):
+                self.sent += content
+
+    @property
+    def replayable(self) -> bool:
+        """A complete, single-choice text answer that reached the client unchanged by the output policy."""
+        return (self.finish_reason == "stop" and not self.tool_calls and not self.continued and self.choices == {0}
+                and bool(self.text) and self.sent == self.text)
 
     def stamp(self, chunk: Chunk) -> Chunk:
         """Keep one stream id for the client, and drop the second ``role`` delta after a continuation."""

@@ -20,7 +20,7 @@ from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
 from serve_app.auth import resolve_master_key
-from serve_app.backends import RayBackend, RayGuardrailLink, RayRouterLink
+from serve_app.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
 from serve_app.errors import ConfigError
 from serve_app.gateway import Gateway
@@ -49,7 +49,7 @@ class Ingress:
     """Authenticates, applies the guardrail and budgets, resolves the model and calls the backends."""
 
     async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any,
-                       guardrail: Any = None) -> None:
+                       guardrail: Any = None, cache: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
         guards = None
         if guardrail is not None:
@@ -78,6 +78,7 @@ class Ingress:
             guards=guards,
             audit=self._audit,
             seal=_sealer(config),
+            cache=RayCacheLink(cache) if cache is not None else None,
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:

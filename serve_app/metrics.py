@@ -32,6 +32,10 @@ class GatewayMetrics(Protocol):
 
     def injection_flagged(self, policy: str) -> None: ...
 
+    def cache_lookup(self, model: str, result: str, lookup_ms: float) -> None: ...
+
+    def cache_saved(self, model: str, usd: float) -> None: ...
+
 
 class NullMetrics:
     """Records nothing (unit tests, tools)."""
@@ -67,6 +71,12 @@ class NullMetrics:
         return None
 
     def injection_flagged(self, policy: str) -> None:
+        return None
+
+    def cache_lookup(self, model: str, result: str, lookup_ms: float) -> None:
+        return None
+
+    def cache_saved(self, model: str, usd: float) -> None:
         return None
 
 
@@ -112,6 +122,18 @@ class RayMetrics:
         self._flagged = metrics.Counter(
             "tollgate_injection_flagged", "Prompts flagged (and allowed) as injection attempts.", tag_keys=("policy",)
         )
+        self._cache_lookups = metrics.Counter(
+            "tollgate_cache_requests", "Chat requests by cache result (exact_hit, semantic_hit, miss, bypass).",
+            tag_keys=("model", "result"),
+        )
+        self._cache_latency = metrics.Histogram(
+            "tollgate_cache_lookup_ms", "Duration of a cache lookup (exact, embedding, search, decision).",
+            boundaries=[0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0], tag_keys=("model",),
+        )
+        self._cache_saved = metrics.Counter(
+            "tollgate_cache_saved_usd", "What the answers served from the cache cost when they were first made.",
+            tag_keys=("model",),
+        )
         self._rejections = metrics.Counter(
             "tollgate_governance_rejections", "Requests refused by governance or the guardrail, by reason.", tag_keys=("reason",)
         )
@@ -150,3 +172,12 @@ class RayMetrics:
 
     def injection_flagged(self, policy: str) -> None:
         self._flagged.inc(tags={"policy": policy})
+
+    def cache_lookup(self, model: str, result: str, lookup_ms: float) -> None:
+        self._cache_lookups.inc(tags={"model": model, "result": result})
+        if result != "bypass":
+            self._cache_latency.observe(lookup_ms, tags={"model": model})
+
+    def cache_saved(self, model: str, usd: float) -> None:
+        if usd > 0:
+            self._cache_saved.inc(usd, tags={"model": model})

@@ -115,6 +115,26 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             mac TEXT NOT NULL
         )""",
     ]),
+    (3, "cache: durable response cache entries", [
+        # scope hashes tenant + model + context; exact_key hashes scope + the normalised last user message.
+        # embedding is the base64 of 384 little-endian float32s (one type on both engines).
+        """CREATE TABLE cache_entries (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            model TEXT NOT NULL,
+            exact_key TEXT NOT NULL,
+            query TEXT NOT NULL,
+            embedding TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX cache_entries_exact ON cache_entries (exact_key, created_at)",
+        "CREATE INDEX cache_entries_created ON cache_entries (created_at)",
+        "CREATE INDEX cache_entries_tenant ON cache_entries (tenant, created_at)",
+        "CREATE INDEX cache_entries_expires ON cache_entries (expires_at)",
+    ]),
 ]
 
 

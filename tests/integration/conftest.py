@@ -206,6 +206,7 @@ def governed_args(fake_url: str, state_url: str, data_dir: str) -> dict[str, Any
             "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
             "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]}},
         "governance": {"default_max_tokens": 8},
+        "cache": {"enabled": False},  # tested in the main application; here it would only cost memory
     }
 
 

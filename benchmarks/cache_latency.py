@@ -1,0 +1,219 @@
+"""Response-cache latency: a hit next to a miss and a bypass, the embedding stage's batching, and index search.
+
+1. End to end through Ray Serve (Ingress → Guardrail → SemanticCache → OpenAIProxy → a zero-latency fake upstream
+   on 127.0.0.1), sequential requests on one kept-alive connection: ``bypass`` (temperature 0.7: no lookup),
+   ``miss`` (temperature 0, a new question each time: lookup, upstream, store), ``exact hit`` (a repeated question)
+   and ``semantic hit`` (paraphrases of stored questions from ../shared/data/semantic_cache that the decision
+   stage accepts).
+2. Embedding throughput of the SemanticCache deployment through its ``@serve.batch`` method at concurrency 1 and
+   32 (one text per call, as lookups send them).
+3. Index search at 100k entries: the scoped HNSW index next to FAISS's exact flat search, over vectors drawn around
+   real query embeddings, with HNSW's recall@1 against the exact answer.
+
+Usage: ``.venv/bin/python benchmarks/cache_latency.py [--requests 200] [--entries 100000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import numpy as np  # noqa: E402
+from overhead import Processes, fake_target, free_port, start_fake  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
+MASTER_KEY = "sk-bench-master-key"
+
+
+def _pairs(limit: int) -> list[tuple[str, str]]:
+    pairs = []
+    with open(DATA / "qqp_pairs_every4th.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["label"] == 1:
+                pairs.append((row["a"], row["b"]))
+            if len(pairs) >= limit:
+                break
+    return pairs
+
+
+def _post(conn: http.client.HTTPConnection, text: str, temperature: float) -> tuple[float, str]:
+    body = json.dumps({"model": "bench", "temperature": temperature, "max_tokens": 32,
+                       "messages": [{"role": "user", "content": text}]})
+    started = time.perf_counter()
+    conn.request("POST", "/v1/chat/completions", body, {"Authorization": f"Bearer {MASTER_KEY}",
+                                                         "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"status {response.status}")
+    return elapsed, response.getheader("x-tollgate-cache") or ""
+
+
+def end_to_end(port: int, requests: int) -> dict[str, list[float]]:
+    pairs = _pairs(requests * 4)
+    out: dict[str, list[float]] = {"bypass": [], "miss": [], "exact hit": [], "semantic hit": []}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    with closing(conn):
+        for i in range(20):  # warm-up (bypass only: the cache stays empty)
+            _post(conn, f"warm-up question {i}", 0.7)
+        for i in range(requests):
+            out["bypass"].append(_post(conn, pairs[i][0], 0.7)[0])
+        seeds = pairs[:requests * 2]
+        for seed, _ in seeds:  # every seed is a miss, then stored
+            elapsed, status = _post(conn, seed, 0.0)
+            if status == "miss":
+                out["miss"].append(elapsed)
+        time.sleep(1.0)  # the stores run after the responses
+        for seed, _ in seeds[:requests]:
+            elapsed, status = _post(conn, seed, 0.0)
+            if status == "hit":
+                out["exact hit"].append(elapsed)
+        for _, paraphrase in seeds:
+            elapsed, status = _post(conn, paraphrase, 0.0)
+            if status == "hit":
+                out["semantic hit"].append(elapsed)
+    return out
+
+
+async def embed_throughput(handle: Any, texts: list[str], concurrency: int, calls: int) -> float:
+    remaining = calls
+
+    async def worker(offset: int) -> None:
+        nonlocal remaining
+        i = offset
+        while remaining > 0:
+            remaining -= 1
+            await handle.embed.remote([texts[i % len(texts)]])
+            i += concurrency
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    return calls / (time.perf_counter() - started)
+
+
+def index_search(entries: int, queries: int) -> tuple[list[tuple[str, float, float, float]], float]:
+    import faiss
+
+    from deployments.cache.embedder import shared_embedder
+    from deployments.cache.index import ScopedIndex
+
+    texts = [a for a, _ in _pairs(1000)] + [b for _, b in _pairs(1000)]
+    centres = shared_embedder().embed(texts)
+    rng = np.random.default_rng(0)
+    # Entries scattered around real query embeddings (cosine to their centre about 0.8), so the set has the
+    # clustered shape of real traffic rather than uniform noise.
+    picks = rng.integers(0, len(centres), entries)
+    vectors = centres[picks] + rng.standard_normal((entries, centres.shape[1])).astype(np.float32) * 0.04
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    probe = vectors[rng.integers(0, entries, queries)] + rng.standard_normal(
+        (queries, centres.shape[1])).astype(np.float32) * 0.02
+    probe /= np.linalg.norm(probe, axis=1, keepdims=True)
+
+    started = time.perf_counter()
+    index = ScopedIndex()
+    index.add("tenant", [str(i) for i in range(entries)], vectors)
+    build_s = time.perf_counter() - started
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    faiss.omp_set_num_threads(1)
+
+    hnsw_ms, flat_ms, agree = [], [], 0
+    for query in probe:
+        t0 = time.perf_counter()
+        found = index.search("tenant", query, 4)
+        t1 = time.perf_counter()
+        _, exact = flat.search(query.reshape(1, -1), 4)
+        t2 = time.perf_counter()
+        hnsw_ms.append((t1 - t0) * 1000)
+        flat_ms.append((t2 - t1) * 1000)
+        agree += int(found[0][0] == str(int(exact[0][0])))
+    return [("HNSW (Tollgate)", statistics.median(hnsw_ms), _p95(hnsw_ms), agree / queries),
+            ("flat exact", statistics.median(flat_ms), _p95(flat_ms), 1.0)], build_s
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18] if len(values) > 1 else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per end-to-end row")
+    parser.add_argument("--entries", type=int, default=100_000, help="index size for the search row")
+    parser.add_argument("--embed-calls", type=int, default=640, help="embedding calls per concurrency level")
+    args = parser.parse_args()
+
+    rows, build_s = index_search(args.entries, 1000)
+    print(f"\n## Index search, {args.entries:,} entries in one scope, top-4 (built in {build_s:.1f} s)\n")
+    print("| index | p50 ms | p95 ms | recall@1 vs exact |\n|---|---|---|---|")
+    for name, p50, p95, recall in rows:
+        print(f"| {name} | {p50:.3f} | {p95:.3f} | {recall:.3f} |")
+    print(f"\nHNSW p50 / flat p50 = {rows[0][1] / rows[1][1]:.3f}; target: HNSW p50 ≤ 1 ms", flush=True)
+
+    import ray
+    from ray import serve
+
+    from serve_app.app import build_app_with_options
+
+    with tempfile.TemporaryDirectory(prefix="tollgate-cache-bench-") as tmp:
+        procs = Processes(Path(tmp))
+        fake_port = start_fake(procs)
+        port = free_port()
+        os.environ.update({"TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": "sk-bench-upstream",
+                           "TOLLGATE_DATA_DIR": str(Path(tmp) / "data"), "RAY_USAGE_STATS_ENABLED": "0"})
+        gateway_args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
+                        "audit": {"generate_hmac_key": True},
+                        "models": {"bench": {"targets": [fake_target(fake_port, "gpt-4o-fake")]}}}
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            serve.start(http_options={"host": "127.0.0.1", "port": port})
+            app = build_app_with_options(gateway_args, {name: {"ray_actor_options": {"num_cpus": 0}}
+                                                        for name in ("Ingress", "Guardrail", "SemanticCache",
+                                                                     "OpenAIProxy", "Router")})
+            serve.run(app, name="tollgate", route_prefix="/")
+            results = end_to_end(port, args.requests)
+            handle = serve.get_deployment_handle("SemanticCache", app_name="tollgate")
+            texts = [a for a, _ in _pairs(2000)]
+
+            async def throughput() -> tuple[float, float]:
+                await embed_throughput(handle, texts, 8, 64)  # warm-up
+                one = await embed_throughput(handle, texts, 1, args.embed_calls // 4)
+                many = await embed_throughput(handle, texts, 32, args.embed_calls)
+                return one, many
+
+            one, many = asyncio.run(throughput())
+        finally:
+            serve.shutdown()
+            ray.shutdown()
+            procs.stop_all()
+
+    print("\n## End to end through Ray Serve, zero-latency fake upstream, sequential\n")
+    print("| request | n | p50 ms | p95 ms | p50 / miss p50 |\n|---|---|---|---|---|")
+    miss_p50 = statistics.median(results["miss"])
+    for name, values in results.items():
+        if values:
+            p50 = statistics.median(values)
+            print(f"| {name} | {len(values)} | {p50:.2f} | {_p95(values):.2f} | {p50 / miss_p50:.2f} |")
+    print("\n## Embedding stage (SemanticCache.embed, one text per call, @serve.batch)\n")
+    print("| concurrency | texts/s |\n|---|---|")
+    print(f"| 1 | {one:.1f} |\n| 32 | {many:.1f} |")
+    print(f"\nconcurrency 32 / concurrency 1 = {many / one:.2f}×; target ≥ 3×")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

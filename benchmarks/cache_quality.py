@@ -1,0 +1,90 @@
+"""Semantic-cache quality: precision and recall of hits on labelled query pairs, the decision stage next to plain
+cosine thresholds, all from one run of the ``tollgate cache probe`` path.
+
+Each pair is judged on its own, as ``tollgate cache probe`` does: an empty cache in default scope seeded with the
+pair's first query, then a lookup of the second through exact match, vector search and the decision stage. A hit
+on a ``label 1`` pair is right, a hit on a ``label 0`` pair is a wrong answer served. The cosine rows use the same
+run's similarity column.
+
+Data: ../shared/data/semantic_cache/qqp_pairs_every4th.jsonl (QQP duplicate-question pairs, labelled; the
+verifier's training set excludes every question that occurs here) and mock_pairs.jsonl (GPTCache's paraphrases,
+all positive: recall only).
+
+Usage: ``.venv/bin/python benchmarks/cache_quality.py [--pairs 4000] [--all]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from deployments.cache.probe_cli import run_probe  # noqa: E402
+from serve_app.config import CacheConfig  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
+COSINE_THRESHOLDS = (0.80, 0.92, 0.95)
+
+
+def _load(name: str, limit: int | None) -> list[dict[str, object]]:
+    with open(DATA / name, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    if limit is None or limit >= len(rows):
+        return rows
+    step = len(rows) / limit  # an even spread over the file, the same on every run
+    return [rows[int(i * step)] for i in range(limit)]
+
+
+def _probe(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    lines = "".join(json.dumps({"id": r["id"], "seed": r["a"], "query": r["b"]}) + "\n" for r in rows)
+    out = io.StringIO()
+    run_probe(io.StringIO(lines), out, CacheConfig())
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def _row(name: str, hits: list[bool], labels: list[int]) -> str:
+    tp = sum(h and y == 1 for h, y in zip(hits, labels))
+    fp = sum(h and y == 0 for h, y in zip(hits, labels))
+    positives = sum(y == 1 for y in labels)
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / positives if positives else float("nan")
+    wrong = fp / (tp + fp) if tp + fp else float("nan")
+    return f"| {name} | {tp + fp} | {precision:.3f} | {recall:.3f} | {wrong:.3f} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=4000, help="QQP pairs to judge (an even spread of the file)")
+    parser.add_argument("--all", action="store_true", help="judge all 20,214 QQP pairs and all 999 mock pairs")
+    args = parser.parse_args()
+    limit = None if args.all else args.pairs
+
+    qqp = _load("qqp_pairs_every4th.jsonl", limit)
+    mock = _load("mock_pairs.jsonl", None if args.all else min(args.pairs, 999))
+    started = time.perf_counter()
+    judged = _probe(qqp)
+    mock_judged = _probe(mock)
+    elapsed = time.perf_counter() - started
+    labels = [int(r["label"]) for r in qqp]  # type: ignore[call-overload]
+
+    print(f"\n## QQP pairs ({len(qqp):,}: {sum(labels):,} paraphrases, {len(labels) - sum(labels):,} near misses)\n")
+    print("| decision | hits | precision | recall | wrong hits |\n|---|---|---|---|---|")
+    print(_row("decision stage (verifier)", [bool(j["hit"]) for j in judged], labels))
+    for threshold in COSINE_THRESHOLDS:
+        print(_row(f"cosine ≥ {threshold:.2f}", [float(j["similarity"]) >= threshold for j in judged], labels))  # type: ignore[arg-type]
+    mock_hits = sum(bool(j["hit"]) for j in mock_judged)
+    print(f"\n## GPTCache mock pairs (all paraphrases): recall {mock_hits / len(mock_judged):.3f} "
+          f"({mock_hits}/{len(mock_judged)}); cosine ≥ 0.92 recall "
+          f"{sum(float(j['similarity']) >= 0.92 for j in mock_judged) / len(mock_judged):.3f}")  # type: ignore[arg-type]
+    print(f"\n{len(qqp) + len(mock):,} probes in {elapsed:.0f} s. Target: recall ≥ 0.60 with ≤ 5 % wrong hits.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

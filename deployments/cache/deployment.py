@@ -1,0 +1,88 @@
+"""The SemanticCache deployment: embeddings batched across concurrent requests (``@serve.batch``), the scoped
+FAISS index and the decision stage, on replicas scaled apart from the ingress (a GPU one where the cluster has it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from deployments.cache.decision import Decision
+from deployments.cache.embedder import Embedder
+from deployments.cache.service import CacheKey, SemanticCacheService
+
+__all__ = ["SemanticCache", "decision_for"]
+
+logger = logging.getLogger("tollgate.cache")
+
+
+def decision_for(cache: Any) -> Decision:
+    """The decision stage a :class:`serve_app.config.CacheConfig` asks for (the CLI's probe uses it too)."""
+    return Decision(cache.decision, cosine_threshold=cache.cosine_threshold,
+                    verifier_threshold=cache.verifier_threshold)
+
+
+@serve.deployment(name="SemanticCache", max_ongoing_requests=128, ray_actor_options={"num_cpus": 0})
+class SemanticCache:
+    """Lookup, store, purge and embed; only plain data crosses the calls."""
+
+    async def __init__(self, gateway_args: dict[str, Any]) -> None:
+        from serve_app.config import parse_gateway_config
+        from serve_app.store import open_database
+
+        config = parse_gateway_config(gateway_args)
+        cache = config.cache
+        self._embedder = Embedder()
+        self._embed_one.set_max_batch_size(cache.batch.max_batch_size)
+        self._embed_one.set_batch_wait_timeout_s(cache.batch.batch_wait_timeout_s)
+        self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
+        self._service = SemanticCacheService(self._db, self._embed_many, decision_for(cache),
+                                             candidates=cache.candidates, sync_interval_s=cache.sync_interval_s)
+        await self._service.start()
+        self._sweep_s = cache.expiry_sweep_s
+        self._sweeper = asyncio.create_task(self._sweep())
+        logger.info("SemanticCache ready on %s", self._embedder.device)
+
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
+    async def _embed_one(self, texts: list[str]) -> list[np.ndarray]:
+        # The model runs in a thread so that store reads of other lookups go on meanwhile.
+        vectors = await asyncio.to_thread(self._embedder.embed, texts)
+        return list(vectors)
+
+    async def _embed_many(self, texts: list[str]) -> np.ndarray:
+        return np.vstack(await asyncio.gather(*(self._embed_one(text) for text in texts)))
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_s)
+            try:
+                await self._service.delete_expired()
+            except Exception:
+                logger.exception("deleting expired cache entries failed; trying again later")
+
+    async def lookup(self, key: dict[str, Any], semantic: bool) -> dict[str, Any]:
+        return (await self._service.lookup(CacheKey(**key), semantic=semantic)).to_dict()
+
+    async def store(self, key: dict[str, Any], response: dict[str, Any], ttl_s: float,
+                    vector: list[float] | None) -> str:
+        return await self._service.store(CacheKey(**key), response, ttl_s, vector)
+
+    async def purge(self, tenant: str | None, model: str | None, older_than_s: float | None) -> int:
+        return await self._service.purge(tenant=tenant, model=model, older_than_s=older_than_s)
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._service.stats()
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings through the same batcher as lookups (the tier classifier and benchmarks use it)."""
+        return [vector.tolist() for vector in await self._embed_many(texts)]
+
+    async def __del__(self) -> None:
+        self._sweeper.cancel()
+        with contextlib.suppress(BaseException):
+            await self._sweeper
+        await self._db.close()
