@@ -31,8 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-import numpy as np  # noqa: E402
-from overhead import Processes, fake_target, free_port, start_fake  # noqa: E402
+import numpy as np
+from overhead import Processes, fake_target, free_port, start_fake
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 MASTER_KEY = "sk-bench-master-key"

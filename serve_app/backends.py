@@ -13,7 +13,6 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from deployments.cache.service import CacheKey, Lookup
-
 from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
 __all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "translate_ray_error"]

@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from deployments.cache.service import CacheKey, Lookup
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from deployments.cache.service import CacheKey, Lookup
 from serve_app.config import CacheConfig
 from serve_app.governance.entities import Principal
 
 __all__ = [
     "CacheLink",
-    "CachePurge",
     "CachePlan",
+    "CachePurge",
     "cache_key",
     "cached_chunks",
     "cached_completion",

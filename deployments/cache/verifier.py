@@ -43,11 +43,7 @@ DEFAULT_WEIGHTS = Path(__file__).with_name("verifier_weights.npz")
 _WH_WORDS = ("what", "why", "how", "when", "who", "where", "which", "whom", "whose")
 _NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "cannot", "none", "nobody", "nothing", "neither"})
 _STOPWORDS = frozenset(
-    """a an the of to in on at for from by with about as into onto over under and or but if then than so
-    is are was were be been being am do does did doing done have has had having can could will would shall
-    should may might must i me my mine we us our you your he him his she her it its they them their this that
-    these those there here what why how when who whom whose where which some any all also just very really
-    more most much many get got go going make one s t""".split()
+    ["a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "about", "as", "into", "onto", "over", "under", "and", "or", "but", "if", "then", "than", "so", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "done", "have", "has", "had", "having", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "here", "what", "why", "how", "when", "who", "whom", "whose", "where", "which", "some", "any", "all", "also", "just", "very", "really", "more", "most", "much", "many", "get", "got", "go", "going", "make", "one", "s", "t"]
 )
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -78,8 +74,7 @@ _UNDIRECTED = (
 
 def _stem(token: str) -> str:
     """A crude light stemmer: enough to match "laptops"/"laptop", "'s" forms and a few verb endings."""
-    if token.endswith("'s"):
-        token = token[:-2]
+    token = token.removesuffix("'s")
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
     if len(token) > 5 and token.endswith("ing"):

@@ -53,7 +53,8 @@ def _config(fake: FakeProviderServer, **extra: Any) -> Any:
 
 
 async def _open(fake: FakeProviderServer, db: Database, embed: Embed, **extra: Any) -> AsyncIterator[_Gateway]:
-    httpx.post(f"{fake.base_url}/_fake/reset")
+    async with httpx.AsyncClient() as admin:
+        await admin.post(f"{fake.base_url}/_fake/reset")
     config = _config(fake, **extra)
     service = SemanticCacheService(db, embed, Decision())
     guardrail: dict[str, Any] = {}
@@ -73,8 +74,9 @@ async def gw(fake: FakeProviderServer, db: Database, embed: Embed) -> AsyncItera
         yield opened
 
 
-def _upstream_calls(fake: FakeProviderServer) -> int:
-    return len(httpx.get(f"{fake.base_url}/_fake/requests").json())
+async def _upstream_calls(fake: FakeProviderServer) -> int:
+    async with httpx.AsyncClient() as admin:
+        return len((await admin.get(f"{fake.base_url}/_fake/requests")).json())
 
 
 async def test_a_miss_is_stored_and_the_same_and_a_paraphrased_question_hit(
@@ -95,14 +97,14 @@ async def test_a_miss_is_stored_and_the_same_and_a_paraphrased_question_hit(
         assert body["choices"][0]["finish_reason"] == "stop"
         assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         assert float(hit.headers["x-tollgate-cache-saved-usd"]) > 0
-    assert _upstream_calls(fake) == 1
+    assert await _upstream_calls(fake) == 1
 
 
 async def test_a_near_miss_goes_upstream(gw: _Gateway, fake: FakeProviderServer) -> None:
     await gw.chat("What is our corporate policy on remote work?")
     near = await gw.chat("What is our corporate policy on remote work for contractors?")
     assert near.headers["x-tollgate-cache"] == "miss"
-    assert _upstream_calls(fake) == 2
+    assert await _upstream_calls(fake) == 2
 
 
 async def test_a_hit_is_replayed_as_sse_when_streaming(gw: _Gateway, fake: FakeProviderServer) -> None:
@@ -125,7 +127,7 @@ async def test_a_hit_is_replayed_as_sse_when_streaming(gw: _Gateway, fake: FakeP
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == text
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
     assert chunks[-1]["usage"]["total_tokens"] == 0
-    assert _upstream_calls(fake) == 1
+    assert await _upstream_calls(fake) == 1
 
 
 async def test_sampling_and_cache_control_bypass(gw: _Gateway, fake: FakeProviderServer) -> None:
@@ -143,7 +145,7 @@ async def test_sampling_and_cache_control_bypass(gw: _Gateway, fake: FakeProvide
     assert forced.headers["x-tollgate-cache"] == "miss"
     again = await gw.chat("Tell me a joke about walruses.", temperature=0.9, headers={"x-tollgate-cache": "force"})
     assert again.headers["x-tollgate-cache"] == "hit"
-    assert _upstream_calls(fake) == 6
+    assert await _upstream_calls(fake) == 6
 
 
 async def test_requests_with_guardrail_findings_are_not_cached(fake: FakeProviderServer, db: Database,
