@@ -244,7 +244,8 @@ class Gateway:
     def record_soon(self, trace: RequestTrace, outcome: str, status: int = 499) -> None:
         """The audit record of a request nobody waits for (the client went away, or its stream was cut);
         499 is the status nginx logs for a client that closed the connection."""
-        if not trace.recorded:
+        if not trace.recorded and not trace.scheduled:
+            trace.scheduled = True
             trace.set(outcome=outcome, status=status)
             self._spawn(self._record_quietly(trace))
 
@@ -412,7 +413,7 @@ class Gateway:
         def never_streamed() -> None:
             # The HTTP layer calls this when it is done; a body that never ran still owes its charge and record.
             release()
-            if not trace.recorded:
+            if not trace.recorded and not trace.scheduled:
                 self._spawn(settle_and_record())
 
         headers = {**self._headers(result.target, result.attempts, overhead),
@@ -500,18 +501,19 @@ class Gateway:
         trace.set(ttft_ms=round((time.perf_counter() - started) * 1000, 3))
 
         async def body() -> AsyncIterator[bytes]:
+            outcome, status = "client_disconnected", 499
             try:
                 for chunk in cached_chunks(lookup, include_usage=request.include_usage):
                     yield _sse(guard.transform(chunk) if guard is not None and chunk.get("choices") else chunk)
                 trace.set(status=200, outcome="ok")
-                await self.record(trace)
+                await self.record(trace)  # the last byte goes out only once the record is committed
             except TollgateError as err:
-                trace.set(status=200, outcome=err.error_type, error_type=err.error_type)
-                self.record_soon(trace, err.error_type, 200)
+                outcome, status = err.error_type, 200
+                trace.set(error_type=err.error_type)
                 yield _sse(error_body(err))
                 return
             finally:
-                self.record_soon(trace, "client_disconnected")  # no-op once recorded
+                self.record_soon(trace, outcome, status)  # nothing to do once recorded
             yield b"data: [DONE]\n\n"
 
         headers = {**hit_headers(lookup), "x-tollgate-overhead-ms": _ms(time.perf_counter() - started),

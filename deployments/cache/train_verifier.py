@@ -7,7 +7,14 @@ Evaluation: ``semantic_cache/qqp_pairs_every4th.jsonl`` (the benchmark's file, e
 and ``mock_pairs.jsonl`` (all positive: recall only). Training uses the rows of the full file in which *neither*
 question occurs anywhere in the evaluation file, so no evaluation question is seen in training. A fifth of the
 training rows, split by connected groups of questions (rows that share a question stay together), is held out
-for early stopping, the cosine floor and the operating threshold; the model is not refitted on it.
+for the cosine floor and the operating threshold; the model is not refitted on it.
+
+Model: 5 one-hidden-layer MLPs (32 ReLU units, L2 alpha 1.0, 8 epochs, seeds 0-4) averaged, over the features
+of :func:`~deployments.cache.verifier.pair_features_batch`; the IDF table comes from the training texts.
+
+What QQP allows: its labels are noisy (of the evaluation pairs with cosine >= 0.99, near-verbatim copies, 5.5 %
+are labelled "not a duplicate"), so precision >= 0.95 is reached only by the most confident ~10 % of true
+paraphrases; the run prints the verifier at lower precision targets too (``--target-precision`` ships another).
 
 Embeddings: with ``--embeddings-cache DIR``, every ``emb_<name>.npy`` + ``texts_<name>.json`` pair in DIR
 (rows aligned with the JSON list of texts, all-MiniLM-L6-v2 with ``normalize_embeddings=True``) is used; texts
@@ -35,20 +42,23 @@ import numpy as np
 from deployments.cache.verifier import (
     DEFAULT_WEIGHTS,
     FEATURE_VERSION,
+    IDF_BUCKETS,
     LEXICAL_FEATURE_NAMES,
     Verifier,
+    analyze,
     pair_features_batch,
 )
 
-__all__ = ["Pairs", "choose_min_cosine", "choose_threshold", "load_pairs", "main", "train"]
+__all__ = ["Pairs", "choose_min_cosine", "choose_threshold", "idf_table", "load_pairs", "main", "train"]
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 FULL_MEMBER = "examples/benchmark/similiar_qqp_full.json"
 SEED = 0
 VALIDATION_SHARE = 5  # one group in five is held out
-HIDDEN = 64
-ALPHA = 1e-3
-ENSEMBLE = 3
+HIDDEN = 32  # x ENSEMBLE: 160 hidden units in all, so a lookup's matrix product stays ~0.1 ms
+ALPHA = 1.0  # strong L2: QQP's labels are noisy, so a strongly regularised average of several nets
+EPOCHS = 8  # a fixed number of passes (early stopping on QQP's noisy accuracy picked erratic members)
+ENSEMBLE = 5
 TARGET_PRECISION = 0.967  # on the validation rows: margin for another held-out set to stay >= 0.95
 FLOOR_GRID = np.round(np.arange(0.50, 0.7001, 0.01), 2)
 FLOOR_MAX_POSITIVE_LOSS = 0.01  # the floor may turn away at most 1 % of the validation positives
@@ -174,14 +184,28 @@ class EmbeddingStore:
         return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
 
-def features(pairs: Pairs, store: EmbeddingStore) -> tuple[np.ndarray, np.ndarray]:
+def idf_table(texts: Iterable[str]) -> np.ndarray:
+    """Bucketed inverse document frequency of stemmed words over distinct texts, rounded to float16."""
+    counts = np.zeros(IDF_BUCKETS, dtype=np.int64)
+    n = 0
+    for text in sorted(set(texts)):
+        n += 1
+        for b in set(analyze(text).buckets.values()):
+            counts[b] += 1
+    return np.log((n + 1) / (counts + 1)).astype(np.float16).astype(np.float32)
+
+
+def features(pairs: Pairs, store: EmbeddingStore, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(feature matrix, cosines) of the pairs."""
-    x = pair_features_batch(pairs.a, store.matrix(pairs.a), pairs.b, store.matrix(pairs.b))
+    x = pair_features_batch(pairs.a, store.matrix(pairs.a), pairs.b, store.matrix(pairs.b), idf)
     return x, x[:, x.shape[1] - 1 - len(LEXICAL_FEATURE_NAMES)]
 
 
 def fit(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> dict[str, np.ndarray]:
     """Standardise, then train ENSEMBLE one-hidden-layer MLPs (seeds SEED, SEED+1, ...); return the weights."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     mean = x.mean(axis=0)
@@ -192,17 +216,19 @@ def fit(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> d
     w1, b1, w2, b2 = [], [], [], []
     for k in range(ENSEMBLE):
         model = MLPClassifier(hidden_layer_sizes=(HIDDEN,), alpha=ALPHA, batch_size=256, learning_rate_init=1e-3,
-                              max_iter=60, early_stopping=True, validation_fraction=0.1, n_iter_no_change=6,
-                              random_state=SEED + k)
-        model.fit(xs, y)
+                              max_iter=EPOCHS, early_stopping=False, random_state=SEED + k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # EPOCHS is deliberately short
+            model.fit(xs, y)
         p = model.predict_proba(xv)[:, 1]
         print(f"  member {k}: {model.n_iter_} epochs, validation log-loss {_logloss(y_val, p):.4f}", file=sys.stderr)
         w1.append(model.coefs_[0])
         b1.append(model.intercepts_[0])
         w2.append(model.coefs_[1][:, 0])
         b2.append(model.intercepts_[1][0])
+    # The big matrix is shipped as float16 (half the file); everything downstream uses the rounded weights.
     return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
-            "w1": np.stack(w1).astype(np.float32), "b1": np.stack(b1).astype(np.float32),
+            "w1": np.stack(w1).astype(np.float16), "b1": np.stack(b1).astype(np.float32),
             "w2": np.stack(w2).astype(np.float32), "b2": np.array(b2, dtype=np.float32)}
 
 
@@ -242,7 +268,7 @@ def metrics(accepted: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:
     return precision, recall, hits
 
 
-def train(data_dir: Path, cache_dir: Path | None, out: Path) -> Verifier:
+def train(data_dir: Path, cache_dir: Path | None, out: Path, target: float = TARGET_PRECISION) -> Verifier:
     np.random.seed(SEED)
     pairs, evaluation, mock = load_pairs(data_dir)
     store = EmbeddingStore(cache_dir)
@@ -251,46 +277,47 @@ def train(data_dir: Path, cache_dir: Path | None, out: Path) -> Verifier:
     tr, va = pairs.subset(np.flatnonzero(~val_mask)), pairs.subset(np.flatnonzero(val_mask))
     print(f"training rows: {len(tr)} ({int(tr.label.sum())} positive), validation rows: {len(va)} "
           f"({int(va.label.sum())} positive), evaluation rows: {len(evaluation)}", file=sys.stderr)
-    x_tr, _ = features(tr, store)
-    x_va, cos_va = features(va, store)
+    idf = idf_table(tr.texts())
+    x_tr, _ = features(tr, store, idf)
+    x_va, cos_va = features(va, store, idf)
     weights = fit(x_tr, tr.label, x_va, va.label)
 
     min_cosine = choose_min_cosine(cos_va, va.label)
-    probe = Verifier(**weights, threshold=0.5, min_cosine=min_cosine)
+    probe = Verifier(**weights, threshold=0.5, min_cosine=min_cosine, idf=idf)
     p_va = np.where(cos_va >= min_cosine, probe.predict_features(x_va), 0.0)
-    threshold = choose_threshold(p_va, va.label)
-    verifier = Verifier(**weights, threshold=threshold, min_cosine=min_cosine)
+    threshold = choose_threshold(p_va, va.label, target)
+    verifier = Verifier(**weights, threshold=threshold, min_cosine=min_cosine, idf=idf)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **weights, threshold=np.float64(threshold), min_cosine=np.float64(min_cosine),
-                        feature_version=np.int64(FEATURE_VERSION), training_rows=np.int64(len(tr)),
-                        validation_rows=np.int64(len(va)), hidden=np.int64(HIDDEN), ensemble=np.int64(ENSEMBLE),
-                        target_precision=np.float64(TARGET_PRECISION), seed=np.int64(SEED))
+    np.savez_compressed(out, **weights, idf=idf.astype(np.float16), threshold=np.float64(threshold),
+                        min_cosine=np.float64(min_cosine), feature_version=np.int64(FEATURE_VERSION),
+                        training_rows=np.int64(len(tr)), validation_rows=np.int64(len(va)),
+                        hidden=np.int64(HIDDEN), ensemble=np.int64(ENSEMBLE), alpha=np.float64(ALPHA),
+                        epochs=np.int64(EPOCHS),
+                        target_precision=np.float64(target), seed=np.int64(SEED))
     print(f"wrote {out} ({out.stat().st_size} bytes): threshold {threshold:.4f}, min_cosine {min_cosine:.2f}",
           file=sys.stderr)
-
-    report(verifier, store, va, evaluation, mock)
+    report(verifier, store, va, p_va, evaluation, mock)
     return verifier
 
 
-def report(verifier: Verifier, store: EmbeddingStore, validation: Pairs, evaluation: Pairs, mock: Pairs) -> None:
-    rows: list[tuple[str, str, float, float, int]] = []
-    for name, pairs in (("validation", validation), ("qqp_pairs_every4th", evaluation)):
-        x, cos = features(pairs, store)
+def report(verifier: Verifier, store: EmbeddingStore, validation: Pairs, p_va: np.ndarray, evaluation: Pairs,
+           mock: Pairs) -> None:
+    """The table: the shipped operating point, plain cosine thresholds, and (for reference) the verifier at
+    thresholds chosen on the validation rows for lower precision targets."""
+    others = {t: choose_threshold(p_va, validation.label, t) for t in (0.90, 0.93, 0.95)}
+    rules: list[tuple[str, float, bool]] = [(f"verifier >= {verifier.threshold:.3f} *", verifier.threshold, True)]
+    rules += [(f"verifier >= {t:.3f} (val P {q:.2f})", t, True) for q, t in others.items()]
+    rules += [(f"cosine >= {c:.2f}", c, False) for c in (0.80, 0.92, 0.95)]
+    print(f"\n{'set':<20} {'rule':<32} {'precision':>9} {'recall':>7} {'hits':>6}")
+    for name, pairs in (("validation", validation), ("qqp_pairs_every4th", evaluation), ("mock_pairs", mock)):
+        x, cos = features(pairs, store, verifier.idf)
         p = np.where(cos >= verifier.min_cosine, verifier.predict_features(x), 0.0)
-        rows.append((name, f"verifier >= {verifier.threshold:.3f}", *metrics(p >= verifier.threshold, pairs.label)))
-        for c in (0.80, 0.92, 0.95):
-            rows.append((name, f"cosine >= {c:.2f}", *metrics(cos >= c, pairs.label)))
-    x, cos = features(mock, store)
-    p = np.where(cos >= verifier.min_cosine, verifier.predict_features(x), 0.0)
-    mock_rows = [("mock_pairs (recall only)", f"verifier >= {verifier.threshold:.3f}",
-                  *metrics(p >= verifier.threshold, mock.label))]
-    mock_rows += [("mock_pairs (recall only)", f"cosine >= {c:.2f}", *metrics(cos >= c, mock.label))
-                  for c in (0.80, 0.92, 0.95)]
-    print(f"\n{'set':<26} {'rule':<20} {'precision':>9} {'recall':>7} {'hits':>6}")
-    for name, rule, precision, recall, hits in rows + mock_rows:
-        shown = "-" if name.startswith("mock") else f"{precision:.4f}"
-        print(f"{name:<26} {rule:<20} {shown:>9} {recall:>7.4f} {hits:>6}")
-    print(f"\nmin_cosine {verifier.min_cosine:.2f}, threshold {verifier.threshold:.4f}, "
+        for rule, t, is_verifier in rules:
+            precision, recall, hits = metrics((p if is_verifier else cos) >= t, pairs.label)
+            shown = "-" if name == "mock_pairs" else f"{precision:.4f}"  # mock pairs are all positive
+            print(f"{name:<20} {rule:<32} {shown:>9} {recall:>7.4f} {hits:>6}")
+    print(f"\n* shipped: threshold {verifier.threshold:.4f} (validation precision target "
+          f"{verifier.metadata.get('target_precision', TARGET_PRECISION)}), min_cosine {verifier.min_cosine:.2f}, "
           f"{verifier.n_features} features ({len(LEXICAL_FEATURE_NAMES)} lexical)")
 
 
@@ -300,8 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--embeddings-cache", type=Path, default=None,
                         help="folder of emb_<name>.npy + texts_<name>.json files (precomputed embeddings)")
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="where to write the weights")
+    parser.add_argument("--target-precision", type=float, default=TARGET_PRECISION,
+                        help="precision on the validation rows that the shipped threshold is chosen for")
     args = parser.parse_args(argv)
-    train(args.data, args.embeddings_cache, args.out)
+    train(args.data, args.embeddings_cache, args.out, args.target_precision)
     return 0
 
 

@@ -28,6 +28,7 @@ class RequestTrace:
     request_id: str = field(default_factory=lambda: f"tgr-{uuid.uuid4().hex}")
     fields: dict[str, Any] = field(default_factory=dict)
     recorded: bool = False
+    scheduled: bool = False  # a background task will write the record (record_soon)
     # The redacted texts of a team that opted in; sealed (encrypted) into the record, never stored plain.
     texts: dict[str, Any] | None = None
 

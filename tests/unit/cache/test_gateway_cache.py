@@ -16,15 +16,19 @@ from deployments.cache.service import CacheKey, Lookup, SemanticCacheService
 from deployments.guardrail.service import GuardrailService
 from deployments.providers.proxy import ProviderProxy
 from serve_app.api import create_api
+from serve_app.audit.verify import verify_chain
+from serve_app.audit.writer import AuditWriter
 from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
+from serve_app.governance.enforcer import Governance
 from serve_app.guarding import LocalGuardrailLink
 from serve_app.store import Database, open_database
 from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.cache.conftest import Embed
 
 AUTH = {"Authorization": "Bearer unit-master"}
+AUDIT_KEY = b"unit-cache-audit-key"
 PRICES = {"input": 2.5, "output": 10.0}
 
 
@@ -52,7 +56,8 @@ def _config(fake: FakeProviderServer, **extra: Any) -> Any:
     return parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]}}, **extra})
 
 
-async def _open(fake: FakeProviderServer, db: Database, embed: Embed, **extra: Any) -> AsyncIterator[_Gateway]:
+async def _open(fake: FakeProviderServer, db: Database, embed: Embed, *, audited: bool = False,
+                **extra: Any) -> AsyncIterator[_Gateway]:
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{fake.base_url}/_fake/reset")
     config = _config(fake, **extra)
@@ -61,11 +66,15 @@ async def _open(fake: FakeProviderServer, db: Database, embed: Embed, **extra: A
     if config.guardrails.enabled:
         rails = GuardrailService(config.guardrails.policy, config.guardrails.teams, config.guardrails.keys)
         guardrail = {"guardrail": LocalGuardrailLink(rails), "guards": rails}
+    if audited:
+        guardrail.update(audit=AuditWriter(db, hmac_key=AUDIT_KEY), governance=Governance(db, config))
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
     gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", cache=service, **guardrail)
     transport = httpx.ASGITransport(app=create_api(gateway))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield _Gateway(gateway, client, service)
+    if audited:
+        await guardrail["audit"].close()
 
 
 @pytest.fixture
@@ -182,3 +191,22 @@ async def test_admin_purge_and_stats(gw: _Gateway) -> None:
     purged = await gw.client.post("/admin/cache/purge", headers=AUTH, json={"tenant": "master"})
     assert purged.json() == {"object": "cache_purge", "deleted": 1}
     assert (await gw.chat("How do I learn to play the guitar?")).headers["x-tollgate-cache"] == "miss"
+
+
+async def test_each_request_leaves_one_audit_record_and_hits_are_charged_nothing(
+    fake: FakeProviderServer, db: Database, embed: Embed
+) -> None:
+    async for gw in _open(fake, db, embed, audited=True):
+        await gw.chat("How do I learn to play the guitar?")
+        await gw.chat("How do I learn to play the guitar?")
+        await gw.chat("How do I learn to play the guitar?", stream=True)
+        await gw.chat("How do I learn to play the guitar?", temperature=0.5)
+    records = [json.loads(r["record"]) for r in await db.fetchall("SELECT record FROM audit_log ORDER BY seq")]
+    assert [(r["cache"], r["outcome"], r["status"]) for r in records] == [
+        ("miss", "ok", 200), ("hit", "ok", 200), ("hit", "ok", 200), ("bypass", "ok", 200)]
+    assert records[0]["cost_usd"] > 0 and records[0]["target"] == "openai/gpt-4o"
+    assert all(r["cost_usd"] == 0 and r.get("target") is None for r in records[1:3])
+    ledger = await db.fetchall("SELECT outcome, cost_nano FROM spend_ledger ORDER BY created_at")
+    assert [(row["outcome"], row["cost_nano"] == 0) for row in ledger] == [
+        ("ok", False), ("cache_hit", True), ("cache_hit", True), ("ok", False)]
+    assert (await verify_chain(db, AUDIT_KEY)).ok
