@@ -51,6 +51,7 @@ from serve_app.errors import (
     UpstreamUnavailableError,
     error_body,
 )
+from serve_app.governance.costing import actual_cost_nano, usage_numbers
 from serve_app.governance.enforcer import MASTER, Admission, Governance
 from serve_app.governance.entities import Principal
 from serve_app.guarding import (
@@ -354,7 +355,7 @@ class Gateway:
         if trace.texts is not None:
             trace.texts["answer"] = _answer_text(reply["body"])  # before restore: placeholders, not values
         storable = (storable_answer(reply["body"], target=result.target.target.label,
-                                    cost_usd=float(trace.fields.get("cost_usd") or 0.0)) if plan.store else None)
+                                    cost_usd=_cost_usd(result.target, reply["body"].get("usage"))) if plan.store else None)
         body = guarded.reply(reply["body"]) if guarded is not None else reply["body"]
         if storable is not None and _answer_text(body) == storable["content"]:  # the output policy changed nothing
             self._cache_store(plan, storable, lookup)
@@ -642,7 +643,7 @@ class Gateway:
         if job.cache is not None and answer.replayable:
             self._cache_store(job.cache[0], {
                 "content": answer.text, "model": relay.first.get("model", ""), "usage": answer.usage or {},
-                "target": relay.target.target.label, "cost_usd": float(job.trace.fields.get("cost_usd") or 0.0),
+                "target": relay.target.target.label, "cost_usd": _cost_usd(relay.target, answer.usage),
             }, job.cache[1])
         try:
             await self.record(job.trace)  # the last byte goes out only once the record is committed
@@ -789,6 +790,12 @@ def _new_trace(started: float, principal: Principal, client_request_id: str | No
     trace.set(client_request_id=client_request_id, org_id=principal.org_id, team_id=principal.team_id,
               key_id=principal.key_id)
     return trace
+
+
+def _cost_usd(rt: ResolvedTarget, usage: Any) -> float:
+    """What an answer cost at the catalog's prices (what a cache hit on it saves)."""
+    numbers = usage_numbers(usage)
+    return actual_cost_nano(rt.target.prices, *numbers) / 1e9 if numbers is not None else 0.0
 
 
 def _outcome(exc: BaseException) -> str:

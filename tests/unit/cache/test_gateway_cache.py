@@ -91,12 +91,12 @@ async def _upstream_calls(fake: FakeProviderServer) -> int:
 async def test_a_miss_is_stored_and_the_same_and_a_paraphrased_question_hit(
     gw: _Gateway, fake: FakeProviderServer
 ) -> None:
-    first = await gw.chat("How do I learn to play the guitar?")
+    first = await gw.chat("How can I improve my English speaking skills?")
     assert first.status_code == 200 and first.headers["x-tollgate-cache"] == "miss"
     answer = first.json()["choices"][0]["message"]["content"]
-    exact = await gw.chat("how do I learn to play the guitar?")
+    exact = await gw.chat("how can I improve my ENGLISH speaking   skills?")
     assert exact.headers["x-tollgate-cache"] == "hit" and exact.headers["x-tollgate-cache-kind"] == "exact"
-    paraphrase = await gw.chat("What is the best way to learn playing guitar?")
+    paraphrase = await gw.chat("How do I get better at speaking English?")
     assert paraphrase.headers["x-tollgate-cache"] == "hit", paraphrase.headers
     assert paraphrase.headers["x-tollgate-cache-kind"] == "semantic"
     assert 0.5 < float(paraphrase.headers["x-tollgate-cache-similarity"]) < 1.0
@@ -178,29 +178,29 @@ async def test_a_failing_cache_is_a_miss_not_an_error(fake: FakeProviderServer, 
     async for gw in _open(fake, db, embed):
         gw.gateway._cache = Broken()  # type: ignore[assignment]
         for _ in range(2):
-            response = await gw.chat("How do I learn to play the guitar?")
+            response = await gw.chat("How can I improve my English speaking skills?")
             assert response.status_code == 200 and response.headers["x-tollgate-cache"] == "miss"
 
 
 async def test_admin_purge_and_stats(gw: _Gateway) -> None:
-    await gw.chat("How do I learn to play the guitar?")
+    await gw.chat("How can I improve my English speaking skills?")
     stats = (await gw.client.get("/admin/cache", headers=AUTH)).json()
     assert stats["entries"] == 1 and stats["by_tenant"] == {"master": 1}
     refused = await gw.client.post("/admin/cache/purge", headers=AUTH, json={})
     assert refused.status_code == 400 and refused.json()["error"]["type"] == "invalid_request_error"
     purged = await gw.client.post("/admin/cache/purge", headers=AUTH, json={"tenant": "master"})
     assert purged.json() == {"object": "cache_purge", "deleted": 1}
-    assert (await gw.chat("How do I learn to play the guitar?")).headers["x-tollgate-cache"] == "miss"
+    assert (await gw.chat("How can I improve my English speaking skills?")).headers["x-tollgate-cache"] == "miss"
 
 
 async def test_each_request_leaves_one_audit_record_and_hits_are_charged_nothing(
     fake: FakeProviderServer, db: Database, embed: Embed
 ) -> None:
     async for gw in _open(fake, db, embed, audited=True):
-        await gw.chat("How do I learn to play the guitar?")
-        await gw.chat("How do I learn to play the guitar?")
-        await gw.chat("How do I learn to play the guitar?", stream=True)
-        await gw.chat("How do I learn to play the guitar?", temperature=0.5)
+        await gw.chat("How can I improve my English speaking skills?")
+        await gw.chat("How can I improve my English speaking skills?")
+        await gw.chat("How can I improve my English speaking skills?", stream=True)
+        await gw.chat("How can I improve my English speaking skills?", temperature=0.5)
     records = [json.loads(r["record"]) for r in await db.fetchall("SELECT record FROM audit_log ORDER BY seq")]
     assert [(r["cache"], r["outcome"], r["status"]) for r in records] == [
         ("miss", "ok", 200), ("hit", "ok", 200), ("hit", "ok", 200), ("bypass", "ok", 200)]

@@ -39,14 +39,14 @@ async def test_exact_hit_without_embedding_then_a_paraphrase_hit(db: Database, e
 
     service = _service(db, counting, clock)
     await service.start()
-    miss = await service.lookup(_key("How do I learn to play the guitar?"))
+    miss = await service.lookup(_key("How can I improve my English speaking skills?"))
     assert not miss.hit and miss.vector is not None and len(miss.vector) == 384
-    await service.store(_key("How do I learn to play the guitar?"), ANSWER, 3600, miss.vector)
+    await service.store(_key("How can I improve my English speaking skills?"), ANSWER, 3600, miss.vector)
     calls.clear()
-    exact = await service.lookup(_key("how do I learn to play the GUITAR?"))
+    exact = await service.lookup(_key("how can I improve my ENGLISH speaking skills?"))
     assert (exact.hit, exact.kind, exact.similarity, exact.response) == (True, "exact", 1.0, ANSWER)
     assert calls == [], "an exact hit needs no embedding"
-    paraphrase = await service.lookup(_key("What is the best way to learn playing guitar?"))
+    paraphrase = await service.lookup(_key("How do I get better at speaking English?"))
     assert paraphrase.hit and paraphrase.kind == "semantic" and paraphrase.response == ANSWER
     assert 0 < (paraphrase.similarity or 0) < 1
 
@@ -63,27 +63,27 @@ async def test_near_misses_do_not_hit(db: Database, embed: Embed, clock: Clock) 
 
 async def test_other_scopes_never_hit(db: Database, embed: Embed, clock: Clock) -> None:
     service = _service(db, embed, clock)
-    await service.store(_key("How do I learn to play the guitar?"), ANSWER, 3600)
-    for other in (_key("How do I learn to play the guitar?", principal=team_principal("web")),
-                  _key("How do I learn to play the guitar?", system="Answer as a pirate.")):
-        assert other.scope != _key("How do I learn to play the guitar?").scope
+    await service.store(_key("How can I improve my English speaking skills?"), ANSWER, 3600)
+    for other in (_key("How can I improve my English speaking skills?", principal=team_principal("web")),
+                  _key("How can I improve my English speaking skills?", system="Answer as a pirate.")):
+        assert other.scope != _key("How can I improve my English speaking skills?").scope
         assert not (await service.lookup(other)).hit
 
 
 async def test_entries_survive_a_restart_and_expire(store_url: str, embed: Embed, clock: Clock) -> None:
     db = await open_database(store_url)
     try:
-        await _service(db, embed, clock).store(_key("How do I learn to play the guitar?"), ANSWER, 60)
+        await _service(db, embed, clock).store(_key("How can I improve my English speaking skills?"), ANSWER, 60)
     finally:
         await db.close()
     db = await open_database(store_url)
     try:
         restarted = _service(db, embed, clock)
         assert await restarted.start() == 1
-        assert (await restarted.lookup(_key("What is the best way to learn playing guitar?"))).hit
+        assert (await restarted.lookup(_key("How do I get better at speaking English?"))).hit
         clock.advance(61)
-        assert not (await restarted.lookup(_key("How do I learn to play the guitar?"))).hit
-        assert not (await restarted.lookup(_key("What is the best way to learn playing guitar?"))).hit
+        assert not (await restarted.lookup(_key("How can I improve my English speaking skills?"))).hit
+        assert not (await restarted.lookup(_key("How do I get better at speaking English?"))).hit
         assert await restarted.delete_expired() == 1
     finally:
         await db.close()
@@ -96,11 +96,11 @@ async def test_an_entry_stored_on_one_replica_hits_on_another(store_url: str, em
         b = _service(second, embed, clock, sync_interval_s=0.001)
         await a.start()
         await b.start()
-        await a.store(_key("How do I learn to play the guitar?"), ANSWER, 3600)
-        assert (await b.lookup(_key("What is the best way to learn playing guitar?"))).kind == "semantic"
+        await a.store(_key("How can I improve my English speaking skills?"), ANSWER, 3600)
+        assert (await b.lookup(_key("How do I get better at speaking English?"))).kind == "semantic"
         # Purged through a: b still has the vector, finds the row gone, and misses.
         assert await a.purge() == 1
-        assert not (await b.lookup(_key("What is the best way to learn playing guitar?"))).hit
+        assert not (await b.lookup(_key("How do I get better at speaking English?"))).hit
         assert len(b.index) == 0
     finally:
         await first.close()
