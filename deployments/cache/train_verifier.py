@@ -38,8 +38,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import random
 import json
+import random
 import sys
 import tarfile
 import time
