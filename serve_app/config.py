@@ -390,7 +390,9 @@ class CacheBatchConfig(_Strict):
     """``@serve.batch`` settings of the embedding call."""
 
     max_batch_size: int = Field(32, gt=0, description="Queries embedded together at most.")
-    batch_wait_timeout_s: float = Field(0.005, ge=0, description="How long a batch waits to fill.")
+    batch_wait_timeout_s: float = Field(
+        0.0, ge=0, description="How long a batch waits to fill; 0: it takes what queued while the previous one ran.",
+    )
 
 
 class CacheConfig(_Strict):
@@ -415,6 +417,10 @@ class CacheConfig(_Strict):
     )
     expiry_sweep_s: float = Field(600.0, gt=0, description="How often expired entries are deleted from the store.")
     batch: CacheBatchConfig = Field(default_factory=CacheBatchConfig, description="Embedding batching.")
+    embed_threads: int | None = Field(
+        None, gt=0, description="CPU threads of the embedding model (default: Ray's, one per num_cpus of the "
+        "replica; more only helps where the replica has cores to itself).",
+    )
     teams: dict[str, bool] = Field(default_factory=dict, description="Per team (ORG/TEAM): false turns caching off.")
     keys: dict[str, bool] = Field(default_factory=dict, description="Per key id: false turns caching off.")
 

@@ -36,7 +36,7 @@ class SemanticCache:
 
         config = parse_gateway_config(gateway_args)
         cache = config.cache
-        self._embedder = Embedder()
+        self._embedder = Embedder(threads=cache.embed_threads)
         self._embed_one.set_max_batch_size(cache.batch.max_batch_size)
         self._embed_one.set_batch_wait_timeout_s(cache.batch.batch_wait_timeout_s)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
@@ -47,7 +47,7 @@ class SemanticCache:
         self._sweeper = asyncio.create_task(self._sweep())
         logger.info("SemanticCache ready on %s", self._embedder.device)
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0)
     async def _embed_one(self, texts: list[str]) -> list[np.ndarray]:
         # The model runs in a thread so that store reads of other lookups go on meanwhile.
         vectors = await asyncio.to_thread(self._embedder.embed, texts)

@@ -26,12 +26,16 @@ def bundled_model_path() -> Path:
 class Embedder:
     """Unit-length embeddings (so an inner product is the cosine), batched by the caller."""
 
-    def __init__(self, model_path: str | Path | None = None, device: str | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, device: str | None = None,
+                 threads: int | None = None) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cpu" and threads is not None:
+            # Ray starts a replica with OMP_NUM_THREADS set from its num_cpus (1 for num_cpus: 0).
+            torch.set_num_threads(threads)
         self.device = device
         self._model: Any = SentenceTransformer(str(model_path or bundled_model_path()), device=device)
 
