@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from deployments.cache.verifier import Verifier
+
+if TYPE_CHECKING:
+    from serve_app.config import CacheConfig
 
 __all__ = ["Choice", "Decision"]
 
@@ -42,6 +45,12 @@ class Decision:
         self._verifier = verifier if verifier is not None or mode == "cosine" else _shipped_verifier()
         self.threshold = (verifier_threshold if verifier_threshold is not None
                           else self._verifier.threshold if self._verifier is not None else cosine_threshold)
+
+    @classmethod
+    def from_config(cls, cache: CacheConfig) -> Decision:
+        """The decision stage ``cache`` asks for (the deployment and ``tollgate cache probe`` both use this)."""
+        return cls(cache.decision, cosine_threshold=cache.cosine_threshold,
+                   verifier_threshold=cache.verifier_threshold)
 
     @property
     def min_cosine(self) -> float:

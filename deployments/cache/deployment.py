@@ -15,15 +15,9 @@ from deployments.cache.decision import Decision
 from deployments.cache.embedder import Embedder
 from deployments.cache.service import CacheKey, SemanticCacheService
 
-__all__ = ["SemanticCache", "decision_for"]
+__all__ = ["SemanticCache"]
 
 logger = logging.getLogger("tollgate.cache")
-
-
-def decision_for(cache: Any) -> Decision:
-    """The decision stage a :class:`serve_app.config.CacheConfig` asks for (the CLI's probe uses it too)."""
-    return Decision(cache.decision, cosine_threshold=cache.cosine_threshold,
-                    verifier_threshold=cache.verifier_threshold)
 
 
 @serve.deployment(name="SemanticCache", max_ongoing_requests=128, ray_actor_options={"num_cpus": 0})
@@ -40,7 +34,7 @@ class SemanticCache:
         self._embed_one.set_max_batch_size(cache.batch.max_batch_size)
         self._embed_one.set_batch_wait_timeout_s(cache.batch.batch_wait_timeout_s)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
-        self._service = SemanticCacheService(self._db, self._embed_many, decision_for(cache),
+        self._service = SemanticCacheService(self._db, self._embed_many, Decision.from_config(cache),
                                              candidates=cache.candidates, sync_interval_s=cache.sync_interval_s)
         await self._service.start()
         self._sweep_s = cache.expiry_sweep_s

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from deployments.cache.deployment import decision_for
+from deployments.cache.decision import Decision
 from deployments.cache.embedder import shared_embedder
 from deployments.cache.service import SemanticCacheService
 
@@ -51,7 +51,7 @@ async def _probe(lines: Iterable[str], out: TextIO, cache: Any, model: str) -> i
     with tempfile.TemporaryDirectory(prefix="tollgate-probe-") as tmp:
         db = await open_database(f"sqlite:///{Path(tmp) / 'probe.db'}")
         try:
-            service = SemanticCacheService(db, embed, decision_for(cache), candidates=cache.candidates)
+            service = SemanticCacheService(db, embed, Decision.from_config(cache), candidates=cache.candidates)
             pending = [line for line in lines if line.strip()]
             for start in range(0, len(pending), _BATCH_LINES):
                 batch = []
