@@ -21,7 +21,7 @@ from serve_app.governance.entities import NANO, EntityUpdate, KeyCreate, OrgCrea
 from serve_app.governance.ledger import Kind
 from serve_app.governance.windows import BUDGET_WINDOWS, Window, window_bounds
 
-__all__ = ["admin_routes"]
+__all__ = ["admin_routes", "parse_body"]
 
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[Response]]
@@ -34,7 +34,8 @@ _REPORT_WINDOWS = {"hour": Window.HOURLY, "day": Window.DAILY, "month": Window.M
 _REPORT_BY = ("team", "key", "org", "model", "end_user")
 
 
-async def _parse(request: Request, model: type[M]) -> M:
+async def parse_body(request: Request, model: type[M]) -> M:
+    """The JSON body as ``model``; a bad field is 400 naming it in ``param``."""
     body = await request.body()
     try:
         return model.model_validate_json(body or b"{}")
@@ -82,7 +83,7 @@ def admin_routes(governance: Governance, authorize: Authorize, render: Render,
     def collection(kind: EntityKind) -> Handler:
         async def run(request: Request) -> tuple[Any, int]:
             if request.method == "POST":
-                spec = await _parse(request, _CREATE[kind])
+                spec = await parse_body(request, _CREATE[kind])
                 if kind == "org":
                     return await governance.directory.create_org(spec), 201  # type: ignore[arg-type]
                 if kind == "team":
@@ -97,7 +98,7 @@ def admin_routes(governance: Governance, authorize: Authorize, render: Render,
         async def run(request: Request) -> tuple[Any, int]:
             entity_id = request.path_params["id"]
             if request.method == "PATCH":
-                change = await _parse(request, EntityUpdate)
+                change = await parse_body(request, EntityUpdate)
                 entity = await governance.directory.update(kind, entity_id, change)
             else:
                 entity = await governance.directory.get(kind, entity_id)

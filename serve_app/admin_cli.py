@@ -207,12 +207,18 @@ def _spend_report(args: argparse.Namespace) -> None:
     print(_table(payload["data"], [args.by, "requests", "prompt_tokens", "completion_tokens", "spend_usd"]))
 
 
-def add_admin_commands(sub: Any) -> None:
-    """Add ``orgs``, ``teams``, ``keys`` and ``spend`` to the ``tollgate`` parser."""
+def _common_flags() -> argparse.ArgumentParser:
+    """--url, --master-key and --json, shared by every admin command."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help=f"gateway URL (default: $TOLLGATE_URL or {_DEFAULT_URL})")
     common.add_argument("--master-key", help="master key (default: $TOLLGATE_MASTER_KEY or the local key file)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
+    return common
+
+
+def add_admin_commands(sub: Any) -> None:
+    """Add ``orgs``, ``teams``, ``keys`` and ``spend`` to the ``tollgate`` parser."""
+    common = _common_flags()
 
     for kind, parent in (("org", None), ("team", "org"), ("key", "team")):
         group = sub.add_parser(f"{kind}s", help=f"manage {kind}s").add_subparsers(dest=f"{kind}_cmd", required=True)
@@ -297,10 +303,7 @@ def _cache_stats(args: argparse.Namespace) -> None:
 
 def add_cache_admin_commands(cache: Any) -> None:
     """``tollgate cache purge|stats`` over ``/admin/cache``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", help=f"gateway URL (default: $TOLLGATE_URL or {_DEFAULT_URL})")
-    common.add_argument("--master-key", help="master key (default: $TOLLGATE_MASTER_KEY or the local key file)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = _common_flags()
 
     purge = cache.add_parser("purge", parents=[common], help="delete cache entries by scope, model or age")
     tenant = purge.add_mutually_exclusive_group()

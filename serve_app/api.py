@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,11 +16,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from serve_app.admin_api import admin_routes
+from serve_app.admin_api import admin_routes, parse_body
 from serve_app.audit.trace import RequestTrace
 from serve_app.caching import CachePurge
 from serve_app.errors import (
-    BadRequestError,
     NotFoundError,
     RequestTooLargeError,
     TollgateError,
@@ -154,13 +152,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         try:
             await authorize_admin(request)
             if request.method == "POST":
-                try:
-                    spec = CachePurge.model_validate_json(await request.body() or b"{}")
-                except ValidationError as exc:
-                    first = exc.errors()[0]
-                    param = ".".join(str(p) for p in first["loc"]) or None
-                    raise BadRequestError(f"{param + ': ' if param else ''}{first['msg']}", param=param) from exc
-                return _json(await gateway.cache_purge(spec))
+                return _json(await gateway.cache_purge(await parse_body(request, CachePurge)))
             return _json(await gateway.cache_stats())
         except TollgateError as err:
             return _error_response(err, request_id_of(request))

@@ -131,30 +131,21 @@ class RayCacheLink:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
 
-    async def lookup(self, key: CacheKey, semantic: bool) -> Lookup:
+    async def _call(self, method: str, *args: Any) -> Any:
         try:
-            result: dict[str, Any] = await self._handle.lookup.remote(asdict(key), semantic)
+            return await getattr(self._handle, method).remote(*args)
         except Exception as exc:
             raise translate_ray_error(exc, "SemanticCache") from exc
-        return Lookup.from_dict(result)
+
+    async def lookup(self, key: CacheKey, semantic: bool) -> Lookup:
+        return Lookup.from_dict(await self._call("lookup", asdict(key), semantic))
 
     async def store(self, key: CacheKey, response: dict[str, Any], ttl_s: float, vector: list[float] | None) -> None:
-        try:
-            await self._handle.store.remote(asdict(key), response, ttl_s, vector)
-        except Exception as exc:
-            raise translate_ray_error(exc, "SemanticCache") from exc
+        await self._call("store", asdict(key), response, ttl_s, vector)
 
     async def purge(self, *, tenant: str | None = None, model: str | None = None,
                     older_than_s: float | None = None) -> int:
-        try:
-            deleted: int = await self._handle.purge.remote(tenant, model, older_than_s)
-        except Exception as exc:
-            raise translate_ray_error(exc, "SemanticCache") from exc
-        return deleted
+        return int(await self._call("purge", tenant, model, older_than_s))
 
     async def stats(self) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = await self._handle.stats.remote()
-        except Exception as exc:
-            raise translate_ray_error(exc, "SemanticCache") from exc
-        return result
+        return dict(await self._call("stats"))

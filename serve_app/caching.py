@@ -29,6 +29,7 @@ __all__ = [
     "hit_headers",
     "plan_cache",
     "storable_answer",
+    "zero_usage",
 ]
 
 # Request fields that do not change the answer's content, so they are left out of the scope.
@@ -207,7 +208,7 @@ def storable_answer(body: dict[str, Any], *, target: str, cost_usd: float) -> di
             "target": target, "cost_usd": cost_usd}
 
 
-def _zero_usage() -> dict[str, Any]:
+def zero_usage() -> dict[str, Any]:
     # Nothing was billed upstream for a hit; what the original call cost is in x-tollgate-cache-saved-usd.
     return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
@@ -233,7 +234,7 @@ def cached_completion(lookup: Lookup) -> dict[str, Any]:
         "model": response.get("model", ""),
         "choices": [{"index": 0, "message": {"role": "assistant", "content": response.get("content", "")},
                      "logprobs": None, "finish_reason": "stop"}],
-        "usage": _zero_usage(),
+        "usage": zero_usage(),
     }
 
 
@@ -252,4 +253,4 @@ def cached_chunks(lookup: Lookup, *, include_usage: bool, piece_chars: int = 48)
         yield chunk({"content": content[start:start + piece_chars]})
     yield chunk({}, "stop")
     if include_usage:
-        yield {**base, "choices": [], "usage": _zero_usage()}
+        yield {**base, "choices": [], "usage": zero_usage()}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from serve_app.config import load_serve_config, parse_gateway_config
+from serve_app.config import GatewayConfig, load_serve_config, parse_gateway_config
 from serve_app.errors import ConfigError
 
 __all__ = ["main"]
@@ -122,41 +123,36 @@ def _cmd_master_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_guard_scan(args: argparse.Namespace) -> int:
-    from deployments.guardrail.policy import GuardrailPolicy
-    from deployments.guardrail.scan_cli import run_scan
-
+def _over_json_lines(args: argparse.Namespace, run: Callable[[TextIO, GatewayConfig], int]) -> int:
+    """``run`` over ``--file`` (standard input by default) with the config of ``--config``; a config or file
+    problem is one line on stderr and exit status 1."""
     try:
-        policy = GuardrailPolicy.model_validate(parse_gateway_config(_local_args(args.config)).guardrails.policy)
+        config = parse_gateway_config(_local_args(args.config))
     except ConfigError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     if args.file in (None, "-"):
-        return run_scan(sys.stdin, sys.stdout, policy)
+        return run(sys.stdin, config)
     try:
         with open(args.file, encoding="utf-8") as fh:
-            return run_scan(fh, sys.stdout, policy)
+            return run(fh, config)
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
+
+
+def _cmd_guard_scan(args: argparse.Namespace) -> int:
+    from deployments.guardrail.policy import GuardrailPolicy
+    from deployments.guardrail.scan_cli import run_scan
+
+    return _over_json_lines(args, lambda source, config: run_scan(
+        source, sys.stdout, GuardrailPolicy.model_validate(config.guardrails.policy)))
 
 
 def _cmd_cache_probe(args: argparse.Namespace) -> int:
     from deployments.cache.probe_cli import run_probe
 
-    try:
-        cache = parse_gateway_config(_local_args(args.config)).cache
-    except ConfigError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    if args.file in (None, "-"):
-        return run_probe(sys.stdin, sys.stdout, cache, args.model)
-    try:
-        with open(args.file, encoding="utf-8") as fh:
-            return run_probe(fh, sys.stdout, cache, args.model)
-    except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 1
+    return _over_json_lines(args, lambda source, config: run_probe(source, sys.stdout, config.cache, args.model))
 
 
 def build_parser() -> argparse.ArgumentParser:

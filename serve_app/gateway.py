@@ -35,6 +35,7 @@ from serve_app.caching import (
     hit_headers,
     plan_cache,
     storable_answer,
+    zero_usage,
 )
 from serve_app.catalog import Catalog, ResolvedTarget
 from serve_app.config import GatewayConfig, ProviderKind
@@ -478,8 +479,7 @@ class Gateway:
 
     async def _settle_hit(self, lookup: Lookup, model: str, admission: Admission | None,
                           trace: RequestTrace) -> None:
-        await self._settle(admission, trace, target=None, usage=cached_completion(lookup)["usage"],
-                           outcome="cache_hit")
+        await self._settle(admission, trace, target=None, usage=zero_usage(), outcome="cache_hit")
         trace.set(target=None, attempts=0, failovers=0, upstream_ms=0.0)
         self._metrics.cache_saved(model, float((lookup.response or {}).get("cost_usd") or 0.0))
 

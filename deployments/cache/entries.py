@@ -13,7 +13,7 @@ import numpy as np
 from deployments.cache.embedder import DIMENSIONS
 from serve_app.store import Database, Row
 
-__all__ = ["CacheEntries", "CacheEntry", "decode_vector", "encode_vector"]
+__all__ = ["CacheEntries", "CacheEntry", "IndexedEntry", "decode_vector", "encode_vector"]
 
 
 def encode_vector(vector: np.ndarray) -> str:
@@ -39,6 +39,20 @@ class CacheEntry:
     response: dict[str, Any]
     created_at: float
     expires_at: float
+
+
+@dataclass(frozen=True)
+class IndexedEntry:
+    """What a replica's vector index holds of an entry; the rest is read when it is a candidate."""
+
+    id: str
+    scope: str
+    embedding: str  # as stored: decoded only for entries the index does not have yet
+    expires_at: float
+
+    @property
+    def vector(self) -> np.ndarray:
+        return decode_vector(self.embedding)
 
 
 def _entry(row: Row) -> CacheEntry:
@@ -87,13 +101,15 @@ class CacheEntries:
         )
         return {row["id"]: _entry(row) for row in rows}
 
-    async def created_since(self, since: float, now: float) -> list[CacheEntry]:
-        """Live entries created at or after ``since`` (the whole live cache for ``since=0``)."""
+    async def indexed_since(self, since: float, now: float) -> list[IndexedEntry]:
+        """The index columns of live entries created at or after ``since`` (the whole live cache for ``since=0``):
+        no query text or answer, so the rebuild at start and the tail read only what the index needs."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM cache_entries WHERE created_at >= $1 AND expires_at > $2 ORDER BY created_at",
+            "SELECT id, scope, embedding, expires_at FROM cache_entries WHERE created_at >= $1 AND expires_at > $2 "
+            "ORDER BY created_at",
             since, now,
         )
-        return [_entry(row) for row in rows]
+        return [IndexedEntry(row["id"], row["scope"], row["embedding"], float(row["expires_at"])) for row in rows]
 
     async def purge(self, *, now: float, tenant: str | None = None, model: str | None = None,
                     older_than_s: float | None = None) -> int:

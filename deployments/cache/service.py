@@ -96,24 +96,22 @@ class SemanticCacheService:
                 return
             now = self._clock()
             since = max(0.0, self._synced_at - _TAIL_OVERLAP_S) if self._synced_at >= 0 else 0.0
-            fresh = [e for e in await self.entries.created_since(since, now) if e.id not in self.index]
-            self._add(fresh)
+            fresh = [e for e in await self.entries.indexed_since(since, now) if e.id not in self.index]
+            self._add([(e.id, e.scope, e.vector, e.expires_at) for e in fresh])
             self._synced_at, self._tailed_at = now, time.monotonic()
 
-    def _add(self, entries: list[CacheEntry]) -> None:
-        by_scope: dict[str, list[CacheEntry]] = {}
-        for entry in entries:
-            by_scope.setdefault(entry.scope, []).append(entry)
-            self._expiry[entry.id] = entry.expires_at
+    def _add(self, entries: list[tuple[str, str, np.ndarray, float]]) -> None:
+        """(entry id, scope, vector, expiry) into the index."""
+        by_scope: dict[str, list[tuple[str, np.ndarray]]] = {}
+        for entry_id, scope, vector, expires_at in entries:
+            by_scope.setdefault(scope, []).append((entry_id, vector))
+            self._expiry[entry_id] = expires_at
         for scope, group in by_scope.items():
-            self.index.add(scope, [e.id for e in group], np.vstack([e.vector for e in group]))
+            self.index.add(scope, [entry_id for entry_id, _ in group], np.vstack([vector for _, vector in group]))
 
     def _forget(self, entry_id: str) -> None:
         self.index.remove(entry_id)
         self._expiry.pop(entry_id, None)
-
-    async def embed(self, texts: list[str]) -> np.ndarray:
-        return await self._embed(texts)
 
     async def lookup(self, key: CacheKey, semantic: bool = True) -> Lookup:
         """Exact match first (no embedding needed), then the semantic path."""
@@ -167,7 +165,7 @@ class SemanticCacheService:
                            exact_key=key.exact_key, query=key.query, vector=array, response=response,
                            created_at=now, expires_at=now + ttl_s)
         await self.entries.insert(entry)
-        self._add([entry])
+        self._add([(entry.id, entry.scope, entry.vector, entry.expires_at)])
         return entry.id
 
     async def purge(self, *, tenant: str | None = None, model: str | None = None,
