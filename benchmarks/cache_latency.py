@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import numpy as np
-from overhead import Processes, fake_target, free_port, start_fake
+from overhead import Processes, fake_target, free_port, post_chat, start_fake
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 MASTER_KEY = "sk-bench-master-key"
@@ -51,16 +51,9 @@ def _pairs(limit: int) -> list[tuple[str, str]]:
 
 
 def _post(conn: http.client.HTTPConnection, text: str, temperature: float) -> tuple[float, str]:
-    body = json.dumps({"model": "bench", "temperature": temperature, "max_tokens": 32,
-                       "messages": [{"role": "user", "content": text}]})
-    started = time.perf_counter()
-    conn.request("POST", "/v1/chat/completions", body, {"Authorization": f"Bearer {MASTER_KEY}",
-                                                         "Content-Type": "application/json"})
-    response = conn.getresponse()
-    response.read()
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status != 200:
-        raise RuntimeError(f"status {response.status}")
+    body = {"model": "bench", "temperature": temperature, "max_tokens": 32,
+            "messages": [{"role": "user", "content": text}]}
+    elapsed, response = post_chat(conn, body, MASTER_KEY)
     return elapsed, response.getheader("x-tollgate-cache") or ""
 
 

@@ -181,6 +181,20 @@ def call(target: Target, conn: http.client.HTTPConnection, stream: bool = False)
     return (200 if b"[DONE]" in line + resp.read() else 599), first
 
 
+def post_chat(conn: http.client.HTTPConnection, body: dict[str, Any], key: str) -> tuple[float, http.client.HTTPResponse]:
+    """One chat completion on a kept-alive connection: (milliseconds to the whole body, the read response);
+    a status other than 200 raises."""
+    started = time.perf_counter()
+    conn.request("POST", CHAT_PATH, json.dumps(body), {"Authorization": f"Bearer {key}",
+                                                        "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"status {response.status}")
+    return elapsed, response
+
+
 def wait_ready(target: Target, procs: Processes, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
     """Poll with real chat requests until one gets 200; fail early if the server process died."""
     deadline = time.monotonic() + timeout_s

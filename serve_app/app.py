@@ -25,12 +25,13 @@ def deployment_names(config: GatewayConfig) -> set[str]:
     """The deployments ``build_app`` creates for this config: a backend only where a target needs it."""
     guardrail = {"Guardrail"} if config.guardrails.enabled else set()
     cache = {"SemanticCache"} if config.cache.enabled else set()
-    return {"Ingress", "Router"} | guardrail | cache | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
+    tiers = {"TierClassifier"} if config.tiering.active and config.tiering.placement == "deployment" else set()
+    return {"Ingress", "Router"} | guardrail | cache | tiers | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
 def build_app(args: dict[str, Any]) -> Application:
-    """Validate ``args`` and bind the graph: Ingress → Guardrail, SemanticCache, Router (statistics) and provider
-    proxies / local tier.
+    """Validate ``args`` and bind the graph: Ingress → Guardrail, SemanticCache, TierClassifier (→ SemanticCache for
+    embeddings), Router (statistics) and provider proxies / local tier.
 
     Serve calls this with the config's ``args``; it requires a builder with exactly one parameter.
     """
@@ -78,4 +79,9 @@ def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[s
         from deployments.cache.deployment import SemanticCache
 
         cache = SemanticCache.options(**options.get("SemanticCache", {})).bind(args)
-    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail, cache)
+    tiers = None
+    if "TierClassifier" in names:
+        from deployments.tiering.deployment import TierClassifier
+
+        tiers = TierClassifier.options(**options.get("TierClassifier", {})).bind(args, cache)
+    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail, cache, tiers)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from deployments.cache.service import CacheKey, Lookup
 from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "translate_ray_error"]
+__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "RayTierLink", "translate_ray_error"]
 
 
 class Backend(Protocol):
@@ -149,3 +149,19 @@ class RayCacheLink:
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self._call("stats"))
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        return list(await self._call("embed", texts))
+
+
+class RayTierLink:
+    """The TierClassifier deployment behind a Serve handle."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
+        try:
+            return dict(await self._handle.classify.remote(request, vector))
+        except Exception as exc:
+            raise translate_ray_error(exc, "TierClassifier") from exc

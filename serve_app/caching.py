@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from deployments.cache.query_text import last_user_text
 from deployments.cache.service import CacheKey, Lookup
 from serve_app.config import CacheConfig
 from serve_app.governance.entities import Principal
@@ -113,18 +114,6 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _text_of(message: dict[str, Any]) -> str | None:
-    """A message's text when it is only text (a string, or text parts)."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and content and all(
-        isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
-    ):
-        return "\n".join(p["text"] for p in content)
-    return None
-
-
 def tenant_of(scope: str, principal: Principal) -> str:
     """The tenant label entries are stored (and purged) under."""
     if principal.is_master:
@@ -143,9 +132,7 @@ def cache_key(config: CacheConfig, principal: Principal, internal: dict[str, Any
     """The scope is a hash of the tenant, the model and everything but the last user message (system prompt,
     earlier turns, tools, sampling parameters); only that last message is compared semantically."""
     messages = internal.get("messages") or []
-    if not messages or messages[-1].get("role") != "user":
-        return None
-    query = _text_of(messages[-1])
+    query = last_user_text(internal)
     if query is None or not query.strip():
         return None
     tenant = tenant_of(config.scope, principal)

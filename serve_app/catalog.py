@@ -82,4 +82,17 @@ class Catalog:
                     "targets": targets,
                 }
             )
+        for name, policy in self._config.tiering.policies.items() if self._config.tiering.active else ():
+            out.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": self._created,
+                    "owned_by": "tollgate",
+                    "available": any(m["available"] for m in out if m["id"] in (policy.tier1, policy.tier2)),
+                    "tiering": {"tier1": policy.tier1, "tier2": policy.tier2, "threshold": policy.threshold,
+                                "escalate": policy.escalate,
+                                **({"description": policy.description} if policy.description else {})},
+                }
+            )
         return out

@@ -16,8 +16,17 @@ __all__ = ["main"]
 
 APP_IMPORT_PATH = "serve_app.app:build_app"
 KNOWN_DEPLOYMENTS = frozenset(
-    {"Ingress", "Router", "Guardrail", "SemanticCache", "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"}
+    {"Ingress", "Router", "Guardrail", "SemanticCache", "TierClassifier", "OpenAIProxy", "AnthropicProxy",
+     "BedrockProxy", "LocalLLM"}
 )
+
+
+_NO_TARGET = "no target of its provider kind in the catalog"
+_NOT_CREATED = {
+    "Guardrail": "guardrails.enabled is false",
+    "SemanticCache": "cache.enabled is false",
+    "TierClassifier": "no tiering policy is configured, or tiering.enabled is false",
+}
 
 
 def check_config(path: str) -> list[str]:
@@ -57,7 +66,7 @@ def check_config(path: str) -> list[str]:
                 # Serve refuses options for a deployment the application does not create.
                 raise ConfigError(
                     f"{path}: applications[{i}].deployments: {dep.get('name')} is not created by this config "
-                    "(no target of its provider kind in the catalog); remove its entry or add such a target"
+                    f"({_NOT_CREATED.get(dep.get('name'), _NO_TARGET)}); remove its entry or change the config"
                 )
         targets = sum(len(m.targets) for m in config.models.values())
         summaries.append(
@@ -155,6 +164,24 @@ def _cmd_cache_probe(args: argparse.Namespace) -> int:
     return _over_json_lines(args, lambda source, config: run_probe(source, sys.stdout, config.cache, args.model))
 
 
+def _cmd_route_classify(args: argparse.Namespace) -> int:
+    from deployments.tiering.classify_cli import run_classify
+
+    def run(source: TextIO, config: GatewayConfig) -> int:
+        policies = config.tiering.policies
+        name = args.policy or ("auto" if "auto" in policies else next(iter(policies), None))
+        if name is not None and name not in policies:
+            print(f"error: no policy {name!r} in tiering.policies of {args.config}", file=sys.stderr)
+            return 1
+        threshold = policies[name].threshold if name is not None else _DEFAULT_TIER_THRESHOLD
+        return run_classify(source, sys.stdout, threshold, explain=args.explain)
+
+    return _over_json_lines(args, run)
+
+
+_DEFAULT_TIER_THRESHOLD = 0.5  # a config without tiering policies: the model's own operating point
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate LLM gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,6 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--model", default="probe", help="the requested model both requests name")
     probe.set_defaults(func=_cmd_cache_probe)
     add_cache_admin_commands(cache)
+
+    route = sub.add_parser("route", help="model tiering").add_subparsers(dest="route_cmd", required=True)
+    classify = route.add_parser(
+        "classify", help='JSON lines {"text"} in; {"tier", "score"} out, as the TierClassifier deployment decides'
+    )
+    classify.add_argument("--file", help="read this file instead of standard input")
+    classify.add_argument("--config", default="configs/local.yaml", help="the Serve config whose policies apply")
+    classify.add_argument("--policy", help="the policy whose threshold applies (default: auto)")
+    classify.add_argument("--explain", action="store_true", help="also print the features that drove each score")
+    classify.set_defaults(func=_cmd_route_classify)
 
     add_admin_commands(sub)
     add_audit_commands(sub)

@@ -33,6 +33,8 @@ __all__ = [
     "ServerConfig",
     "StateConfig",
     "TargetConfig",
+    "TierPolicyConfig",
+    "TieringConfig",
     "format_validation_error",
     "load_serve_config",
     "parse_gateway_config",
@@ -425,6 +427,44 @@ class CacheConfig(_Strict):
     keys: dict[str, bool] = Field(default_factory=dict, description="Per key id: false turns caching off.")
 
 
+class TierPolicyConfig(_Strict):
+    """One tiering policy: which catalog model serves each tier, and where the line between them is."""
+
+    tier1: str = Field(description="Catalog model for Tier 1 (cheap: the local tier or a low-cost endpoint).")
+    tier2: str = Field(description="Catalog model for Tier 2 (a frontier model).")
+    threshold: float = Field(
+        0.5, gt=0, lt=1, description="A request whose score (probability it needs Tier 2) is at least this goes to "
+        "Tier 2; lower keeps more on Tier 1 (cheaper), higher sends more to Tier 2 (safer).",
+    )
+    escalate: bool = Field(
+        True, description="When every target of the Tier-1 model (and its fallbacks) fails, try the Tier-2 model.",
+    )
+    description: str | None = Field(None, description="Shown in /v1/models.")
+
+
+class TieringConfig(_Strict):
+    """Context-aware model tiering (docs/tiering.md): ``model: "auto"`` or a named policy picks a tier per request."""
+
+    enabled: bool = Field(True, description="Classify requests that name a policy (when one is configured).")
+    placement: Literal["deployment", "ingress"] = Field(
+        "deployment", description="deployment: the TierClassifier deployment scores, scaled on its own; ingress: "
+        "each Ingress replica scores in process (the model is 10 KB of numpy; no deployment hop).",
+    )
+    policies: dict[str, TierPolicyConfig] = Field(
+        default_factory=dict, description="Policy name (what clients send as `model`) → tiers and threshold.",
+    )
+    teams: dict[str, str] = Field(
+        default_factory=dict, description='Per team (ORG/TEAM): the policy that `model: "auto"` means for it.',
+    )
+    keys: dict[str, str] = Field(
+        default_factory=dict, description='Per key id: the policy that `model: "auto"` means for it (before its team\'s).',
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and bool(self.policies)
+
+
 class GatewayConfig(_Strict):
     """Everything under ``args:`` of the Tollgate Serve application."""
 
@@ -439,6 +479,7 @@ class GatewayConfig(_Strict):
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig, description="Redaction and injection checks.")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit log.")
     cache: CacheConfig = Field(default_factory=CacheConfig, description="Exact and semantic response caching.")
+    tiering: TieringConfig = Field(default_factory=TieringConfig, description="Tier classifier and policies.")
 
     @field_validator("models")
     @classmethod
@@ -456,6 +497,7 @@ class GatewayConfig(_Strict):
                     raise ValueError(f"models.{name}: fallback {other!r} is not a model in the catalog")
                 if other == name:
                     raise ValueError(f"models.{name}: a model cannot be its own fallback")
+        self._check_tiering()
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
         if self.audit.generate_hmac_key and self.profile != "local":
@@ -472,6 +514,20 @@ class GatewayConfig(_Strict):
                         f"{self.local_llm.model_id!r}; they must match"
                     )
         return self
+
+    def _check_tiering(self) -> None:
+        tiering = self.tiering
+        for name, policy in tiering.policies.items():
+            if name in self.models:
+                raise ValueError(f"tiering.policies.{name}: a policy cannot have the name of a catalog model")
+            for tier in ("tier1", "tier2"):
+                if getattr(policy, tier) not in self.models:
+                    raise ValueError(f"tiering.policies.{name}.{tier}: {getattr(policy, tier)!r} is not a model "
+                                     "in the catalog")
+        for section in ("teams", "keys"):
+            for who, name in getattr(tiering, section).items():
+                if name not in tiering.policies:
+                    raise ValueError(f"tiering.{section}.{who}: {name!r} is not a policy in tiering.policies")
 
     def provider_kinds(self) -> set[ProviderKind]:
         """Provider kinds that some target uses."""

@@ -67,6 +67,7 @@ from serve_app.guarding import (
 from serve_app.metrics import GatewayMetrics, NullMetrics
 from serve_app.protocol import ChatCompletionRequest
 from serve_app.routing import Failover, RouterLink, RouterSync, classify
+from serve_app.tiering import TierLink, TierRoute, policy_for, route_for
 
 __all__ = ["ChatReply", "Gateway", "StreamReply"]
 
@@ -131,6 +132,7 @@ class Gateway:
         audit: AuditSink | None = None,
         seal: Callable[[dict[str, Any]], str] | None = None,
         cache: CacheLink | None = None,
+        tiers: TierLink | None = None,
     ) -> None:
         self.config = config
         self.catalog = Catalog(config)
@@ -150,6 +152,7 @@ class Gateway:
         self._seal = seal
         self._seal_teams = frozenset(config.audit.store_text_teams) if seal is not None else frozenset()
         self._cache = cache if config.cache.enabled else None
+        self._tiers = tiers if config.tiering.active else None
         self._sweeper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
 
@@ -259,10 +262,11 @@ class Gateway:
             pass
 
     @staticmethod
-    def _trace_target(trace: RequestTrace, rt: ResolvedTarget, attempts: int, failovers: int) -> None:
+    def _trace_target(trace: RequestTrace, rt: ResolvedTarget, attempts: int, failovers: int,
+                      route: TierRoute | None) -> None:
         target = rt.target
         trace.set(target=target.label, provider=target.provider.value, region=target.region,
-                  tier=1 if target.provider is ProviderKind.LOCAL else 2, attempts=attempts, failovers=failovers)
+                  tier=_tier_of(rt, route), attempts=attempts, failovers=failovers)
 
     def deadline(self, header_ms: str | None) -> float:
         """The request's deadline (``time.time()``): the config's, or sooner if the client asks."""
@@ -331,11 +335,13 @@ class Gateway:
         trace.set(model=request.model, stream=False, end_user=request.user)
         internal = request.to_internal()
         guarded = await self._guard(principal, request.model, internal, trace)
+        tiered = self._tier_request(principal, request.model, internal)
         admission = await self._admit(principal, request.model, internal, trace)
         plan = self._plan_cache(principal, internal, cache_headers, guarded)
         lookup = await self._cache_lookup(plan, request.model, trace)
         if lookup is not None and lookup.hit:
             return await self._cached_reply(lookup, request.model, admission, guarded, trace, started)
+        route = await self._route_tier(tiered, lookup, trace)
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
             try:
@@ -345,12 +351,13 @@ class Gateway:
                 raise DeadlineExceededError(f"{rt.target.label} did not answer before the request's deadline") from exc
 
         try:
-            result = await self.failover.run(request.model, attempt, deadline)
+            result = await self.failover.run(route.model if route else request.model, attempt, deadline,
+                                             escalation=route.escalation if route else ())
         except BaseException as exc:
             await self._settle(admission, trace, target=None, outcome=_outcome(exc))
             raise
         reply = result.value
-        self._trace_target(trace, result.target, result.attempts, result.failovers)
+        self._trace_target(trace, result.target, result.attempts, result.failovers, route)
         trace.set(upstream_ms=round(reply["upstream_ms"], 3), ttft_ms=round(reply["upstream_ms"], 3))
         await self._settle(admission, trace, target=result.target, usage=reply["body"].get("usage"))
         if trace.texts is not None:
@@ -367,7 +374,7 @@ class Gateway:
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
         )
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
-        headers = {**self._headers(result.target, result.attempts, overhead),
+        headers = {**self._headers(result.target, result.attempts, overhead, route),
                    "x-tollgate-cache": trace.fields.get("cache", "bypass")}
         return ChatReply(body=body, headers={**headers, **(guarded.headers if guarded is not None else {})})
 
@@ -385,26 +392,30 @@ class Gateway:
         trace.set(model=request.model, stream=True, end_user=request.user)
         internal = request.to_internal()
         guarded = await self._guard(principal, request.model, internal, trace)
+        tiered = self._tier_request(principal, request.model, internal)
         admission = await self._admit(principal, request.model, internal, trace)
         plan = self._plan_cache(principal, internal, cache_headers, guarded)
         lookup = await self._cache_lookup(plan, request.model, trace)
         if lookup is not None and lookup.hit:
             return await self._cached_stream(lookup, request, admission, guarded, trace, started)
+        route = await self._route_tier(tiered, lookup, trace)
+        model = route.model if route else request.model
         try:
             result = await self.failover.run(
-                request.model, self._stream_attempt(internal), deadline, release_on_success=False
+                model, self._stream_attempt(internal), deadline, release_on_success=False,
+                escalation=route.escalation if route else (),
             )
         except BaseException as exc:
             await self._settle(admission, trace, target=None, outcome=_outcome(exc))
             raise
-        self._trace_target(trace, result.target, result.attempts, result.failovers)
+        self._trace_target(trace, result.target, result.attempts, result.failovers, route)
         meta, first, source = result.value
         upstream_s = float(meta.get(META_KEY, {}).get("upstream_ms", 0.0)) / 1000
         overhead = time.perf_counter() - started - upstream_s
         release = functools.partial(self.board.release, result.lease)
         relay = _Relay(result.target, result.started, upstream_s * 1000, first, source, release)
         trace.set(upstream_ms=round(upstream_s * 1000, 3), ttft_ms=round((time.perf_counter() - trace.started) * 1000, 3))
-        job = _StreamJob(request.model, internal, deadline, request.include_usage, continuation, admission,
+        job = _StreamJob(model, internal, deadline, request.include_usage, continuation, admission,
                          guarded.stream() if guarded is not None else None, trace,
                          (plan, lookup) if plan.store and self._cache is not None else None)
 
@@ -418,10 +429,46 @@ class Gateway:
             if not trace.recorded and not trace.scheduled:
                 self._spawn(settle_and_record())
 
-        headers = {**self._headers(result.target, result.attempts, overhead),
+        headers = {**self._headers(result.target, result.attempts, overhead, route),
                    "x-tollgate-cache": trace.fields.get("cache", "bypass"),
                    **(guarded.headers if guarded is not None else {})}
         return StreamReply(body=self._sse_body(job, relay), headers=headers, release=never_streamed)
+
+    # Model tiering ---------------------------------------------------------------------------------------------
+
+    def _tier_request(self, principal: Principal, model: str,
+                      internal: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(policy, what the classifier reads) for a request that names a tiering policy, else None.
+
+        Taken after redaction and before admission, which writes the output cap into a request that set none:
+        the classifier must see the ``max_tokens`` the client asked for, not the gateway's default."""
+        name = policy_for(self.config, principal, model)
+        if name is None:
+            return None
+        return name, {k: internal[k] for k in _TIER_FIELDS if k in internal}
+
+    async def _route_tier(self, tiered: tuple[str, dict[str, Any]] | None, lookup: Lookup | None,
+                          trace: RequestTrace) -> TierRoute | None:
+        """The tier and model of a request that names a tiering policy (None for a catalog model).
+
+        The classifier reuses the cache lookup's embedding when there was one; a failing classifier is logged
+        and the request goes to Tier 2, the side that cannot hurt an answer's quality."""
+        if tiered is None:
+            return None
+        name, request = tiered
+        verdict: dict[str, Any] | None = None
+        started = time.perf_counter()
+        if self._tiers is not None:
+            try:
+                verdict = await self._tiers.classify(request, lookup.vector if lookup is not None else None)
+            except Exception:
+                logger.exception("the tier classifier failed; policy %s sends the request to Tier 2", name)
+        route = route_for(self.config, name, verdict)
+        self._metrics.tier_decision(route.policy, route.tier,
+                                    (time.perf_counter() - started) * 1000 if verdict is not None else None)
+        trace.set(tier_policy=route.policy, tier_decided=route.tier,
+                  tier_score=round(route.score, 4) if route.score is not None else None)
+        return route
 
     # The response cache ----------------------------------------------------------------------------------------
 
@@ -562,11 +609,13 @@ class Gateway:
         return attempt
 
     @staticmethod
-    def _headers(rt: ResolvedTarget, attempts: int, overhead_s: float) -> dict[str, str]:
+    def _headers(rt: ResolvedTarget, attempts: int, overhead_s: float, route: TierRoute | None) -> dict[str, str]:
         return {
             "x-tollgate-model": rt.target.label,
+            "x-tollgate-tier": str(_tier_of(rt, route)),
             "x-tollgate-attempts": str(attempts),
             "x-tollgate-overhead-ms": _ms(max(0.0, overhead_s)),
+            **(route.headers() if route is not None else {}),
         }
 
     async def _sse_body(self, job: _StreamJob, relay: _Relay) -> AsyncIterator[bytes]:
@@ -779,6 +828,17 @@ def _continuation_marker(failed: _Relay, following: _Relay, err: TollgateError) 
             "reason": err.message,
         },
     }
+
+
+# What the tier classifier reads of a request (its features); the rest never crosses the call.
+_TIER_FIELDS = ("messages", "max_tokens", "max_completion_tokens", "tools", "functions", "response_format")
+
+
+def _tier_of(rt: ResolvedTarget, route: TierRoute | None) -> int:
+    """The tier that served: the policy's decision (2 once escalated), else 1 for the local tier."""
+    if route is not None:
+        return 2 if rt.model in route.escalation else route.tier
+    return 1 if rt.target.provider is ProviderKind.LOCAL else 2
 
 
 def _answer_text(body: dict[str, Any]) -> str:

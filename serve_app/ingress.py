@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from ray import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,13 +21,14 @@ from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
 from serve_app.auth import resolve_master_key
-from serve_app.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink
+from serve_app.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
 from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
 from serve_app.errors import ConfigError
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
 from serve_app.metrics import RayMetrics
 from serve_app.store import Database, open_database
+from serve_app.tiering import InProcessTierLink, TierLink
 
 __all__ = ["Ingress"]
 
@@ -49,7 +51,7 @@ class Ingress:
     """Authenticates, applies the guardrail and budgets, resolves the model and calls the backends."""
 
     async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any,
-                       guardrail: Any = None, cache: Any = None) -> None:
+                       guardrail: Any = None, cache: Any = None, tiers: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
         guards = None
         if guardrail is not None:
@@ -79,6 +81,7 @@ class Ingress:
             audit=self._audit,
             seal=_sealer(config),
             cache=RayCacheLink(cache) if cache is not None else None,
+            tiers=_tier_link(config, tiers, cache),
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
@@ -90,6 +93,25 @@ class Ingress:
         if self._audit is not None:
             await self._audit.close()  # commit what is pending
         await self._db.close()
+
+
+def _tier_link(config: GatewayConfig, tiers: Any, cache: Any) -> TierLink | None:
+    """The TierClassifier deployment, or with ``tiering.placement: ingress`` the same service in this replica
+    (embedding through the SemanticCache when the graph has it)."""
+    if tiers is not None:
+        return RayTierLink(tiers)
+    if not config.tiering.active:
+        return None
+    from deployments.tiering.service import local_embed
+
+    if cache is None:
+        return InProcessTierLink(local_embed())
+    link = RayCacheLink(cache)
+
+    async def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(await link.embed(texts), dtype=np.float32)
+
+    return InProcessTierLink(embed)
 
 
 async def _prune_periodically(db: Database, hmac_key: bytes, retention_days: float) -> None:

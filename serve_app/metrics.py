@@ -36,6 +36,8 @@ class GatewayMetrics(Protocol):
 
     def cache_saved(self, model: str, usd: float) -> None: ...
 
+    def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None: ...
+
 
 class NullMetrics:
     """Records nothing (unit tests, tools)."""
@@ -77,6 +79,9 @@ class NullMetrics:
         return None
 
     def cache_saved(self, model: str, usd: float) -> None:
+        return None
+
+    def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None:
         return None
 
 
@@ -134,6 +139,14 @@ class RayMetrics:
             "tollgate_cache_saved_usd", "What the answers served from the cache cost when they were first made.",
             tag_keys=("model",),
         )
+        self._tier_decisions = metrics.Counter(
+            "tollgate_tier_decisions", "Tiered requests by policy and the tier chosen (classifier_failed: none).",
+            tag_keys=("policy", "tier"),
+        )
+        self._tier_latency = metrics.Histogram(
+            "tollgate_tier_classify_ms", "Time of the tier classifier's call as the ingress sees it.",
+            boundaries=[0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0], tag_keys=("policy",),
+        )
         self._rejections = metrics.Counter(
             "tollgate_governance_rejections", "Requests refused by governance or the guardrail, by reason.", tag_keys=("reason",)
         )
@@ -181,3 +194,9 @@ class RayMetrics:
     def cache_saved(self, model: str, usd: float) -> None:
         if usd > 0:
             self._cache_saved.inc(usd, tags={"model": model})
+
+    def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None:
+        self._tier_decisions.inc(tags={"policy": policy, "tier": str(tier) if classify_ms is not None else
+                                       "classifier_failed"})
+        if classify_ms is not None:
+            self._tier_latency.observe(classify_ms, tags={"policy": policy})

@@ -135,13 +135,14 @@ class Failover:
         self._metrics.circuit(rt.target.label, self._board.availability(obs.key).value)
 
     def _plan(
-        self, model: str, allow: Callable[[ResolvedTarget], bool] | None = None
+        self, model: str, allow: Callable[[ResolvedTarget], bool] | None = None, escalation: tuple[str, ...] = ()
     ) -> tuple[list[ResolvedTarget], list[ResolvedTarget]]:
-        """(targets to try in order, targets left out for now) over the model and its fallbacks."""
+        """(targets to try in order, targets left out for now) over the model, its fallbacks, then ``escalation``."""
         usable: list[ResolvedTarget] = []
         blocked: list[ResolvedTarget] = []
-        first = self._catalog.resolve(model)  # unknown model: 404; nothing available: 503
-        for name in [model, *self._config.models[model].fallbacks]:
+        # Unknown model: 404; nothing available: 503 (unless there is somewhere to escalate to).
+        first = self._catalog.resolve(model, raise_if_none=not escalation)
+        for name in dict.fromkeys([model, *self._config.models[model].fallbacks, *escalation]):
             resolved = first if name == model else self._catalog.resolve(name, raise_if_none=False)
             targets = {rt.index: rt for rt in resolved if allow is None or allow(rt)}
             plan = order_targets(self._board, name, self._config.models[name], list(targets), self._rng)
@@ -157,15 +158,17 @@ class Failover:
         *,
         release_on_success: bool = True,
         allow: Callable[[ResolvedTarget], bool] | None = None,
+        escalation: tuple[str, ...] = (),
     ) -> AttemptResult[T]:
         """Try targets until one succeeds; ``deadline`` is a ``time.time()`` value.
 
         With ``release_on_success=False`` the caller releases ``result.lease`` when
-        it is done with the target (a stream that is still flowing).
+        it is done with the target (a stream that is still flowing). ``escalation``
+        names models tried after the model's own fallbacks (a tiering policy's Tier 2).
         """
         retry = self._config.routing.retry
         tally = _Tally()
-        queue, blocked = self._plan(model, allow)
+        queue, blocked = self._plan(model, allow, escalation)
         context_fallback_used = False
         position = 0
         while position < len(queue):

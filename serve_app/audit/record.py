@@ -35,6 +35,9 @@ class AuditRecord(BaseModel):
     region: str | None = None
     tier: int | None = Field(None, description="1 for the local tier, 2 for a commercial provider.")
     cache: str = Field("bypass", description="hit, miss or bypass.")
+    tier_policy: str | None = Field(None, description="The tiering policy that chose the model (model: auto, ...).")
+    tier_decided: int | None = Field(None, description="The tier the policy chose from the classifier's score.")
+    tier_score: float | None = Field(None, description="The classifier's probability that Tier 2 is needed.")
     attempts: int = 0
     failovers: int = 0
     prompt_tokens: int = 0

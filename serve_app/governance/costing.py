@@ -77,9 +77,12 @@ class TokenCounter:
 
 
 def models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
-    """``model`` and every model failover can move it to (fallbacks, context fallback), transitively."""
+    """``model`` and every model failover can move it to (fallbacks, context fallback), transitively; for a tiering
+    policy, its tiers' models and theirs."""
+    from serve_app.tiering import policy_models
+
     seen: list[str] = []
-    pending = [model]
+    pending = [model, *reversed(policy_models(config, model))]
     while pending:
         name = pending.pop()
         if name in seen or name not in config.models:

@@ -103,7 +103,14 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "continue-local": {"targets": [openai("cut-local"),
                                            {"provider": "local", "model": "smollm2", "first_token_timeout_s": 20}],
                                "policy": "priority"},
+            "tier1-flaky": {"targets": [openai("t1-flaky")]},
         },
+        # model: "auto" -> the local tier or the fake frontier model (tests/integration/test_tiering.py)
+        "tiering": {"policies": {
+            "auto": {"tier1": LOCAL_MODEL, "tier2": "fake-openai", "threshold": 0.5},
+            "auto-all-frontier": {"tier1": LOCAL_MODEL, "tier2": "fake-openai", "threshold": 1e-12},
+            "auto-flaky": {"tier1": "tier1-flaky", "tier2": "fake-anthropic", "threshold": 0.5},
+        }},
         # Keys of the team guard-org/lenient may send injection-like prompts (flagged, not refused).
         "guardrails": {"teams": {"guard-org/lenient": {"injection": {"action": "flag"}}}},
         "routing": {

@@ -128,6 +128,7 @@ def test_config_check_rejects_options_for_a_deployment_the_app_does_not_create(t
     del models["claude-3-5-sonnet"]
     for model in models.values():
         model.pop("fallbacks", None)
+    data["applications"][0]["args"]["tiering"]["policies"]["auto-quality"]["tier2"] = "gpt-4o"  # was claude
     bad = tmp_path / "no-anthropic.yaml"
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError, match="AnthropicProxy is not created"):
