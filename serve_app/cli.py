@@ -164,6 +164,9 @@ def _cmd_cache_probe(args: argparse.Namespace) -> int:
     return _over_json_lines(args, lambda source, config: run_probe(source, sys.stdout, config.cache, args.model))
 
 
+_DEFAULT_TIER_THRESHOLD = 0.5  # a config without tiering policies: the model's own operating point
+
+
 def _cmd_route_classify(args: argparse.Namespace) -> int:
     from deployments.tiering.classify_cli import run_classify
 
@@ -177,9 +180,6 @@ def _cmd_route_classify(args: argparse.Namespace) -> int:
         return run_classify(source, sys.stdout, threshold, explain=args.explain)
 
     return _over_json_lines(args, run)
-
-
-_DEFAULT_TIER_THRESHOLD = 0.5  # a config without tiering policies: the model's own operating point
 
 
 def build_parser() -> argparse.ArgumentParser:

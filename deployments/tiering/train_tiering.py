@@ -10,9 +10,13 @@ message is a user message holding the text, so the embedding is of exactly the t
 
 Model (:class:`~deployments.tiering.model.TierModel`): logistic regression over the centred embedding (scaled by
 a gain, i.e. a lighter L2 penalty on it) and the standardised, clipped text features; class-balanced. The
-regularisation ``C`` and the embedding gain are chosen by 5-fold family-grouped cross-validation on the train
-split (whole families held out per fold: the random validation split shares families with training and
-rewards memorising their wording); the model is fit on the train split only. The request-shape features get the fixed weights of ``RULE_WEIGHTS`` (not learned: the
+regularisation ``C`` and the embedding gain are fixed (``CHOSEN``: gain 4, C 1.0); the run prints, for a grid
+around them, 5-fold family-grouped cross-validation accuracy on the train split (whole families held out per
+fold) and the random validation accuracy. The choice was made by the grouped folds on the first version of the
+data; re-choosing on every data change proved unreliable: which families share a fold moves the grouped accuracy
+by several points (adding two families to the data moved every grid point by 4-5 points and flipped the winner to
+an over-regularised C 0.03, validation 0.84), while the validation rows share families with training and reward
+memorising their wording. The model is fit on the train split only. The request-shape features get the fixed weights of ``RULE_WEIGHTS`` (not learned: the
 corpus has none of them). A one-hidden-layer MLP on the embedding was tried as well and was not clearly better
 on the unseen families (see ``data/README.md``), so the shipped model stays linear and exactly explainable.
 
@@ -45,6 +49,7 @@ __all__ = ["DEFAULT_DATA", "embed_texts", "evaluate", "features_of", "load_rows"
 DEFAULT_DATA = Path(__file__).with_name("data") / "tier_prompts.jsonl"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 GAIN_GRID = (1.0, 4.0, 16.0)
+CHOSEN = (4.0, 1.0)  # (embedding gain, C) of the shipped weights; see the module docstring
 FOLDS = 5  # GroupKFold over the training families
 N_TEXT = len(TEXT_FEATURES)
 PROBES = (
@@ -106,7 +111,8 @@ def _design(vectors: np.ndarray, feats: np.ndarray, embed_mean: np.ndarray, cent
 
 def train(vectors: np.ndarray, feats: np.ndarray, tiers: np.ndarray, split: np.ndarray,
           families: np.ndarray) -> tuple[TierModel, str]:
-    """Fit on the train rows, choosing (C, gain) by family-grouped cross-validation; returns the model and a log.
+    """Fit on the train rows with the ``CHOSEN`` (gain, C), printing the grid's grouped-CV and validation accuracy;
+    returns the model and a log.
 
     The random validation split shares its families with training, so it rewards memorising a family's
     instruction wording (it prefers the weakest regularisation); the held-out-families folds reward what
@@ -126,7 +132,8 @@ def train(vectors: np.ndarray, feats: np.ndarray, tiers: np.ndarray, split: np.n
     def fit(x: np.ndarray, labels: np.ndarray, c: float) -> LogisticRegression:
         return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-8).fit(x, labels)
 
-    log, best = [], None
+    log: list[str] = []
+    best = None
     for gain in GAIN_GRID:
         x_tr = _design(vectors[tr], feats[tr], embed_mean, center, scale, gain)
         x_va = _design(vectors[va], feats[va], embed_mean, center, scale, gain)
@@ -136,11 +143,11 @@ def train(vectors: np.ndarray, feats: np.ndarray, tiers: np.ndarray, split: np.n
             clf = fit(x_tr, y[tr], c)
             acc = float((clf.predict(x_va) == y[va]).mean())
             log.append(f"  gain {gain:>4} C {c:<5} held-out-family CV accuracy {grouped:.4f}  validation {acc:.4f}")
-            if best is None or grouped > best[0] + 1e-9:
-                best = (grouped, gain, c, clf, acc)
-    assert best is not None
-    grouped, gain, c, clf, acc = best
-    log.append(f"chosen: gain {gain}, C {c} (held-out-family CV accuracy {grouped:.4f}, validation {acc:.4f})")
+            if (gain, c) == CHOSEN:
+                best = (gain, c, clf, acc, grouped)
+    assert best is not None, f"CHOSEN {CHOSEN} is not on the grid"
+    gain, c, clf, acc, grouped = best
+    log.append(f"shipped: gain {gain}, C {c} (held-out-family CV accuracy {grouped:.4f}, validation {acc:.4f})")
     coef = clf.coef_[0].astype(np.float64)
     k = len(FEATURE_NAMES)
     rules = [RULE_WEIGHTS[n] for n in FEATURE_NAMES[N_TEXT:]]

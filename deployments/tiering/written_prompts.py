@@ -351,9 +351,48 @@ def _short_code(r: random.Random) -> str:
     return r.choice(_SHORT_CODE).format(lang=r.choice(_CODE_LANGS))
 
 
+_DOCUMENTS = ["quarterly financial report", "software license agreement", "master services agreement",
+              "privacy policy", "incident postmortem", "vendor security questionnaire", "board meeting memo",
+              "clinical study summary", "commercial lease", "annual sustainability report", "insurance policy",
+              "employee handbook", "data processing agreement", "investor pitch deck"]
+_REVIEW_TASKS = ["identify every clause that restricts commercial use and assess the risk for {who}",
+                 "compute the year-over-year change of each segment and explain what drove it",
+                 "summarize the obligations of each party and flag anything non-standard",
+                 "list the material risks, rate their likelihood and impact, and propose mitigations",
+                 "find the inconsistencies between its sections and explain why each one matters",
+                 "extract the key figures, reconcile them with the stated totals, and recommend next steps",
+                 "assess whether it complies with GDPR and list the gaps with suggested remediations"]
+_AUDIENCES = ["a SaaS start-up", "our procurement team", "the CFO", "a mid-size retailer", "the board",
+              "our legal department", "a hospital group"]
+_DOC_FACTS = [("the notice period", "Either party may terminate this agreement with {n} days' written notice."),
+              ("the payment term", "Invoices are payable within {n} days of receipt."),
+              ("the renewal period", "This agreement renews automatically for successive {n}-month terms."),
+              ("the late fee", "Late payments incur a fee of {n}% per month."),
+              ("the warranty period", "The supplier warrants the goods for {n} months from delivery."),
+              ("the headcount", "The team grew to {n} employees by the end of the year."),
+              ("the response time", "Critical incidents will be acknowledged within {n} minutes.")]
+
+
+def _document_review(r: random.Random) -> str:
+    document = r.choice(_DOCUMENTS)
+    task = r.choice(_REVIEW_TASKS).format(who=r.choice(_AUDIENCES))
+    return r.choice([f"Review this {document} and {task}.",
+                     f"Analyze the attached {document}: {task}, then write a recommendation for {r.choice(_AUDIENCES)}.",
+                     f"Here is our {document}. Please {task}; be thorough and cite the sections you rely on."])
+
+
+def _document_lookup(r: random.Random) -> str:
+    field, sentence = r.choice(_DOC_FACTS)
+    sentence = sentence.format(n=r.choice([5, 7, 10, 12, 14, 15, 24, 30, 45, 60, 90]))
+    return r.choice([f"In this sentence from our {r.choice(_DOCUMENTS)}, what is {field}? '{sentence}'",
+                     f"What is {field} here? \"{sentence}\"",
+                     f"Quick question - {field} in this line: {sentence}"])
+
+
 # family -> (tier, generator, rows). Tier 1: classification, sentiment, routing, short factual, rewrites, short
-# translation and summaries, chit-chat, single-step arithmetic. Tier 2: code, multi-step math and logic,
-# structured extraction from long text, long-form expert analysis and planning.
+# translation and summaries, chit-chat, single-step arithmetic, one fact looked up in one sentence. Tier 2: code,
+# multi-step math and logic, structured extraction from long text, review and analysis of whole documents,
+# long-form expert analysis and planning.
 WRITTEN_FAMILIES: dict[str, tuple[int, Callable[[random.Random], str], int]] = {
     "written-sentiment": (1, _sentiment, 90),
     "written-ticket-triage": (1, _ticket, 60),
@@ -366,6 +405,7 @@ WRITTEN_FAMILIES: dict[str, tuple[int, Callable[[random.Random], str], int]] = {
     "written-short-summary": (1, _summary, 30),
     "written-chit-chat": (1, _chat, 50),
     "written-arithmetic": (1, _arithmetic, 60),
+    "written-document-lookup": (1, _document_lookup, 50),
     "written-code-synthesis": (2, _code_write, 110),
     "written-debugging": (2, _code_debug, 40),
     "written-sql": (2, _sql, 40),
@@ -378,6 +418,7 @@ WRITTEN_FAMILIES: dict[str, tuple[int, Callable[[random.Random], str], int]] = {
     "written-diagnosis": (2, _diagnosis, 50),
     "written-system-design": (2, _design, 30),
     "written-short-code": (2, _short_code, 40),
+    "written-document-review": (2, _document_review, 60),
 }
 
 
