@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from ray import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -102,16 +101,9 @@ def _tier_link(config: GatewayConfig, tiers: Any, cache: Any) -> TierLink | None
         return RayTierLink(tiers)
     if not config.tiering.active:
         return None
-    from deployments.tiering.service import local_embed
+    from deployments.tiering.service import embed_via, local_embed
 
-    if cache is None:
-        return InProcessTierLink(local_embed())
-    link = RayCacheLink(cache)
-
-    async def embed(texts: list[str]) -> np.ndarray:
-        return np.asarray(await link.embed(texts), dtype=np.float32)
-
-    return InProcessTierLink(embed)
+    return InProcessTierLink(embed_via(RayCacheLink(cache).embed) if cache is not None else local_embed())
 
 
 async def _prune_periodically(db: Database, hmac_key: bytes, retention_days: float) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from ray import serve
 
-from deployments.tiering.service import TierClassifierService, local_embed
+from deployments.tiering.service import TierClassifierService, embed_via, local_embed
 
 __all__ = ["TierClassifier"]
 
@@ -22,14 +21,7 @@ class TierClassifier:
     """``classify(request, vector)`` → ``{"score", "drivers", "features", "embedded", "classify_ms"}``."""
 
     def __init__(self, gateway_args: dict[str, Any], cache: Any = None) -> None:
-        self._service = TierClassifierService(self._cache_embed(cache) if cache is not None else local_embed())
-
-    @staticmethod
-    def _cache_embed(cache: Any) -> Any:
-        async def embed(texts: list[str]) -> np.ndarray:
-            return np.asarray(await cache.embed.remote(texts), dtype=np.float32)
-
-        return embed
+        self._service = TierClassifierService(embed_via(cache.embed.remote) if cache is not None else local_embed())
 
     async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
         return (await self._service.classify(request, vector)).to_dict()

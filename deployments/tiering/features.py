@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from deployments.cache.query_text import last_user_text, message_text
+from deployments.cache.query_text import last_user_text
 
-__all__ = ["FEATURE_NAMES", "RULE_FEATURES", "TEXT_FEATURES", "last_user_text", "message_text", "request_features",
+__all__ = ["FEATURE_NAMES", "RULE_FEATURES", "TEXT_FEATURES", "last_user_text", "request_features",
            "text_features"]
 
 TEXT_FEATURES: tuple[str, ...] = (

@@ -22,9 +22,18 @@ from deployments.tiering.model import TierModel
 
 logger = logging.getLogger("tollgate.tiering")
 
-__all__ = ["Embed", "TierClassifierService", "TierVerdict", "local_embed"]
+__all__ = ["Embed", "TierClassifierService", "TierVerdict", "embed_via", "local_embed"]
 
 Embed = Callable[[list[str]], Awaitable[np.ndarray]]
+
+
+def embed_via(call: Callable[[list[str]], Awaitable[Any]]) -> Embed:
+    """Embeddings from another process's embedder (the SemanticCache deployment's ``embed``), as float32 arrays."""
+
+    async def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(await call(texts), dtype=np.float32)
+
+    return embed
 
 
 def local_embed() -> Embed:
