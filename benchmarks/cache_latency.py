@@ -19,10 +19,8 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -32,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import numpy as np
-from overhead import Processes, fake_target, free_port, post_chat, start_fake
+from overhead import deploy_in_process, fake_target, post_chat, serve_beside_fake
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 MASTER_KEY = "sk-bench-master-key"
@@ -157,42 +155,27 @@ def main() -> int:
         print(f"| {name} | {p50:.3f} | {p95:.3f} | {recall:.3f} |")
     print(f"\nHNSW p50 / flat p50 = {rows[0][1] / rows[1][1]:.3f}; target: HNSW p50 ≤ 1 ms", flush=True)
 
-    import ray
     from ray import serve
 
-    from serve_app.app import build_app_with_options
+    with serve_beside_fake(MASTER_KEY, "tollgate-cache-bench-") as (fake_port, port):
+        deploy_in_process({"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
+                           "audit": {"generate_hmac_key": True},
+                           "models": {"bench": {"targets": [fake_target(fake_port, "gpt-4o-fake")]}}})
+        results = end_to_end(port, args.requests)
+        handle = serve.get_deployment_handle("SemanticCache", app_name="tollgate")
+        texts = [a for a, _ in _pairs(2000)]
 
-    with tempfile.TemporaryDirectory(prefix="tollgate-cache-bench-") as tmp:
-        procs = Processes(Path(tmp))
-        fake_port = start_fake(procs)
-        port = free_port()
-        os.environ.update({"TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": "sk-bench-upstream",
-                           "TOLLGATE_DATA_DIR": str(Path(tmp) / "data"), "RAY_USAGE_STATS_ENABLED": "0"})
-        gateway_args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-                        "audit": {"generate_hmac_key": True},
-                        "models": {"bench": {"targets": [fake_target(fake_port, "gpt-4o-fake")]}}}
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            serve.start(http_options={"host": "127.0.0.1", "port": port})
-            app = build_app_with_options(gateway_args, {name: {"ray_actor_options": {"num_cpus": 0}}
-                                                        for name in ("Ingress", "Guardrail", "SemanticCache",
-                                                                     "OpenAIProxy", "Router")})
-            serve.run(app, name="tollgate", route_prefix="/")
-            results = end_to_end(port, args.requests)
-            handle = serve.get_deployment_handle("SemanticCache", app_name="tollgate")
-            texts = [a for a, _ in _pairs(2000)]
+        async def throughput() -> tuple[float, float]:
+            await embed_throughput(handle, texts, 8, 64)  # warm-up
+            one = await embed_throughput(handle, texts, 1, args.embed_calls // 4)
+            many = await embed_throughput(handle, texts, 32, args.embed_calls)
+            return one, many
 
-            async def throughput() -> tuple[float, float]:
-                await embed_throughput(handle, texts, 8, 64)  # warm-up
-                one = await embed_throughput(handle, texts, 1, args.embed_calls // 4)
-                many = await embed_throughput(handle, texts, 32, args.embed_calls)
-                return one, many
-
-            one, many = asyncio.run(throughput())
-        finally:
-            serve.shutdown()
-            ray.shutdown()
-            procs.stop_all()
+        # The handle's router lives on this loop, and serve.shutdown() (on leaving the block) still schedules its
+        # shutdown there: the loop is closed only after that (asyncio.run would close it first and make it fail).
+        loop = asyncio.new_event_loop()
+        one, many = loop.run_until_complete(throughput())
+    loop.close()
 
     print("\n## End to end through Ray Serve, zero-latency fake upstream, sequential\n")
     print("| request | n | p50 ms | p95 ms | p50 / miss p50 |\n|---|---|---|---|---|")

@@ -287,6 +287,44 @@ def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = N
 
 
 @contextmanager
+def serve_beside_fake(master_key: str, prefix: str) -> Iterator[tuple[int, int]]:
+    """Ray (2 CPUs) and Serve on 127.0.0.1 in this process, beside the fake upstream, with a throw-away data
+    directory: ``(fake_port, serve_port)``. Everything is stopped on exit."""
+    import ray
+    from ray import serve
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        procs = Processes(Path(tmp))
+        try:
+            fake_port = start_fake(procs)
+            port = free_port()
+            os.environ.update({"TOLLGATE_MASTER_KEY": master_key, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
+                               "TOLLGATE_DATA_DIR": str(Path(tmp) / "data"), "RAY_USAGE_STATS_ENABLED": "0"})
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            try:
+                serve.start(http_options={"host": "127.0.0.1", "port": port})
+                yield fake_port, port
+            finally:
+                serve.shutdown()
+                ray.shutdown()
+        finally:
+            procs.stop_all()
+
+
+def deploy_in_process(gateway_args: dict[str, Any]) -> None:
+    """Run the Tollgate application with every deployment it creates at ``num_cpus: 0`` (two cores host the
+    whole graph), as ``tollgate`` on 127.0.0.1 at ``/``."""
+    from ray import serve
+
+    from serve_app.app import build_app_with_options, deployment_names
+    from serve_app.config import parse_gateway_config
+
+    names = deployment_names(parse_gateway_config(gateway_args))
+    app = build_app_with_options(gateway_args, {name: {"ray_actor_options": {"num_cpus": 0}} for name in names})
+    serve.run(app, name="tollgate", route_prefix="/")
+
+
+@contextmanager
 def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
              models: dict[str, Any] | None = None, model: str = "bench") -> Iterator[Target]:
     """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit."""

@@ -101,8 +101,8 @@ def cost_table(texts: list[str], scores: np.ndarray, tiers: np.ndarray, args: ar
     return "\n".join(lines)
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    p50, p95 = np.percentile(np.array(samples) * 1e3, [50, 95])
+def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    p50, p95 = np.percentile(np.array(samples_ms), [50, 95])
     return float(p50), float(p95)
 
 
@@ -120,10 +120,10 @@ def latency_table(model: TierModel, texts: list[str], n: int) -> str:
         text = body["messages"][-1]["content"]
         start = time.perf_counter()
         embedder.embed([text])
-        embed_times.append(time.perf_counter() - start)
+        embed_times.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         model.score(vectors[i % len(vectors)], request_features(body))
-        score_times.append(time.perf_counter() - start)
+        score_times.append((time.perf_counter() - start) * 1000)
     e50, e95 = _percentiles(embed_times)
     s50, s95 = _percentiles(score_times)
     return "\n".join([
@@ -139,85 +139,61 @@ def latency_table(model: TierModel, texts: list[str], n: int) -> str:
 def serve_table(texts: list[str], requests: int) -> str:
     """Tiered against untiered requests through Ray Serve (section 4 of the module docstring)."""
     import http.client
-    import os
-    import tempfile
     from contextlib import closing
 
-    import ray
     from ray import serve
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from overhead import Processes, fake_target, free_port, post_chat, start_fake
+    from overhead import MASTER_KEY, deploy_in_process, fake_target, post_chat, serve_beside_fake
 
     def post(conn: Any, model: str, text: str, temperature: float) -> tuple[float, str]:
         body = {"model": model, "temperature": temperature, "max_tokens": 32,
                 "messages": [{"role": "user", "content": text}]}
-        elapsed, response = post_chat(conn, body, master_key)
+        elapsed, response = post_chat(conn, body, MASTER_KEY)
         return elapsed, response.getheader("x-tollgate-tier") or ""
 
-    from serve_app.app import build_app_with_options, deployment_names
-    from serve_app.config import parse_gateway_config
-
-    master_key = "sk-bench-master-key"
     skipped: dict[str, int] = {}
     times: dict[str, dict[str, list[float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="tollgate-tier-bench-") as tmp:
-        procs = Processes(Path(tmp))
-        fake_port = start_fake(procs)
-        port = free_port()
-        os.environ.update({"TOLLGATE_MASTER_KEY": master_key, "BENCH_OPENAI_KEY": "sk-bench-upstream",
-                           "TOLLGATE_DATA_DIR": str(Path(tmp) / "data"), "RAY_USAGE_STATS_ENABLED": "0"})
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            serve.start(http_options={"host": "127.0.0.1", "port": port})
-            for placement in ("deployment", "ingress"):
-                gateway_args = {
-                    "profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-                    "audit": {"generate_hmac_key": True},
-                    "models": {"bench-t1": {"targets": [fake_target(fake_port, "t1-fake")]},
-                               "bench-t2": {"targets": [fake_target(fake_port, "t2-fake")]}},
-                    "tiering": {"placement": placement,
-                                "policies": {"auto": {"tier1": "bench-t1", "tier2": "bench-t2"}}},
-                }
-                names = deployment_names(parse_gateway_config(gateway_args))
-                app = build_app_with_options(gateway_args, {n: {"ray_actor_options": {"num_cpus": 0}}
-                                                            for n in names})
-                serve.run(app, name="tollgate", route_prefix="/")
-                kinds = times[placement] = {f"{k} {t}": [] for k in ("direct", "auto") for t in ("t=0", "t=0.7")}
-                skipped[placement] = 0
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                with closing(conn):
-                    for i in range(20):
-                        post(conn, "auto", f"warm-up question {i}", 0.7)
-                    for i in range(requests):
-                        text = texts[i % len(texts)]
-                        for temperature in (0.0, 0.7):
-                            label = "t=0" if temperature == 0.0 else "t=0.7"
-                            # A fresh text for each pair, so temperature-0 requests are cache misses, not hits.
-                            fresh = f"{text} (#{i}, {label}, {placement})"
-                            try:
-                                elapsed, tier = post(conn, "auto", fresh, temperature)
-                            except RuntimeError:  # refused by the guardrail (the test set has injection-like items)
-                                skipped[placement] += 1
-                                continue
-                            kinds[f"auto {label}"].append(elapsed)
-                            model = "bench-t1" if tier == "1" else "bench-t2"
-                            kinds[f"direct {label}"].append(post(conn, model, fresh, temperature)[0])
-                serve.delete("tollgate")
-        finally:
-            serve.shutdown()
-            ray.shutdown()
-            procs.stop_all()
+    with serve_beside_fake(MASTER_KEY, "tollgate-tier-bench-") as (fake_port, port):
+        for placement in ("deployment", "ingress"):
+            deploy_in_process({
+                "profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
+                "audit": {"generate_hmac_key": True},
+                "models": {"bench-t1": {"targets": [fake_target(fake_port, "t1-fake")]},
+                           "bench-t2": {"targets": [fake_target(fake_port, "t2-fake")]}},
+                "tiering": {"placement": placement, "policies": {"auto": {"tier1": "bench-t1", "tier2": "bench-t2"}}},
+            })
+            kinds = times[placement] = {f"{k} {t}": [] for k in ("direct", "auto") for t in ("t=0", "t=0.7")}
+            skipped[placement] = 0
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            with closing(conn):
+                for i in range(20):
+                    post(conn, "auto", f"warm-up question {i}", 0.7)
+                for i in range(requests):
+                    text = texts[i % len(texts)]
+                    for temperature in (0.0, 0.7):
+                        label = "t=0" if temperature == 0.0 else "t=0.7"
+                        # A fresh text for each pair, so temperature-0 requests are cache misses, not hits.
+                        fresh = f"{text} (#{i}, {label}, {placement})"
+                        try:
+                            elapsed, tier = post(conn, "auto", fresh, temperature)
+                        except RuntimeError:  # refused by the guardrail (the test set has injection-like items)
+                            skipped[placement] += 1
+                            continue
+                        kinds[f"auto {label}"].append(elapsed)
+                        model = "bench-t1" if tier == "1" else "bench-t2"
+                        kinds[f"direct {label}"].append(post(conn, model, fresh, temperature)[0])
+            serve.delete("tollgate")
     lines = [("(4) end to end through Ray Serve, zero-latency upstream, sequential pairs (texts the guardrail "
               f"refused left out: {skipped})"),
              f"{'tiering.placement / request':<44}{'p50 ms':>9}{'p95 ms':>9}"]
     for placement, kinds in times.items():
         for name, values in kinds.items():
-            p50, p95 = _percentiles([v / 1000 for v in values])
+            p50, p95 = _percentiles(values)
             lines.append(f"{placement + ': ' + name:<44}{p50:>9.2f}{p95:>9.2f}")
         for label in ("t=0", "t=0.7"):
-            auto50 = _percentiles([v / 1000 for v in kinds[f"auto {label}"]])[0]
-            direct50 = _percentiles([v / 1000 for v in kinds[f"direct {label}"]])[0]
+            auto50 = _percentiles(kinds[f"auto {label}"])[0]
+            direct50 = _percentiles(kinds[f"direct {label}"])[0]
             lines.append(f"{placement + ': added by tiering, ' + label:<44}{auto50 - direct50:>9.2f}")
     return "\n".join(lines)
 
