@@ -15,7 +15,6 @@ from deployments.cache.decision import Decision
 from deployments.cache.service import CacheKey, Lookup, SemanticCacheService
 from deployments.guardrail.service import GuardrailService
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
 from serve_app.config import ProviderKind, parse_gateway_config
@@ -24,7 +23,7 @@ from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
 from serve_app.guarding import LocalGuardrailLink
 from serve_app.store import Database, open_database
-from tests.unit._gateway_helpers import InProcessBackend
+from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 from tests.unit.cache.conftest import Embed
 
 AUTH = {"Authorization": "Bearer unit-master"}
@@ -32,15 +31,10 @@ AUDIT_KEY = b"unit-cache-audit-key"
 PRICES = {"input": 2.5, "output": 10.0}
 
 
-class _Gateway:
+class _Gateway(GatewayClient):
     def __init__(self, gateway: Gateway, client: httpx.AsyncClient, service: SemanticCacheService) -> None:
-        self.gateway, self.client, self.service = gateway, client, service
-
-    async def chat(self, text: str, headers: dict[str, str] | None = None, **extra: Any) -> httpx.Response:
-        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}], "temperature": 0, **extra}
-        response = await self.client.post("/v1/chat/completions", json=body, headers={**AUTH, **(headers or {})})
-        await self.gateway.drain()  # the cache write happens after the response
-        return response
+        super().__init__(gateway, client, AUTH, model="gpt-4o", temperature=0)
+        self.service = service
 
 
 @pytest.fixture
@@ -58,8 +52,6 @@ def _config(fake: FakeProviderServer, **extra: Any) -> Any:
 
 async def _open(fake: FakeProviderServer, db: Database, embed: Embed, *, audited: bool = False,
                 **extra: Any) -> AsyncIterator[_Gateway]:
-    async with httpx.AsyncClient() as admin:
-        await admin.post(f"{fake.base_url}/_fake/reset")
     config = _config(fake, **extra)
     service = SemanticCacheService(db, embed, Decision())
     guardrail: dict[str, Any] = {}
@@ -70,8 +62,7 @@ async def _open(fake: FakeProviderServer, db: Database, embed: Embed, *, audited
         guardrail.update(audit=AuditWriter(db, hmac_key=AUDIT_KEY), governance=Governance(db, config))
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
     gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", cache=service, **guardrail)
-    transport = httpx.ASGITransport(app=create_api(gateway))
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with serve_in_process(fake, gateway) as client:
         yield _Gateway(gateway, client, service)
     if audited:
         await guardrail["audit"].close()
@@ -84,8 +75,7 @@ async def gw(fake: FakeProviderServer, db: Database, embed: Embed) -> AsyncItera
 
 
 async def _upstream_calls(fake: FakeProviderServer) -> int:
-    async with httpx.AsyncClient() as admin:
-        return len((await admin.get(f"{fake.base_url}/_fake/requests")).json())
+    return len(await upstream_requests(fake))
 
 
 async def test_a_miss_is_stored_and_the_same_and_a_paraphrased_question_hit(

@@ -16,7 +16,6 @@ from deployments.cache.decision import Decision
 from deployments.cache.embedder import shared_embedder
 from deployments.cache.service import SemanticCacheService
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
 from serve_app.audit.writer import AuditWriter
 from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
@@ -26,7 +25,7 @@ from serve_app.governance.enforcer import Governance
 from serve_app.governance.entities import KeyCreate, OrgCreate, TeamCreate
 from serve_app.store import Database, open_database
 from serve_app.tiering import InProcessTierLink
-from tests.unit._gateway_helpers import InProcessBackend
+from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 
 AUTH = {"Authorization": "Bearer unit-master"}
 AUDIT_KEY = b"unit-tiering-audit-key"
@@ -79,16 +78,10 @@ def _config(fake: FakeProviderServer, tiering: dict[str, Any] | None = None, **e
     })
 
 
-class _Gateway:
+class _Gateway(GatewayClient):
     def __init__(self, gateway: Gateway, client: httpx.AsyncClient, link: Any) -> None:
-        self.gateway, self.client, self.link = gateway, client, link
-
-    async def chat(self, text: str, model: str = "auto", headers: dict[str, str] | None = None,
-                   **extra: Any) -> httpx.Response:
-        body = {"model": model, "messages": [{"role": "user", "content": text}], **extra}
-        response = await self.client.post("/v1/chat/completions", json=body, headers={**AUTH, **(headers or {})})
-        await self.gateway.drain()
-        return response
+        super().__init__(gateway, client, AUTH, model="auto")
+        self.link = link
 
 
 @pytest.fixture
@@ -99,12 +92,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def _open(fake: FakeProviderServer, config: Any, link: Any, **parts: Any) -> AsyncIterator[_Gateway]:
-    async with httpx.AsyncClient() as admin:
-        await admin.post(f"{fake.base_url}/_fake/reset")
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
     gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", tiers=link, **parts)
-    transport = httpx.ASGITransport(app=create_api(gateway))
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with serve_in_process(fake, gateway) as client:
         yield _Gateway(gateway, client, link)
 
 
@@ -115,8 +105,7 @@ async def gw(fake: FakeProviderServer) -> AsyncIterator[_Gateway]:
 
 
 async def _upstream_models(fake: FakeProviderServer) -> list[str]:
-    async with httpx.AsyncClient() as admin:
-        return [r["body"]["model"] for r in (await admin.get(f"{fake.base_url}/_fake/requests")).json()]
+    return [r["body"]["model"] for r in await upstream_requests(fake)]
 
 
 async def test_an_obvious_tier_1_prompt_goes_to_tier_1_and_a_hard_one_to_tier_2(
