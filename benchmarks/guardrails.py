@@ -12,8 +12,11 @@ Run from the repository root: ``.venv/bin/python benchmarks/guardrails.py [--dat
   *FP rate, own rule*: the rule that the example tests fires (gitleaks' criterion);
   *FP rate, any*: any secret finding at all (stricter: an FP for one rule may be a real
   secret for another). Plus look-alikes (order numbers, UUIDs, hashes) and placeholders.
-- Injection: the held-out fifth of ``train_injection``'s split, at the policy threshold, and
-  a hand-written set of ordinary requests that the training templates did not produce.
+- Injection: the held-out families of ``training.injection.corpus`` (families never trained
+  on, bastioncorpus and the tiering prompts among them), whole requests as the gateway scores
+  them and single texts, the shipped detector beside the previous one
+  (``baselines/injection_v1.py``, every role, first 512 tokens, threshold 0.7); and the
+  latency of scoring one text of 1, 10 and 100 KB.
 - Latency: scan only, and ``Guard.check_request`` (scan + injection + redaction), over
   prompts built from Quora questions with planted values.
 """
@@ -24,22 +27,30 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from deployments.guardrail import pii
 from deployments.guardrail.findings import SECRET_TYPES, EntityType
 from deployments.guardrail.gitleaks import GitleaksRules
-from deployments.guardrail.guard import Guard
+from deployments.guardrail.guard import Guard, masked_texts
 from deployments.guardrail.policy import GuardrailPolicy
 from deployments.guardrail.redaction import RedactionState, redact
 from deployments.guardrail.scanner import default_scanner
 from deployments.guardrail.secrets import rule_type
-from deployments.guardrail.train_injection import evaluate, is_held_out, load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # training/ is the repository's, not the installed product's
+
+from training.injection.corpus import held_out, load_samples
+from training.injection.evaluate import rates, request_scorer, request_texts, single_texts
+from training.injection.samples import Sample
+
+PREVIOUS_THRESHOLD = 0.7
 PII_LABELS = {
     "EMAIL_ADDRESS": EntityType.EMAIL,
     "PHONE_NUMBER": EntityType.PHONE,
@@ -268,23 +279,70 @@ def secrets_table(data: Path) -> str:
     ) + (f"\n\ngitleaks rules loaded: {len(rules.rules)} ({rules.engine}); skipped (need a file path): {skipped}")
 
 
-def injection_table(data: Path, threshold: float) -> str:
-    guard = Guard()
-    detector = guard.injection_detector
-    held_out = [ex for ex in load_corpus(data) if is_held_out(ex.text)]
-    result = evaluate(detector, held_out, threshold)
-    rows: list[tuple[object, ...]] = [
-        ("held-out attacks: TPR", result["attacks"], result["tpr"]),
-        ("held-out benign: FPR", result["benign"], result["fpr"]),
-    ]
-    for key, value in result.items():
-        if key.startswith("flagged["):
-            category = key[len("flagged[") : -1]
-            n = sum(ex.category == category for ex in held_out)
-            rows.append((f"  flagged: {category}", n, value))
-    ordinary = sum(detector.score(t).score >= threshold for t in ORDINARY)
-    rows.append(("hand-written ordinary requests: FPR", len(ORDINARY), ordinary / len(ORDINARY)))
-    return _table([f"injection (threshold {threshold})", "n", "rate"], rows)
+def _previous_detector() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "baselines"))
+    import injection_v1
+
+    return injection_v1.InjectionDetector.from_file()
+
+
+def _previous_request_score(previous: Any, guard: Guard) -> Callable[[Sample], float]:
+    """The gateway before issue 14: every text of every role scored, its first 512 tokens, the highest wins."""
+    def score(sample: Sample) -> float:
+        texts, _ = request_texts(sample)
+        masked = masked_texts(texts, [guard.scanner.scan(t) for t in texts])
+        return max((previous.score(t).score for t in masked if t.strip()), default=0.0)
+
+    return score
+
+
+def injection_tables(data: Path) -> str:
+    """Held-out families, whole requests and single texts, the previous detector beside the current one."""
+    guard = Guard(GuardrailPolicy.model_validate({"injection": {"action": "flag"}}))
+    threshold = guard.policy.injection.threshold
+    previous = _previous_detector()
+    test = held_out(load_samples(data)) + [
+        Sample(f"ordinary-{i}", "benchmark_ordinary", "benchmarks/guardrails.py", 0, [{"role": "user", "content": t}])
+        for i, t in enumerate(ORDINARY)]
+    singles = single_texts(test)
+    current = request_scorer(guard.injection_detector, guard)
+    before = _previous_request_score(previous, guard)
+    out = []
+    for title, samples in (("whole requests (default roles: user, tool)", test), ("single texts", singles)):
+        new = [current(s) for s in samples]
+        old = [before(s) for s in samples]
+        rows: list[tuple[object, ...]] = []
+        for label, kind in ((0, "benign: FPR"), (1, "attacks: TPR")):
+            new_rates = {r.family: r for r in rates(samples, new, threshold) if r.label == label}
+            old_rates = {r.family: r for r in rates(samples, old, PREVIOUS_THRESHOLD) if r.label == label}
+            for family, row in new_rates.items():
+                rows.append((f"{family} ({kind})", row.n, old_rates[family].rate, row.rate))
+            n = sum(r.n for r in new_rates.values())
+            rows.append((f"**all held-out {kind}**", n, sum(r.flagged for r in old_rates.values()) / n,
+                         sum(r.flagged for r in new_rates.values()) / n))
+        out.append(_table([f"{title}", "n", f"previous (t={PREVIOUS_THRESHOLD})", f"current (t={threshold})"], rows))
+    return "\n\n".join(out)
+
+
+def injection_latency_table() -> str:
+    """Scoring one text of 1, 10 and 100 KB (one core: the detector is single-threaded Python)."""
+    previous = _previous_detector()
+    current = Guard().injection_detector
+    rng = random.Random(3)
+    words = ["the", "quarterly", "report", "covers", "sales", "hiring", "and", "our", "new", "office", "please", "summarise", "the", "section", "on", "travel", "expenses", "and", "list", "any", "deadlines", "for", "the", "finance", "team", "before", "friday"]
+    rows = []
+    for size in (1024, 10 * 1024, 100 * 1024):
+        texts = []
+        for _ in range(20 if size < 100 * 1024 else 6):
+            text = " ".join(rng.choice(words) for _ in range(size // 5))[:size]
+            texts.append(text)
+        rounds = 5 if size < 100 * 1024 else 2
+        old50, old99 = _timings(lambda t: previous.score(t), texts, rounds, p=0.99)
+        new50, new99 = _timings(lambda t: current.score(t), texts, rounds, p=0.99)
+        rows.append((f"{size // 1024} KB", old50, old99, new50, new99, new50 / old50))
+    return _table(["text", "previous p50 ms", "previous p99 ms", "current p50 ms", "current p99 ms",
+                   "p50 current / previous"], rows) + (
+        "\n\nThe previous detector read only the first 512 tokens of a text; the current one reads all of it.")
 
 
 def _prompt(rng: random.Random, questions: Sequence[str], size: int, planted: bool) -> str:
@@ -295,7 +353,7 @@ def _prompt(rng: random.Random, questions: Sequence[str], size: int, planted: bo
     return " ".join(parts)[:size]
 
 
-def _timings(fn: Callable[[str], object], prompts: Sequence[str], rounds: int) -> tuple[float, float]:
+def _timings(fn: Callable[[str], object], prompts: Sequence[str], rounds: int, p: float = 0.95) -> tuple[float, float]:
     for prompt in prompts[:5]:
         fn(prompt)
     samples: list[float] = []
@@ -308,7 +366,7 @@ def _timings(fn: Callable[[str], object], prompts: Sequence[str], rounds: int) -
             fn(prompt)
             samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95)]
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * p))]
 
 
 def latency_table(data: Path) -> str:
@@ -350,11 +408,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Guardrail quality and latency tables.")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="the shared/data folder")
     args = parser.parse_args(argv)
-    threshold = GuardrailPolicy().injection.threshold
     sections: tuple[tuple[str, Callable[[], str]], ...] = (
         ("PII (Presidio synth_dataset_v2)", lambda: pii_table(args.data)),
         ("Secrets (gitleaks examples)", lambda: secrets_table(args.data)),
-        ("Prompt injection", lambda: injection_table(args.data, threshold)),
+        ("Prompt injection, held-out families", lambda: injection_tables(args.data)),
+        ("Prompt-injection scoring latency (this machine)", injection_latency_table),
         ("Latency (this machine)", lambda: latency_table(args.data)),
     )
     for title, render in sections:

@@ -117,9 +117,10 @@ class RayGuardrailLink:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
 
-    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]:
+    async def check(self, texts: list[str], destination: str, policy: str,
+                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
         try:
-            result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy)
+            result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy, origins)
         except Exception as exc:
             raise translate_ray_error(exc, "Guardrail") from exc
         return result

@@ -151,11 +151,20 @@ def _over_json_lines(args: argparse.Namespace, run: Callable[[TextIO, GatewayCon
 
 
 def _cmd_guard_scan(args: argparse.Namespace) -> int:
-    from deployments.guardrail.policy import GuardrailPolicy
     from deployments.guardrail.scan_cli import run_scan
+    from deployments.guardrail.service import GuardrailService
 
-    return _over_json_lines(args, lambda source, config: run_scan(
-        source, sys.stdout, GuardrailPolicy.model_validate(config.guardrails.policy)))
+    def scan(source: TextIO, config: GatewayConfig) -> int:
+        rails = config.guardrails
+        service = GuardrailService(rails.policy, rails.teams, rails.keys, preload_injection=False)
+        if args.policy not in service.names:
+            print(f"error: no guardrail policy {args.policy!r} in {args.config}; the config has "
+                  f"{', '.join(service.names)} (team:ORG/TEAM and key:KEY_ID come from guardrails.teams and "
+                  "guardrails.keys)", file=sys.stderr)
+            return 1
+        return run_scan(source, sys.stdout, guard=service.guard(args.policy))
+
+    return _over_json_lines(args, scan)
 
 
 def _cmd_cache_probe(args: argparse.Namespace) -> int:
@@ -202,10 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     guard = sub.add_parser("guard", help="the guardrail's detectors").add_subparsers(dest="guard_cmd", required=True)
     scan = guard.add_parser(
-        "scan", help='JSON lines {"id", "text"} in; findings, redaction and injection score out, one line each'
+        "scan", help='JSON lines {"id", "text"} or {"id", "messages"} in; findings, redaction and the injection '
+        'decision out, one line each'
     )
     scan.add_argument("--file", help="read this file instead of standard input")
     scan.add_argument("--config", default="configs/local.yaml", help="the Serve config whose guardrail policy applies")
+    scan.add_argument("--policy", default="default",
+                      help="the guardrail policy to apply: default, team:ORG/TEAM or key:KEY_ID (from the config)")
     scan.set_defaults(func=_cmd_guard_scan)
 
     from serve_app.admin_cli import add_admin_commands, add_cache_admin_commands

@@ -70,6 +70,7 @@ class TollgateError(Exception):
         status_code: int | None = None,
         error_type: str | None = None,
         retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -81,6 +82,7 @@ class TollgateError(Exception):
         if error_type is not None:
             self.error_type = error_type
         self.retry_after = retry_after
+        self.headers = dict(headers or {})  # extra response headers (the guardrail's x-tollgate-injection-*)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross Ray deployment calls; keep every attribute through pickling.

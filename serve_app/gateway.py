@@ -60,9 +60,11 @@ from serve_app.guarding import (
     ReplyGuard,
     StreamGuard,
     destination_for,
+    injection_headers,
     message_texts,
     refusal,
     replace_texts,
+    text_origins,
 )
 from serve_app.metrics import GatewayMetrics, NullMetrics
 from serve_app.protocol import ChatCompletionRequest
@@ -178,19 +180,26 @@ class Gateway:
             return None
         refs, texts = message_texts(internal)
         policy = self._guards.name_for(principal.team_path, principal.key_id)
-        verdict = GuardVerdict.from_dict(await self._guardrail.check(texts, destination_for(self.config, model), policy))
-        trace.set(guardrail_findings=dict(verdict.counts), injection_score=verdict.injection.score,
-                  injection_flagged=verdict.injection.flagged)
+        verdict = GuardVerdict.from_dict(await self._guardrail.check(
+            texts, destination_for(self.config, model), policy, text_origins(internal, refs)))
+        injection = verdict.injection
+        trace.set(guardrail_findings=dict(verdict.counts), injection_score=injection.score,
+                  injection_flagged=injection.flagged, injection_action=injection.action,
+                  injection_message_index=injection.message_index,
+                  injection_reasons=list(injection.reasons) if injection.flagged else [])
         for entity, count in verdict.counts.items():
             self._metrics.guardrail_finding(entity, count)
         try:
             verdict.raise_for_decision()
         except GuardrailError as exc:
             self._metrics.rejection(exc.type)
-            raise refusal(exc) from exc
-        if verdict.injection.flagged:
-            logger.warning("prompt flagged as injection (score %.3f: %s) for key %s; allowed by policy %s",
-                           verdict.injection.score, ", ".join(verdict.injection.reasons), principal.key_id, policy)
+            refused = refusal(exc)
+            refused.headers.update(injection_headers(injection))
+            raise refused from exc
+        if injection.flagged:
+            logger.warning("request flagged as injection (score %.3f: %s, messages[%s]) for key %s; allowed by "
+                           "policy %s", injection.score, ", ".join(injection.reasons), injection.message_index,
+                           principal.key_id, policy)
             self._metrics.injection_flagged(policy)
         replace_texts(internal, refs, verdict.texts)
         if principal.team_path in self._seal_teams:

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from deployments.guardrail.errors import GuardrailError
 from deployments.guardrail.guard import Guard, GuardVerdict
+from deployments.guardrail.injection_request import InjectionVerdict
+from deployments.guardrail.message_texts import TextRef, message_texts, text_origins
 from deployments.guardrail.output import OutputStream
 from deployments.guardrail.service import GuardrailService
 from serve_app.config import GatewayConfig, ProviderKind
@@ -24,17 +26,17 @@ __all__ = [
     "ReplyGuard",
     "StreamGuard",
     "destination_for",
+    "injection_headers",
     "message_texts",
     "refusal",
     "replace_texts",
+    "text_origins",
 ]
-
-# Where a text sits in a request: (message index, None) for string content, (message index, part index).
-TextRef = tuple[int, int | None]
 
 
 class GuardrailLink(Protocol):
-    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]: ...
+    async def check(self, texts: list[str], destination: str, policy: str,
+                    origins: list[list[Any]] | None = None) -> dict[str, Any]: ...
 
 
 class LocalGuardrailLink:
@@ -43,14 +45,16 @@ class LocalGuardrailLink:
     def __init__(self, service: GuardrailService) -> None:
         self._service = service
 
-    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]:
-        return self._service.check(texts, destination, policy)  # type: ignore[arg-type]
+    async def check(self, texts: list[str], destination: str, policy: str,
+                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
+        return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]
 
 
 def refusal(exc: GuardrailError) -> GuardrailRefusedError:
     """The gateway's error for a guardrail refusal (the one seam between the two error trees)."""
-    return GuardrailRefusedError(str(exc), status_code=exc.status, error_type=exc.type, code=exc.code,
-                                 param="messages" if exc.status == 400 else None)
+    index = getattr(exc, "message_index", None)
+    param = (f"messages[{index}]" if index is not None else "messages") if exc.status == 400 else None
+    return GuardrailRefusedError(str(exc), status_code=exc.status, error_type=exc.type, code=exc.code, param=param)
 
 
 def destination_for(config: GatewayConfig, model: str) -> str:
@@ -59,23 +63,6 @@ def destination_for(config: GatewayConfig, model: str) -> str:
 
     kinds = {t.provider for name in models_reachable(config, model) for t in config.models[name].targets}
     return "internal" if kinds == {ProviderKind.LOCAL} else "external"
-
-
-def message_texts(request: dict[str, Any]) -> tuple[list[TextRef], list[str]]:
-    """Every text of the request's messages (string contents and text parts), with where it sits."""
-    refs: list[TextRef] = []
-    texts: list[str] = []
-    for i, message in enumerate(request.get("messages") or []):
-        content = message.get("content")
-        if isinstance(content, str):
-            refs.append((i, None))
-            texts.append(content)
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                    refs.append((i, j))
-                    texts.append(part["text"])
-    return refs, texts
 
 
 def replace_texts(request: dict[str, Any], refs: list[TextRef], texts: list[str]) -> None:
@@ -87,6 +74,17 @@ def replace_texts(request: dict[str, Any], refs: list[TextRef], texts: list[str]
             message["content"][j]["text"] = text
 
 
+def injection_headers(injection: InjectionVerdict) -> dict[str, str]:
+    """``x-tollgate-injection-*``: the score always; action, message index and reasons when flagged."""
+    headers = {"x-tollgate-injection-score": f"{injection.score:.3f}",
+               "x-tollgate-injection-action": injection.action}
+    if injection.flagged:
+        headers["x-tollgate-injection-reasons"] = ",".join(injection.reasons) or "classifier"
+        if injection.message_index is not None:
+            headers["x-tollgate-injection-message"] = str(injection.message_index)
+    return headers
+
+
 @dataclass
 class ReplyGuard:
     """The way back for one request: output policy, then the caller's values restored."""
@@ -96,10 +94,8 @@ class ReplyGuard:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {
-            "x-tollgate-guardrail-findings": str(sum(self.verdict.counts.values())),
-            "x-tollgate-injection-score": f"{self.verdict.injection.score:.3f}",
-        }
+        return {"x-tollgate-guardrail-findings": str(sum(self.verdict.counts.values())),
+                **injection_headers(self.verdict.injection)}
 
     def reply(self, body: dict[str, Any]) -> dict[str, Any]:
         """A whole answer; raises :class:`GuardrailRefusedError` when the output policy blocks it."""

@@ -21,5 +21,6 @@ class Guardrail:
         guardrails = parse_gateway_config(gateway_args).guardrails
         self._service = GuardrailService(guardrails.policy, guardrails.teams, guardrails.keys)
 
-    async def check(self, texts: list[str], destination: str, policy: str) -> dict[str, Any]:
-        return self._service.check(texts, destination, policy)  # type: ignore[arg-type]
+    async def check(self, texts: list[str], destination: str, policy: str,
+                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
+        return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]

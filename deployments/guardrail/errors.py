@@ -51,13 +51,15 @@ class InjectionDetected(GuardrailError):
     type = "prompt_injection_detected"
     code = "prompt_injection_detected"
 
-    def __init__(self, score: float, reasons: Iterable[str]) -> None:
+    def __init__(self, score: float, reasons: Iterable[str], message_index: int | None = None) -> None:
         self.score = round(float(score), 3)
         self.reasons = tuple(reasons)
+        self.message_index = message_index
+        where = f"messages[{message_index}]" if message_index is not None else "the request"
         super().__init__(
-            f"The request looks like a prompt-injection or jailbreak attempt (score {self.score}; "
-            f"{', '.join(self.reasons) or 'classifier'}). Rephrase the request without instructions aimed at "
-            "the model's rules."
+            f"The guardrail found a likely prompt-injection or jailbreak attempt in {where} (score {self.score}; "
+            f"{', '.join(self.reasons) or 'classifier'}). Remove the instructions aimed at the model's rules, or ask "
+            "an administrator to review the injection policy of this key or team."
         )
 
 

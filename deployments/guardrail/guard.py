@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from deployments.guardrail.errors import InjectionDetected, PiiBlocked
 from deployments.guardrail.findings import Finding
-from deployments.guardrail.injection import InjectionDetector, InjectionResult, default_injection_detector
+from deployments.guardrail.injection import InjectionDetector, default_injection_detector
+from deployments.guardrail.injection_request import InjectionVerdict, TextOrigin, score_request
 from deployments.guardrail.output import OutputScanner, OutputStream
 from deployments.guardrail.policy import Blocked, Destination, GuardrailPolicy, apply_input_policy
 from deployments.guardrail.redaction import RedactionState, StreamRestorer, restore
@@ -46,22 +47,6 @@ def masked_texts(texts: Sequence[str], scans: Sequence[Sequence[Finding]]) -> li
 
 
 @dataclass
-class InjectionVerdict:
-    """The highest injection score over a request's texts and whether it reached the threshold."""
-
-    score: float = 0.0
-    flagged: bool = False
-    reasons: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 4), "flagged": self.flagged, "reasons": list(self.reasons)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InjectionVerdict:
-        return cls(float(data.get("score", 0.0)), bool(data.get("flagged", False)), list(data.get("reasons", [])))
-
-
-@dataclass
 class GuardVerdict:
     """What the guardrail decided about one request.
 
@@ -84,7 +69,7 @@ class GuardVerdict:
         if self.decision == "pii_blocked":
             raise PiiBlocked(self.blocked_types)
         if self.decision == "prompt_injection_detected":
-            raise InjectionDetected(self.injection.score, self.injection.reasons)
+            raise InjectionDetected(self.injection.score, self.injection.reasons, self.injection.message_index)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -134,23 +119,28 @@ class Guard:
         """Findings in one text, spans into it (what ``tollgate guard scan`` prints)."""
         return self.scanner.scan(text)
 
-    def score_injection(self, texts: Sequence[str]) -> InjectionVerdict:
-        """The highest score over ``texts``; pass them through ``masked_texts`` first."""
+    def score_injection(self, texts: Sequence[str], origins: Sequence[TextOrigin] | None = None) -> InjectionVerdict:
+        """The request's injection verdict; pass the texts through ``masked_texts`` first.
+
+        ``origins[i]`` is ``(message index, role)`` of ``texts[i]``; without them every text
+        counts as a user turn of its own.
+        """
         settings = self.policy.injection
         if not settings.enabled or not texts:
             return InjectionVerdict()
-        results = [self.injection_detector.score(text) for text in texts]
-        worst: InjectionResult = max(results, key=lambda r: r.score)
-        score = round(worst.score, 4)
-        return InjectionVerdict(score, score >= settings.threshold, list(worst.reasons))
+        if origins is None:
+            origins = [(i, "user") for i in range(len(texts))]
+        return score_request(self.injection_detector, texts, origins, settings.roles, settings.threshold,
+                             settings.action)
 
-    def check_request(self, texts: Sequence[str], destination: Destination = "external") -> GuardVerdict:
+    def check_request(self, texts: Sequence[str], destination: Destination = "external",
+                      origins: Sequence[TextOrigin] | None = None) -> GuardVerdict:
         """Scan, score and redact the message texts of one request for ``destination``."""
         if not self.policy.enabled:
             return GuardVerdict("allow", list(texts), {}, {}, InjectionVerdict(), destination)
         scans = [self.scanner.scan(text) for text in texts]
-        injection = self.score_injection(masked_texts(texts, scans))
-        if injection.flagged and self.policy.injection.action == "block":
+        injection = self.score_injection(masked_texts(texts, scans), origins)
+        if injection.action == "block":
             return GuardVerdict("prompt_injection_detected", [], {}, {}, injection, destination)
         outcome = apply_input_policy(texts, destination, self.scanner, self.policy, scans=scans)
         if isinstance(outcome, Blocked):

@@ -6,7 +6,7 @@ Example (YAML, under a key's or team's ``guardrail:``)::
     internal: {secrets: redact, pii: allow,           # the local tier, inside the perimeter
                entities: {CREDIT_CARD: block}}
     output: {secrets: redact, pii: allow}
-    injection: {action: block, threshold: 0.7}
+    injection: {action: flag, threshold: 0.9, roles: [user, tool]}
 
 ``entities`` overrides the ``secrets``/``pii`` default for single types. A per-key or
 per-team override is merged over the base policy with ``merge_policy``.
@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from deployments.guardrail.findings import SECRET_TYPES, EntityType, Finding
+from deployments.guardrail.injection_request import Role
 from deployments.guardrail.redaction import RedactionState, redact
 from deployments.guardrail.scanner import Scanner
 
@@ -38,6 +39,14 @@ __all__ = [
 ]
 
 Action = Literal["redact", "block", "allow"]
+
+# The shipped operating point of the injection detector (training/injection/train.py calibrates it and
+# writes it into injection_weights.json; a test keeps the two equal).
+DEFAULT_INJECTION_THRESHOLD = 0.9
+# Flag, not block: at the operating point that refuses at most 1% of realistic benign requests, the
+# detector finds well under half of the held-out attack families (docs/guardrails.md, "Why flag").
+DEFAULT_INJECTION_ACTION: Literal["block", "flag"] = "flag"
+DEFAULT_INJECTION_ROLES: tuple[Role, ...] = ("user", "tool")
 Destination = Literal["external", "internal"]
 
 
@@ -68,16 +77,27 @@ def _default_output() -> DestinationPolicy:
 
 
 class InjectionPolicy(BaseModel):
-    """What to do with prompts that score as injection or jailbreak attempts."""
+    """What to do with requests whose untrusted text scores as an injection or jailbreak attempt."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Score prompts at all.")
+    enabled: bool = Field(True, description="Score requests at all.")
     action: Literal["block", "flag"] = Field(
-        "block", description="`block`: refuse with 400 prompt_injection_detected; `flag`: allow and record."
+        DEFAULT_INJECTION_ACTION,
+        description="`block`: refuse with 400 prompt_injection_detected; `flag`: answer, and mark the request in "
+        "the x-tollgate-injection-* headers, the audit record and the metrics (docs/guardrails.md says why "
+        "the default is what it is).",
     )
     threshold: float = Field(
-        0.7, ge=0.0, le=1.0, description="Score at or above which a prompt counts as an injection (0-1)."
+        DEFAULT_INJECTION_THRESHOLD, ge=0.0, le=1.0,
+        description="Score at or above which a request counts as an injection (0-1). The default is the "
+        "operating point calibrated for at most 1% of realistic benign requests (docs/guardrails.md).",
+    )
+    roles: list[Role] = Field(
+        default_factory=lambda: list(DEFAULT_INJECTION_ROLES),
+        description="Message roles whose text is scored. The default scores what is untrusted: user turns and "
+        "tool/function results (with any documents pasted into them); add system, developer or assistant to "
+        "score the application's own prompts or the model's turns too.",
     )
 
 

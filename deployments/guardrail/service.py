@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deployments.guardrail.guard import Guard, GuardVerdict
+from deployments.guardrail.injection_request import normalise_role
 from deployments.guardrail.policy import Destination, GuardrailPolicy, merge_policy
 
 __all__ = ["DEFAULT_POLICY", "GuardrailService", "policy_name"]
@@ -48,13 +49,23 @@ class GuardrailService:
         if preload_injection:
             self._guards[DEFAULT_POLICY].injection_detector  # noqa: B018  load the classifier now, not on a request
 
+    @property
+    def names(self) -> list[str]:
+        """Every policy name the config defines (``default``, ``team:…``, ``key:…``)."""
+        return list(self._guards)
+
     def guard(self, name: str) -> Guard:
         return self._guards.get(name, self._guards[DEFAULT_POLICY])
 
     def name_for(self, team_path: str | None, key_id: str | None) -> str:
         return policy_name(self.teams, self.keys, team_path, key_id)
 
-    def check(self, texts: Sequence[str], destination: Destination, policy: str) -> dict[str, Any]:
-        """Scan, score and redact a request's texts; a plain-data verdict (``GuardVerdict.to_dict``)."""
-        verdict: GuardVerdict = self.guard(policy).check_request(list(texts), destination)
+    def check(self, texts: Sequence[str], destination: Destination, policy: str,
+              origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
+        """Scan, score and redact a request's texts; a plain-data verdict (``GuardVerdict.to_dict``).
+
+        ``origins[i]`` is ``[message index, role]`` of ``texts[i]`` (lists: what crosses a Ray call).
+        """
+        where = [(int(index), normalise_role(role)) for index, role in origins] if origins is not None else None
+        verdict: GuardVerdict = self.guard(policy).check_request(list(texts), destination, where)
         return verdict.to_dict()

@@ -22,7 +22,7 @@ __all__ = ["CSV_COLUMNS", "iter_records", "last_seq", "read_csv", "read_jsonl", 
 
 PAGE_SIZE = 1000
 CSV_COLUMNS: tuple[str, ...] = ("seq", *AuditRecord.model_fields)
-_JSON_COLUMNS = frozenset({"guardrail_findings"})
+_JSON_COLUMNS = frozenset({"guardrail_findings", "injection_reasons"})
 
 Records = AsyncIterable[dict[str, Any]] | Iterable[dict[str, Any]]
 

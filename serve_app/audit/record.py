@@ -56,6 +56,10 @@ class AuditRecord(BaseModel):
     guardrail_findings: dict[str, int] = Field(default_factory=dict, description="Values found, per entity type.")
     injection_score: float | None = None
     injection_flagged: bool = False
+    injection_action: str | None = Field(None, description="allow, flag or block: what the injection policy did.")
+    injection_message_index: int | None = Field(
+        None, description="Index in `messages` of the message that was flagged (never its text).")
+    injection_reasons: list[str] = Field(default_factory=list, description="Why it was flagged (rule names).")
     sealed_text: str | None = Field(None, description="Fernet token of the redacted texts, for opted-in teams.")
 
     def to_json_dict(self) -> dict[str, Any]:

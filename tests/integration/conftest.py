@@ -111,8 +111,10 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
             "auto-all-frontier": {"tier1": LOCAL_MODEL, "tier2": "fake-openai", "threshold": 1e-12},
             "auto-flaky": {"tier1": "tier1-flaky", "tier2": "fake-anthropic", "threshold": 0.5},
         }},
-        # Keys of the team guard-org/lenient may send injection-like prompts (flagged, not refused).
-        "guardrails": {"teams": {"guard-org/lenient": {"injection": {"action": "flag"}}}},
+        # Injection attempts are refused here (the shipped default only flags them), except for keys of the team
+        # guard-org/lenient, which may send injection-like prompts (flagged, not refused).
+        "guardrails": {"policy": {"injection": {"action": "block"}},
+                       "teams": {"guard-org/lenient": {"injection": {"action": "flag"}}}},
         "routing": {
             "deadline_s": 20,
             "first_token_timeout_s": 1.5,

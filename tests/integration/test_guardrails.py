@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import pytest
 
+from deployments.guardrail.policy import DEFAULT_INJECTION_THRESHOLD
 from serve_app.fake_providers import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, recorded
 from tests.integration.test_governance import tollgate
@@ -55,7 +56,7 @@ def test_streamed_answers_are_restored_across_chunks(base_url: str, fake: FakePr
     assert "[EMAIL_1]" in sent and all(value not in sent for value in PLANTED.values())
 
 
-def test_injection_is_refused_by_default_and_flagged_for_a_lenient_team(
+def test_injection_is_refused_by_a_blocking_policy_and_flagged_for_a_lenient_team(
     gateway_url: str, base_url: str, fake: FakeProviderServer
 ) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
@@ -70,4 +71,5 @@ def test_injection_is_refused_by_default_and_flagged_for_a_lenient_team(
     reply = _client(base_url, key["key"]).chat.completions.with_raw_response.create(
         model="fake-openai", messages=[{"role": "user", "content": ATTACK}])
     assert reply.http_response.status_code == 200
-    assert float(reply.headers["x-tollgate-injection-score"]) >= 0.7
+    assert reply.headers["x-tollgate-injection-action"] == "flag"
+    assert float(reply.headers["x-tollgate-injection-score"]) >= DEFAULT_INJECTION_THRESHOLD

@@ -32,7 +32,8 @@ async def audited(fake: FakeProviderServer, tmp_path: Path) -> AsyncIterator[tup
     httpx.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
               "prices": {"input": 1000.0, "output": 1000.0}}
-    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]}}})
+    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]}},
+                                   "guardrails": {"policy": {"injection": {"action": "block"}}}})
     db = await open_database(f"sqlite:///{tmp_path / 'state.db'}")
     writer = AuditWriter(db, hmac_key=KEY)
     rails = config.guardrails
@@ -83,6 +84,10 @@ async def test_every_request_leaves_exactly_one_record(
     if status == 200:
         assert record["target"] == "openai/gpt-4o" and record["completion_tokens"] > 0 and record["cost_usd"] > 0
         assert record["stream"] is bool(body.get("stream"))
+    if outcome == "prompt_injection_detected":  # which message and why, never its text
+        assert (record["injection_action"], record["injection_message_index"]) == ("block", 0)
+        assert "ignore_previous_instructions" in record["injection_reasons"]
+        assert "DAN" not in json.dumps(record)
     report = await verify_chain(db, KEY)
     assert report.ok, report.message
 

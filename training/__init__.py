@@ -1,0 +1,1 @@
+"""Training and evaluation code for the gateway's models; not part of the installed product."""

@@ -1,0 +1,1 @@
+"""The prompt-injection detector's data, training, calibration and evaluation."""
