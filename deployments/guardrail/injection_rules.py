@@ -93,7 +93,8 @@ RULES: tuple[Rule, ...] = (
          "before this", "verbatim", "word for word"),
         re.compile(
             r"(?i)\byour\s+(?:\w+\s+)?" + _HIDDEN
-            + r"|\b(?:show|print|repeat|reveal|output|display|leak|dump|encode|translate|tell|give|share|write|copy"
+            # "write" only as "write out/down": "how do I write a good system prompt?" asks for advice.
+            + r"|\b(?:show|print|repeat|reveal|output|display|leak|dump|encode|translate|tell|give|share|write\s+(?:out|down)|copy"
             r"|paste|recite|summari[sz]e|list|spell|read|expose|disclose|return|echo)\b[^.?!\n]{0,40}" + _HIDDEN
             + r"|systemprompt|(?:instructions|rules|guidelines|directives)\s+you\s+(?:were|have\s+been|got)\s+"
             r"(?:given|told|provided|programmed)"

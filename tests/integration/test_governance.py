@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from serve_app.fake_providers import FakeProviderServer
-from tests.integration.conftest import GOVERNED_OPTIONS, MASTER_KEY, Governed, governed_args
+from tests.integration.conftest import GOVERNED_OPTIONS, MASTER_KEY, Governed, add_fault, governed_args, recorded
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +83,53 @@ def test_a_runaway_key_is_cut_off_and_its_sibling_keeps_working(
     by_key = {row["key"]: row for row in report}
     assert by_key[runaway["id"]]["requests"] == served
     assert by_key[runaway["id"]]["spend_usd"] <= 0.01
+
+
+def test_a_keys_rate_limits_refuse_with_429_and_retry_after(
+    gateway_url: str, base_url: str, fake: FakeProviderServer
+) -> None:
+    import threading
+    import time
+
+    # requests per minute: counted in whole-minute windows, so start well inside one
+    if 60 - time.time() % 60 < 10:
+        time.sleep(60 - time.time() % 60 + 0.5)
+    rpm = _hierarchy(gateway_url, "rpm-org", "--rpm", "3")
+    client = _client(base_url, rpm["key"])
+    for _ in range(3):
+        assert _hello(client).choices[0].message.content
+    with pytest.raises(openai.RateLimitError) as refused:
+        _hello(client)
+    assert isinstance(refused.value.body, dict) and refused.value.body["code"] == "requests_per_minute_exceeded"
+    assert 1 <= int(refused.value.response.headers["retry-after"]) <= 60
+
+    # tokens per minute: a request that may use more tokens than the limit is refused before it is sent
+    tpm = tollgate(gateway_url, "keys", "create", "tpm", "--team", "rpm-org/ml", "--tpm", "40")
+    small, large = _client(base_url, tpm["key"]), _client(base_url, tpm["key"])
+    assert small.chat.completions.create(model="fake-openai", messages=[{"role": "user", "content": "hi"}],
+                                         max_tokens=5).choices
+    sent = len(recorded(fake))
+    with pytest.raises(openai.RateLimitError) as too_many:
+        large.chat.completions.create(model="fake-openai", messages=[{"role": "user", "content": "hi"}],
+                                      max_tokens=500)
+    assert isinstance(too_many.value.body, dict) and too_many.value.body["code"] == "tokens_per_minute_exceeded"
+    assert len(recorded(fake)) == sent, "a refused request never reaches the provider"
+
+    # requests in flight: the first holds its slot while the upstream is slow, the second is refused
+    one = tollgate(gateway_url, "keys", "create", "one-at-a-time", "--team", "rpm-org/ml", "--max-concurrency", "1")
+    add_fault(fake, match={"model": "gpt-4o-fake"}, fault="slow_first_token", delay=3.0, times=1)
+    first: list[Any] = []
+    holder = threading.Thread(target=lambda: first.append(_hello(_client(base_url, one["key"]))))
+    holder.start()
+    deadline = time.monotonic() + 30
+    while not [r for r in recorded(fake)[sent + 1:]] and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the first request has reached the (slow) provider
+    with pytest.raises(openai.RateLimitError) as busy:
+        _hello(_client(base_url, one["key"]))
+    holder.join(timeout=30)
+    assert isinstance(busy.value.body, dict) and busy.value.body["code"] == "concurrency_limit_exceeded"
+    assert first and first[0].choices[0].message.content
+    assert _hello(_client(base_url, one["key"])).choices, "the slot is free again once the first request ended"
 
 
 # --- two ingress replicas on each store ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ def test_local_tier_answers_with_generated_tokens(base_url: str) -> None:
     )
     completion = raw.parse()
     assert raw.headers["x-tollgate-model"] == "local/smollm2"
-    assert float(raw.headers["x-tollgate-overhead-ms"]) >= 0
+    assert "x-tollgate-overhead-ms" in raw.headers  # its value: tests/unit/test_gateway_api.py
     assert completion.choices[0].message.role == "assistant"
     assert "paris" in (completion.choices[0].message.content or "").lower()
     assert completion.choices[0].finish_reason in ("stop", "length")

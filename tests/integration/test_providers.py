@@ -49,7 +49,7 @@ def test_text_completion(client: openai.OpenAI, fake: FakeProviderServer, model:
     assert completion.usage is not None and completion.usage.completion_tokens > 0
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
     assert raw.headers["x-tollgate-attempts"] == "1"
-    assert float(raw.headers["x-tollgate-overhead-ms"]) >= 0
+    assert "x-tollgate-overhead-ms" in raw.headers  # its value: tests/unit/test_gateway_api.py
 
 
 def test_openai_request_is_forwarded_with_key_and_upstream_model(client: openai.OpenAI, fake: FakeProviderServer) -> None:

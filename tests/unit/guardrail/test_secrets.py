@@ -174,9 +174,11 @@ LOOK_ALIKES = [
 ]
 
 
-def test_look_alikes_stay_under_one_in_25(scanner: Scanner) -> None:
+def test_look_alikes_are_left_alone(scanner: Scanner) -> None:
     altered = [t for t in LOOK_ALIKES if scanner.scan(t)]
-    assert len(altered) * 25 <= len(LOOK_ALIKES), altered
+    # The one known miss: gitleaks' generic-api-key rule reads "key id = <12 hex digits>" as an API key, as gitleaks
+    # itself does (docs/guardrails.md). Any other look-alike caught is a regression.
+    assert altered == ["primary key id = 3f2a9c1e5b7d"]
 
 
 @pytest.mark.parametrize(

@@ -212,7 +212,9 @@ async def test_a_keys_or_teams_default_policy_is_what_auto_means(fake: FakeProvi
     records = [json.loads(r["record"]) for r in rows]
     assert [(r["model"], r["tier_policy"], r["tier_decided"], r["tier"]) for r in records] == [
         ("auto", "auto-quality", 2, 2), ("auto", "auto", 1, 1)]
-    assert all(0.0 <= r["tier_score"] <= 1.0 for r in records)
+    # The audit record keeps the score the response reported.
+    assert [r["tier_score"] for r in records] == [float(research_reply.headers["x-tollgate-tier-score"]),
+                                                  float(support_reply.headers["x-tollgate-tier-score"])]
 
 
 async def test_the_cache_lookups_embedding_is_reused(fake: FakeProviderServer, db: Database) -> None:

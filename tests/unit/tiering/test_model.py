@@ -111,7 +111,6 @@ def test_drivers_are_named_and_sorted(model: TierModel, vectors: dict[str, np.nd
     text = TIER_2[0]
     result = model.score(vectors[text], request_features(_user(text)))
     assert isinstance(result, TierScore)
-    assert 0.0 <= result.score <= 1.0
     assert 1 <= len(result.drivers) <= 5
     names = {EMBEDDING_DRIVER, *FEATURE_NAMES}
     assert all(name in names for name, _ in result.drivers)
@@ -119,12 +118,25 @@ def test_drivers_are_named_and_sorted(model: TierModel, vectors: dict[str, np.nd
     assert sizes == sorted(sizes, reverse=True)
 
 
-def test_drivers_add_up_with_the_bias(model: TierModel, vectors: dict[str, np.ndarray]) -> None:
-    text = TIER_1[0]
-    feats = request_features(_user(text))
-    logit = model.bias + float(model.embed_weight @ vectors[text]) - model.embed_offset + model.contributions(feats).sum()
-    assert model.score(vectors[text], feats).score == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-6)
-    assert model.score_batch(vectors[text][None], feats[None])[0] == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-6)
+def test_drivers_are_the_logit_terms_of_a_known_model() -> None:
+    # A two-dimensional model whose terms are written out by hand: bias 0.5, embedding w = (1, 0),
+    # code_blocks weight 2.0, code_lines weight -1.0 (clipped to [-10, 10]), every other feature weight 0.
+    k = len(FEATURE_NAMES)
+    weight = np.zeros(k)
+    weight[FEATURE_NAMES.index("code_blocks")] = 2.0
+    weight[FEATURE_NAMES.index("code_lines")] = -1.0
+    model = TierModel(np.array([1.0, 0.0]), np.zeros(2), 0.5, np.zeros(k), np.ones(k), weight, np.full(k, -10.0),
+                      np.full(k, 10.0), np.zeros(k, dtype=bool))
+    features = np.zeros(k)
+    features[FEATURE_NAMES.index("code_blocks")] = 1.0
+    features[FEATURE_NAMES.index("code_lines")] = 3.0
+    features[FEATURE_NAMES.index("math")] = 7.0  # weight 0: no term, so no driver
+    result = model.score([0.25, 9.0], features)
+    assert result.drivers == (("code_lines", -3.0), ("code_blocks", 2.0), (EMBEDDING_DRIVER, 0.25))
+    assert result.score == pytest.approx(1 / (1 + math.exp(0.25)))  # logit 0.5 + 0.25 + 2 - 3 = -0.25
+    features[FEATURE_NAMES.index("code_lines")] = 50.0  # clipped at 10
+    assert model.score([0.25, 9.0], features).drivers[0] == ("code_lines", -10.0)
+    assert model.score_batch(np.array([[0.25, 9.0]]), features[None])[0] == pytest.approx(1 / (1 + math.exp(7.25)))
 
 
 def test_tools_and_json_schema_raise_a_neutral_prompt(model: TierModel, vectors: dict[str, np.ndarray]) -> None:
