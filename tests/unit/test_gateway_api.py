@@ -226,17 +226,19 @@ def test_a_target_may_wait_longer_for_its_first_token_than_the_routing_default(f
     httpx.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY"}
     config = parse_gateway_config({
-        "routing": {"first_token_timeout_s": 0.2, "retry": {"attempts_per_target": 1}},
+        "routing": {"first_token_timeout_s": 1.0, "retry": {"attempts_per_target": 1}},
         "models": {
             "default-wait": {"targets": [{**target, "model": "slow-a"}, {**target, "model": "quick"}],
                              "policy": "priority"},
-            "patient": {"targets": [{**target, "model": "slow-b", "first_token_timeout_s": 5},
+            "patient": {"targets": [{**target, "model": "slow-b", "first_token_timeout_s": 10},
                                     {**target, "model": "quick"}], "policy": "priority"},
         },
     })
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
-    _fault(fake, match={"model": "slow-a"}, fault="slow_first_token", delay=0.6)
-    _fault(fake, match={"model": "slow-b"}, fault="slow_first_token", delay=0.6)
+    _fault(fake, match={"model": "slow-a"}, fault="slow_first_token", delay=2.5)
+    _fault(fake, match={"model": "slow-b"}, fault="slow_first_token", delay=2.5)
+    # Wide margins for a loaded machine: the quick target has 1 s for its first token, the slow ones answer
+    # after 2.5 s, and the patient target may wait 10 s.
     body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
     with TestClient(create_api(Gateway(config, {ProviderKind.OPENAI: backend}, KEY))) as client:
         assert client.post("/v1/chat/completions", headers=AUTH, json={**body, "model": "default-wait"}

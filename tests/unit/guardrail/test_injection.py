@@ -162,6 +162,7 @@ def test_bad_weights_file_is_refused(tmp_path: Path) -> None:
         InjectionDetector.from_file(path)
 
 
+@pytest.mark.skipif(not (SHARED_DATA / "injection").exists(), reason="needs ../shared/data beside the repository")
 def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     from training.injection.train import main
 

@@ -100,11 +100,16 @@ def test_last_user_text() -> None:
     assert last_user_text(image) is None
 
 
-def test_shipped_weights_separate_obvious_prompts(model: TierModel, vectors: dict[str, np.ndarray]) -> None:
-    for text in TIER_1:
-        assert model.score(vectors[text], request_features(_user(text))).score < 0.5, text
-    for text in TIER_2:
-        assert model.score(vectors[text], request_features(_user(text))).score > 0.5, text
+def test_shipped_weights_tier_prompts_of_families_never_trained_on(model: TierModel) -> None:
+    # The dataset's unseen-family test rows (14 whole task families kept out of training and tuning);
+    # docs/tiering.md reports 0.976 accuracy on all 680. Every 6th row, both tiers, keeps the test quick.
+    rows = [r for r in load_rows(DEFAULT_OUT) if r["split"] == "test" and r["unseen_family"]][::6]
+    assert len(rows) >= 100 and {r["tier"] for r in rows} == {1, 2}
+    vectors = shared_embedder().embed([r["text"] for r in rows])
+    features = np.stack([request_features(_user(r["text"])) for r in rows])
+    predicted = np.where(model.score_batch(vectors, features) >= 0.5, 2, 1)
+    accuracy = float(np.mean(predicted == np.array([r["tier"] for r in rows])))
+    assert accuracy >= 0.9, accuracy
 
 
 def test_drivers_are_named_and_sorted(model: TierModel, vectors: dict[str, np.ndarray]) -> None:
