@@ -39,7 +39,7 @@ def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) ->
 
 
 def _error_response(err: TollgateError, request_id: str | None) -> Response:
-    headers = {**err.headers, **({"x-request-id": request_id} if request_id else {})}
+    headers = {**getattr(err, "headers", {}), **({"x-request-id": request_id} if request_id else {})}
     if err.retry_after is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after)))
     return _json(error_body(err), status=err.status_code, headers=headers)
