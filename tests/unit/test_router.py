@@ -172,6 +172,16 @@ def test_latency_policy_sends_most_traffic_to_the_fast_target() -> None:
     assert firsts[0] > firsts[1] > 0
 
 
+def test_after_the_pair_winner_targets_follow_in_latency_order() -> None:
+    board, _ = _board()
+    for i, ttft in enumerate((100.0, 10.0, 12.0)):  # latency order 1, 2, 0: not the index order
+        _obs(board, f"m#{i}", Outcome.OK, ttft_ms=ttft)
+    rng = random.Random(3)
+    for _ in range(50):
+        usable = order_targets(board, "m", _model(3), [0, 1, 2], rng).usable
+        assert usable[1:] == [i for i in (1, 2, 0) if i != usable[0]]
+
+
 def test_blocked_targets_are_left_out_and_probes_go_first() -> None:
     board, clock = _board(consecutive_failures=1, open_s=10)
     _obs(board, "m#0", Outcome.ERROR)

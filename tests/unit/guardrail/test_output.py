@@ -37,6 +37,14 @@ def test_output_pii_allowed_by_default_but_cards_masked() -> None:
     assert GUARD.check_output(answer, {}) == "Contact support@vendor.com; test card [REDACTED_CREDIT_CARD]."
 
 
+def test_masked_values_are_counted_per_type() -> None:
+    scanner = GUARD.output_scanner({})
+    answer = "Cards 4111 1111 1111 1111 and 5500 0000 0000 0004, key AKIAQYLPMN5HHHFPZAM2."
+    masked = scanner.apply(answer)
+    assert masked.count("[REDACTED_CREDIT_CARD]") == 2
+    assert dict(scanner.counts) == {"CREDIT_CARD": 2, "AWS_ACCESS_KEY": 1}
+
+
 def test_output_block_raises() -> None:
     guard = Guard(GuardrailPolicy.model_validate({"output": {"secrets": "block"}}))
     with pytest.raises(OutputBlocked) as info:
