@@ -24,6 +24,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/guardrails.py [--dat
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import statistics
@@ -279,6 +280,7 @@ def secrets_table(data: Path) -> str:
     ) + (f"\n\ngitleaks rules loaded: {len(rules.rules)} ({rules.engine}); skipped (need a file path): {skipped}")
 
 
+@functools.cache
 def _previous_detector() -> Any:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "baselines"))
     import injection_v1

@@ -8,7 +8,7 @@ gateway errors.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol
 
@@ -118,7 +118,7 @@ class RayGuardrailLink:
         self._handle = handle
 
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
+                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
         try:
             result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy, origins)
         except Exception as exc:

@@ -7,7 +7,7 @@ placeholders (no second call), streaming included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ __all__ = [
 
 class GuardrailLink(Protocol):
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: list[list[Any]] | None = None) -> dict[str, Any]: ...
+                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]: ...
 
 
 class LocalGuardrailLink:
@@ -46,7 +46,7 @@ class LocalGuardrailLink:
         self._service = service
 
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
+                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
         return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ray import serve
@@ -22,5 +23,5 @@ class Guardrail:
         self._service = GuardrailService(guardrails.policy, guardrails.teams, guardrails.keys)
 
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: list[list[Any]] | None = None) -> dict[str, Any]:
+                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
         return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]

@@ -99,11 +99,10 @@ class InjectionDetector:
     """
 
     def __init__(self, weights: dict[str, float], bias: float, classifier_reason_at: float = 0.5,
-                 *, rules: bool = True, threshold: float | None = None) -> None:
+                 *, threshold: float | None = None) -> None:
         self.weights = weights
         self.bias = bias
         self.classifier_reason_at = classifier_reason_at
-        self.rules = rules
         self.threshold = threshold
 
     @classmethod
@@ -132,7 +131,7 @@ class InjectionDetector:
 
     def rule_hits(self, text: str) -> list[tuple[str, float]]:
         """(reason, weight) of each rule that matches ``text``."""
-        return [(rule.reason, weight) for rule, weight in matching_rules(text)] if self.rules else []
+        return [(rule.reason, weight) for rule, weight in matching_rules(text)]
 
     def score(self, text: str) -> InjectionResult:
         """The text's score: its own and its de-obfuscated view's, whichever is higher."""

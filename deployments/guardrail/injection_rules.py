@@ -308,7 +308,7 @@ def matching_rules(text: str, lowered: str | None = None) -> list[tuple[Rule, fl
     ``MENTION_WEIGHT``; each pattern runs only near its trigger words.
     """
     lowered = text.lower() if lowered is None else lowered
-    framed = _MENTION_FRAME.search(text[:300]) is not None
+    framed = is_framed_as_mention(text)
     about_attacks = _ABOUT_ATTACKS.search(lowered) is not None
     out: list[tuple[Rule, float]] = []
     for rule in RULES:

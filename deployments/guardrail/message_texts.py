@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deployments.guardrail.injection_request import TextOrigin, normalise_role
+
 __all__ = ["TextRef", "message_texts", "text_origins"]
 
 # Where a text sits in a request: (message index, None) for string content, (message index, part index).
@@ -31,7 +33,7 @@ def message_texts(request: dict[str, Any]) -> tuple[list[TextRef], list[str]]:
     return refs, texts
 
 
-def text_origins(request: dict[str, Any], refs: list[TextRef]) -> list[list[Any]]:
-    """``[message index, role]`` of each text ``message_texts`` found: what the injection policy scores by."""
+def text_origins(request: dict[str, Any], refs: list[TextRef]) -> list[TextOrigin]:
+    """``(message index, role)`` of each text ``message_texts`` found, the role as the injection policy names it."""
     messages = request.get("messages") or []
-    return [[i, str(messages[i].get("role") or "user")] for i, _ in refs]
+    return [(i, normalise_role(messages[i].get("role"))) for i, _ in refs]

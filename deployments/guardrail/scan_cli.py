@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from deployments.guardrail.guard import Guard, masked_texts
-from deployments.guardrail.injection_request import normalise_role
 from deployments.guardrail.message_texts import message_texts, text_origins
 from deployments.guardrail.policy import GuardrailPolicy
 from deployments.guardrail.redaction import RedactionState, redact
@@ -81,8 +80,7 @@ def _scan_request(guard: Guard, record: dict[str, Any]) -> dict[str, Any]:
     if problem is not None:
         return {"id": record.get("id"), "error": problem}
     refs, texts = message_texts(record)
-    origins = [(index, normalise_role(role)) for index, role in text_origins(record, refs)]
-    verdict = guard.check_request(texts, "external", origins)
+    verdict = guard.check_request(texts, "external", text_origins(record, refs))
     injection = verdict.injection
     return {
         "id": record.get("id"),

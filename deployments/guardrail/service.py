@@ -64,7 +64,8 @@ class GuardrailService:
               origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
         """Scan, score and redact a request's texts; a plain-data verdict (``GuardVerdict.to_dict``).
 
-        ``origins[i]`` is ``[message index, role]`` of ``texts[i]`` (lists: what crosses a Ray call).
+        ``origins[i]`` is ``(message index, role)`` of ``texts[i]`` (``text_origins``); checked again here, at the
+        deployment boundary, since it arrives over a Ray call.
         """
         where = [(int(index), normalise_role(role)) for index, role in origins] if origins is not None else None
         verdict: GuardVerdict = self.guard(policy).check_request(list(texts), destination, where)

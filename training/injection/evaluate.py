@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from deployments.guardrail.guard import Guard, masked_texts
 from deployments.guardrail.injection import InjectionDetector
-from deployments.guardrail.injection_request import normalise_role
 from deployments.guardrail.message_texts import message_texts, text_origins
 from training.injection.samples import Sample
 
@@ -41,8 +40,7 @@ def request_texts(sample: Sample) -> tuple[list[str], list[tuple[int, str]]]:
     """The sample's texts and their ``(message index, role)``, as the gateway extracts them."""
     request = {"messages": sample.messages}
     refs, texts = message_texts(request)
-    origins = [(index, normalise_role(role)) for index, role in text_origins(request, refs)]
-    return texts, origins
+    return texts, text_origins(request, refs)
 
 
 def request_scorer(detector: InjectionDetector, guard: Guard | None = None) -> Scorer:
