@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from deployments.cache.probe_cli import run_probe  # noqa: E402
-from deployments.cache.train_verifier import SEED, Pairs, near_misses, split_mock  # noqa: E402
-from serve_app.config import CacheConfig  # noqa: E402
+from deployments.cache.probe_cli import run_probe
+from deployments.cache.train_verifier import SEED, Pairs, near_misses, split_mock
+from tollgate_core.config import CacheConfig
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 COSINE_THRESHOLDS = (0.80, 0.92, 0.95)

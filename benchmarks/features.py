@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("BENCH_KEY", "unused")  # the backend is in process; the catalog only checks it is set
 
 from deployments.guardrail.service import GuardrailService
+from deployments.guardrail.step import LocalGuardrailLink
 from serve_app.audit.writer import AuditWriter
-from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.gateway import Gateway
-from serve_app.governance.enforcer import MASTER, Governance
-from serve_app.governance.entities import Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate
-from serve_app.guarding import LocalGuardrailLink
+from serve_app.governance.enforcer import Governance
 from serve_app.protocol import ChatCompletionRequest
-from serve_app.store import open_database
 from tests.postgres_server import PostgresServer
+from tollgate_core.config import ProviderKind, parse_gateway_config
+from tollgate_core.entities import MASTER, Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate
+from tollgate_core.store import open_database
 
 CONFIG = parse_gateway_config({"models": {"bench": {"targets": [{
     "provider": "openai", "model": "bench", "api_key_env": "BENCH_KEY", "prices": {"input": 2.5, "output": 10}}]}}})

@@ -317,7 +317,7 @@ def deploy_in_process(gateway_args: dict[str, Any]) -> None:
     from ray import serve
 
     from serve_app.app import build_app_with_options, deployment_names
-    from serve_app.config import parse_gateway_config
+    from tollgate_core.config import parse_gateway_config
 
     names = deployment_names(parse_gateway_config(gateway_args))
     app = build_app_with_options(gateway_args, {name: {"ray_actor_options": {"num_cpus": 0}} for name in names})

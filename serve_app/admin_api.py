@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from serve_app.errors import BadRequestError, TollgateError
 from serve_app.governance.directory import EntityKind
 from serve_app.governance.enforcer import Governance
-from serve_app.governance.entities import NANO, EntityUpdate, KeyCreate, OrgCreate, TeamCreate
 from serve_app.governance.ledger import Kind
-from serve_app.governance.windows import BUDGET_WINDOWS, Window, window_bounds
+from tollgate_core.entities import NANO, EntityUpdate, KeyCreate, OrgCreate, TeamCreate
+from tollgate_core.errors import BadRequestError, TollgateError
+from tollgate_core.windows import BUDGET_WINDOWS, Window, window_bounds
 
 __all__ = ["admin_routes", "parse_body"]
 

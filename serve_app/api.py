@@ -16,17 +16,17 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from deployments.cache.step import CachePurge
 from serve_app.admin_api import admin_routes, parse_body
 from serve_app.audit.trace import RequestTrace
-from serve_app.caching import CachePurge
-from serve_app.errors import (
+from serve_app.gateway import Gateway
+from serve_app.protocol import parse_chat_request
+from tollgate_core.errors import (
     NotFoundError,
     RequestTooLargeError,
     TollgateError,
     error_body,
 )
-from serve_app.gateway import Gateway
-from serve_app.protocol import parse_chat_request
 
 __all__ = ["create_api"]
 

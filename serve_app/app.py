@@ -6,8 +6,8 @@ from typing import Any
 
 from ray.serve import Application
 
-from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
-from serve_app.errors import ConfigError
+from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
+from tollgate_core.errors import ConfigError
 
 __all__ = ["build_app", "build_app_with_options", "deployment_names"]
 

@@ -9,8 +9,8 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from serve_app.config import GatewayConfig
-from serve_app.errors import AuthenticationError, ConfigError
+from tollgate_core.config import GatewayConfig
+from tollgate_core.errors import AuthenticationError, ConfigError
 
 __all__ = [
     "MASTER_KEY_FILE", "bearer_token", "is_master_key", "require_token", "resolve_master_key", "resolve_secret",

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from deployments.cache.service import CacheKey, Lookup
-from serve_app.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
+from tollgate_core.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
 __all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "RayTierLink", "translate_ray_error"]
 
@@ -92,7 +92,7 @@ class RayBackend:
 
 
 class RayRouterLink:
-    """The Router deployment's handle as a :class:`serve_app.routing.RouterLink`."""
+    """The Router deployment's handle as a :class:`deployments.router.failover.RouterLink`."""
 
     def __init__(self, handle: Any) -> None:
         self._handle = handle

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from serve_app.config import GatewayConfig, load_serve_config, parse_gateway_config
-from serve_app.errors import ConfigError
+from tollgate_core.config import GatewayConfig, load_serve_config, parse_gateway_config
+from tollgate_core.errors import ConfigError
 
 __all__ = ["main"]
 
@@ -102,7 +102,7 @@ def _local_args(path: str) -> dict[str, Any]:
 
 
 def _cmd_prepare_model(args: argparse.Namespace) -> int:
-    from serve_app.model_prep import prepare_smollm2
+    from deployments.local_llm.model_prep import prepare_smollm2
 
     try:
         config = parse_gateway_config(_local_args(args.config))

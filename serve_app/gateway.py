@@ -17,16 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployments.cache.service import Lookup
-from deployments.guardrail.errors import GuardrailError
-from deployments.guardrail.guard import GuardVerdict
-from deployments.guardrail.service import GuardrailService
-from deployments.providers.proxy import META_KEY
-from deployments.router.board import Outcome, TargetBoard
-from deployments.router.policy import target_key
-from serve_app.audit.trace import AuditSink, RequestTrace
-from serve_app.auth import bearer_token, is_master_key, require_token
-from serve_app.backends import Backend
-from serve_app.caching import (
+from deployments.cache.step import (
     CacheLink,
     CachePlan,
     CachePurge,
@@ -37,9 +28,35 @@ from serve_app.caching import (
     storable_answer,
     zero_usage,
 )
-from serve_app.catalog import Catalog, ResolvedTarget
-from serve_app.config import GatewayConfig, ProviderKind
-from serve_app.errors import (
+from deployments.guardrail.errors import GuardrailError
+from deployments.guardrail.guard import GuardVerdict
+from deployments.guardrail.service import GuardrailService
+from deployments.guardrail.step import (
+    GuardrailLink,
+    ReplyGuard,
+    StreamGuard,
+    destination_for,
+    injection_headers,
+    message_texts,
+    refusal,
+    replace_texts,
+    text_origins,
+)
+from deployments.providers.proxy import META_KEY
+from deployments.router.board import Outcome, TargetBoard
+from deployments.router.failover import Failover, RouterLink, RouterSync, classify
+from deployments.router.policy import target_key
+from deployments.tiering.step import TierLink, TierRoute, policy_for, route_for
+from serve_app.audit.trace import AuditSink, RequestTrace
+from serve_app.auth import bearer_token, is_master_key, require_token
+from serve_app.backends import Backend
+from serve_app.governance.costing import actual_cost_nano, usage_numbers
+from serve_app.governance.enforcer import Admission, Governance
+from serve_app.protocol import ChatCompletionRequest
+from tollgate_core.catalog import Catalog, ResolvedTarget
+from tollgate_core.config import GatewayConfig, ProviderKind
+from tollgate_core.entities import MASTER, Principal
+from tollgate_core.errors import (
     AuthenticationError,
     BadRequestError,
     DeadlineExceededError,
@@ -52,24 +69,7 @@ from serve_app.errors import (
     UpstreamUnavailableError,
     error_body,
 )
-from serve_app.governance.costing import actual_cost_nano, usage_numbers
-from serve_app.governance.enforcer import MASTER, Admission, Governance
-from serve_app.governance.entities import Principal
-from serve_app.guarding import (
-    GuardrailLink,
-    ReplyGuard,
-    StreamGuard,
-    destination_for,
-    injection_headers,
-    message_texts,
-    refusal,
-    replace_texts,
-    text_origins,
-)
-from serve_app.metrics import GatewayMetrics, NullMetrics
-from serve_app.protocol import ChatCompletionRequest
-from serve_app.routing import Failover, RouterLink, RouterSync, classify
-from serve_app.tiering import TierLink, TierRoute, policy_for, route_for
+from tollgate_core.metrics import GatewayMetrics, NullMetrics
 
 __all__ = ["ChatReply", "Gateway", "StreamReply"]
 

@@ -13,6 +13,7 @@ from ray import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from deployments.tiering.step import InProcessTierLink, TierLink
 from serve_app.api import create_api
 from serve_app.audit.keys import gateway_hmac_key
 from serve_app.audit.retention import prune
@@ -21,13 +22,12 @@ from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
 from serve_app.auth import resolve_master_key
 from serve_app.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
-from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
-from serve_app.errors import ConfigError
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
-from serve_app.metrics import RayMetrics
-from serve_app.store import Database, open_database
-from serve_app.tiering import InProcessTierLink, TierLink
+from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
+from tollgate_core.errors import ConfigError
+from tollgate_core.metrics import RayMetrics
+from tollgate_core.store import Database, open_database
 
 __all__ = ["Ingress"]
 

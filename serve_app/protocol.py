@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from serve_app.errors import BadRequestError
+from tollgate_core.errors import BadRequestError
 
 __all__ = [
     "ChatCompletionRequest",

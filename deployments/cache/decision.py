@@ -16,7 +16,7 @@ import numpy as np
 from deployments.cache.verifier import Verifier
 
 if TYPE_CHECKING:
-    from serve_app.config import CacheConfig
+    from tollgate_core.config import CacheConfig
 
 __all__ = ["Choice", "Decision"]
 

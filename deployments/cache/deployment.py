@@ -25,8 +25,8 @@ class SemanticCache:
     """Lookup, store, purge and embed; only plain data crosses the calls."""
 
     async def __init__(self, gateway_args: dict[str, Any]) -> None:
-        from serve_app.config import parse_gateway_config
-        from serve_app.store import open_database
+        from tollgate_core.config import parse_gateway_config
+        from tollgate_core.store import open_database
 
         config = parse_gateway_config(gateway_args)
         cache = config.cache

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from deployments.cache.embedder import DIMENSIONS
-from serve_app.store import Database, Row
+from tollgate_core.store import Database, Row
 
 __all__ = ["CacheEntries", "CacheEntry", "IndexedEntry", "decode_vector", "encode_vector"]
 

@@ -28,9 +28,9 @@ def _request(text: str, model: str) -> dict[str, Any]:
 
 
 async def _probe(lines: Iterable[str], out: TextIO, cache: Any, model: str) -> int:
-    from serve_app.caching import plan_cache
-    from serve_app.governance.enforcer import MASTER
-    from serve_app.store import open_database
+    from deployments.cache.step import plan_cache
+    from tollgate_core.entities import MASTER
+    from tollgate_core.store import open_database
 
     embedder = shared_embedder()
     memo: dict[str, np.ndarray] = {}

@@ -19,7 +19,7 @@ import numpy as np
 from deployments.cache.decision import Decision
 from deployments.cache.entries import CacheEntries, CacheEntry
 from deployments.cache.index import ScopedIndex
-from serve_app.store import Database
+from tollgate_core.store import Database
 
 __all__ = ["CacheKey", "Lookup", "SemanticCacheService"]
 

@@ -17,7 +17,7 @@ class Guardrail:
     """Scans, scores and redacts message texts; only plain data crosses the call."""
 
     def __init__(self, gateway_args: dict[str, Any]) -> None:
-        from serve_app.config import parse_gateway_config
+        from tollgate_core.config import parse_gateway_config
 
         guardrails = parse_gateway_config(gateway_args).guardrails
         self._service = GuardrailService(guardrails.policy, guardrails.teams, guardrails.keys)

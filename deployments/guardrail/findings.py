@@ -4,46 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
+from tollgate_core.guardrail_policy import PII_TYPES, SECRET_TYPES, EntityType
+
 __all__ = ["PII_TYPES", "SECRET_TYPES", "EntityType", "Finding", "resolve_overlaps"]
-
-
-class EntityType(StrEnum):
-    """Every kind of value the guardrail detects; the names appear in placeholders and policies."""
-
-    EMAIL = "EMAIL"
-    PHONE = "PHONE"
-    CREDIT_CARD = "CREDIT_CARD"
-    US_SSN = "US_SSN"
-    IBAN = "IBAN"
-    IP_ADDRESS = "IP_ADDRESS"
-    AWS_ACCESS_KEY = "AWS_ACCESS_KEY"
-    AWS_SECRET_KEY = "AWS_SECRET_KEY"
-    OPENAI_KEY = "OPENAI_KEY"
-    ANTHROPIC_KEY = "ANTHROPIC_KEY"
-    GITHUB_TOKEN = "GITHUB_TOKEN"
-    SLACK_TOKEN = "SLACK_TOKEN"
-    STRIPE_KEY = "STRIPE_KEY"
-    GOOGLE_API_KEY = "GOOGLE_API_KEY"
-    JWT = "JWT"
-    PRIVATE_KEY = "PRIVATE_KEY"
-    PASSWORD = "PASSWORD"
-    GENERIC_SECRET = "GENERIC_SECRET"
-
-
-PII_TYPES: frozenset[EntityType] = frozenset(
-    {
-        EntityType.EMAIL,
-        EntityType.PHONE,
-        EntityType.CREDIT_CARD,
-        EntityType.US_SSN,
-        EntityType.IBAN,
-        EntityType.IP_ADDRESS,
-    }
-)
-SECRET_TYPES: frozenset[EntityType] = frozenset(EntityType) - PII_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from deployments.guardrail.injection import InjectionDetector
+from tollgate_core.guardrail_policy import ROLES, Role
 
 __all__ = ["ROLES", "InjectionVerdict", "Role", "TextOrigin", "normalise_role", "score_request"]
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
-ROLES: tuple[Role, ...] = ("system", "developer", "user", "assistant", "tool")
 # Where a text sits: (message index, role).
 TextOrigin = tuple[int, str]
 

@@ -1,32 +1,34 @@
-"""Guardrail policy: what happens to each entity type, per destination, and to injections.
+"""Applying a guardrail policy to one request's texts: scan, then block or redact per destination.
 
-Example (YAML, under a key's or team's ``guardrail:``)::
-
-    external: {secrets: redact, pii: redact}          # commercial providers
-    internal: {secrets: redact, pii: allow,           # the local tier, inside the perimeter
-               entities: {CREDIT_CARD: block}}
-    output: {secrets: redact, pii: allow}
-    injection: {action: flag, threshold: 0.9, roles: [user, tool]}
-
-``entities`` overrides the ``secrets``/``pii`` default for single types. A per-key or
-per-team override is merged over the base policy with ``merge_policy``.
+The policy's schema (``GuardrailPolicy`` and its parts) is part of the gateway's config, so it lives in
+:mod:`tollgate_core.guardrail_policy`; it is re-exported here for the guardrail's own modules.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from deployments.guardrail.findings import SECRET_TYPES, EntityType, Finding
-from deployments.guardrail.injection_request import Role
+from deployments.guardrail.findings import Finding
 from deployments.guardrail.redaction import RedactionState, redact
 from deployments.guardrail.scanner import Scanner
+from tollgate_core.guardrail_policy import (
+    DEFAULT_INJECTION_ACTION,
+    DEFAULT_INJECTION_ROLES,
+    DEFAULT_INJECTION_THRESHOLD,
+    Action,
+    Destination,
+    DestinationPolicy,
+    GuardrailPolicy,
+    InjectionPolicy,
+    merge_policy,
+)
 
 __all__ = [
+    "DEFAULT_INJECTION_ACTION",
+    "DEFAULT_INJECTION_ROLES",
+    "DEFAULT_INJECTION_THRESHOLD",
     "Action",
     "Blocked",
     "Destination",
@@ -37,116 +39,6 @@ __all__ = [
     "apply_input_policy",
     "merge_policy",
 ]
-
-Action = Literal["redact", "block", "allow"]
-
-# The shipped operating point of the injection detector (training/injection/train.py calibrates it and
-# writes it into injection_weights.json; a test keeps the two equal).
-DEFAULT_INJECTION_THRESHOLD = 0.9
-# Flag, not block: at the operating point that refuses at most 1% of realistic benign requests, the
-# detector finds well under half of the held-out attack families (docs/guardrails.md, "Why flag").
-DEFAULT_INJECTION_ACTION: Literal["block", "flag"] = "flag"
-DEFAULT_INJECTION_ROLES: tuple[Role, ...] = ("user", "tool")
-Destination = Literal["external", "internal"]
-
-
-class DestinationPolicy(BaseModel):
-    """Actions for the values found in text bound for one destination (or coming back from the model)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    secrets: Action = Field("redact", description="Action for secret types (API keys, tokens, passwords, keys).")
-    pii: Action = Field("redact", description="Action for PII types (email, phone, card, SSN, IBAN, IP address).")
-    entities: dict[EntityType, Action] = Field(
-        default_factory=dict, description="Per-type overrides of `secrets`/`pii`, e.g. {CREDIT_CARD: block}."
-    )
-
-    def action(self, entity: EntityType) -> Action:
-        if entity in self.entities:
-            return self.entities[entity]
-        return self.secrets if entity in SECRET_TYPES else self.pii
-
-
-def _default_output() -> DestinationPolicy:
-    redact: Action = "redact"
-    return DestinationPolicy(
-        secrets="redact",
-        pii="allow",
-        entities={EntityType.CREDIT_CARD: redact, EntityType.US_SSN: redact, EntityType.IBAN: redact},
-    )
-
-
-class InjectionPolicy(BaseModel):
-    """What to do with requests whose untrusted text scores as an injection or jailbreak attempt."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="Score requests at all.")
-    action: Literal["block", "flag"] = Field(
-        DEFAULT_INJECTION_ACTION,
-        description="`block`: refuse with 400 prompt_injection_detected; `flag`: answer, and mark the request in "
-        "the x-tollgate-injection-* headers, the audit record and the metrics (docs/guardrails.md says why "
-        "the default is what it is).",
-    )
-    threshold: float = Field(
-        DEFAULT_INJECTION_THRESHOLD, ge=0.0, le=1.0,
-        description="Score at or above which a request counts as an injection (0-1). The default is the "
-        "operating point calibrated for at most 1% of realistic benign requests (docs/guardrails.md).",
-    )
-    roles: list[Role] = Field(
-        default_factory=lambda: list(DEFAULT_INJECTION_ROLES),
-        description="Message roles whose text is scored. The default scores what is untrusted: user turns and "
-        "tool/function results (with any documents pasted into them); add system, developer or assistant to "
-        "score the application's own prompts or the model's turns too.",
-    )
-
-
-class GuardrailPolicy(BaseModel):
-    """The whole guardrail policy of a key, team or the gateway."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="Run the guardrail for this key or team.")
-    external: DestinationPolicy = Field(
-        default_factory=DestinationPolicy,
-        description="Prompts sent outside the perimeter (OpenAI, Azure, Anthropic, Bedrock).",
-    )
-    internal: DestinationPolicy = Field(
-        default_factory=DestinationPolicy,
-        description="Prompts served inside the perimeter (the local tier); set pii/secrets to allow to skip redaction.",
-    )
-    output: DestinationPolicy = Field(
-        default_factory=_default_output, description="Values found in the model's answer (before restore)."
-    )
-    injection: InjectionPolicy = Field(default_factory=InjectionPolicy, description="Prompt-injection detection.")
-    min_score: float = Field(
-        0.5,
-        ge=0.0,
-        le=1.0,
-        description="Findings scored below this are ignored (phone numbers that are only possible score 0.6).",
-    )
-
-    def for_destination(self, destination: Destination) -> DestinationPolicy:
-        if destination not in ("external", "internal"):
-            raise ValueError(f"destination must be 'external' or 'internal', not {destination!r}")
-        return self.external if destination == "external" else self.internal
-
-
-def merge_policy(base: GuardrailPolicy, override: Mapping[str, Any] | None) -> GuardrailPolicy:
-    """``base`` with ``override`` merged in key by key (a key's or team's own settings)."""
-    if not override:
-        return base
-    return GuardrailPolicy.model_validate(_deep_merge(base.model_dump(mode="json"), dict(override)))
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], dict(value))
-        else:
-            merged[key] = value
-    return merged
 
 
 @dataclass

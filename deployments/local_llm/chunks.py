@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from serve_app.errors import UpstreamError, UpstreamStatusError
+from tollgate_core.errors import UpstreamError, UpstreamStatusError
 
 __all__ = ["error_from_response", "sse_to_chunks"]
 

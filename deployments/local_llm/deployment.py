@@ -8,7 +8,7 @@ from typing import Any
 from ray.serve.llm import LLMConfig, build_llm_deployment
 
 from deployments.local_llm.server import LocalLLMServer
-from serve_app.config import LocalLLMConfig
+from tollgate_core.config import LocalLLMConfig
 
 __all__ = ["LOCAL_LLM_DEPLOYMENT", "build_local_llm", "to_llm_config"]
 

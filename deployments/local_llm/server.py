@@ -14,7 +14,7 @@ from ray.serve.llm.deployment import LLMServer
 
 from deployments.local_llm.chunks import error_from_response, sse_to_chunks
 from deployments.providers.proxy import META_KEY
-from serve_app.errors import BadRequestError, UpstreamError
+from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["LocalLLMServer"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from serve_app.config import TargetConfig
-from serve_app.errors import (
+from tollgate_core.config import TargetConfig
+from tollgate_core.errors import (
     UpstreamError,
     UpstreamStatusError,
     UpstreamTimeoutError,

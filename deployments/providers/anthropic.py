@@ -18,8 +18,8 @@ from deployments.providers.anthropic_wire import (
 )
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.openai_compat import ratelimit_headers
-from serve_app.config import TargetConfig
-from serve_app.errors import UpstreamError
+from tollgate_core.config import TargetConfig
+from tollgate_core.errors import UpstreamError
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicClient"]
 

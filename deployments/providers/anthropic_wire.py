@@ -47,7 +47,7 @@ from deployments.providers.openai_shapes import (
     stop_sequences,
     texts,
 )
-from serve_app.errors import BadRequestError, UpstreamError, UpstreamStatusError, from_error_body
+from tollgate_core.errors import BadRequestError, UpstreamError, UpstreamStatusError, from_error_body
 
 __all__ = [
     "AnthropicStreamTranslator",

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from serve_app.config import TargetConfig
-from serve_app.errors import UpstreamUnavailableError
+from tollgate_core.config import TargetConfig
+from tollgate_core.errors import UpstreamUnavailableError
 
 __all__ = ["ProviderClient", "UpstreamReply", "api_key_for"]
 

@@ -27,8 +27,8 @@ from deployments.providers.bedrock_wire import (
     from_converse_response,
     to_converse_request,
 )
-from serve_app.config import TargetConfig
-from serve_app.errors import UpstreamError, UpstreamUnavailableError
+from tollgate_core.config import TargetConfig
+from tollgate_core.errors import UpstreamError, UpstreamUnavailableError
 
 __all__ = ["BedrockClient", "load_aws_credentials"]
 

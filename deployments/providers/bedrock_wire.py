@@ -49,7 +49,7 @@ from deployments.providers.openai_shapes import (
     stop_sequences,
     texts,
 )
-from serve_app.errors import (
+from tollgate_core.errors import (
     BadRequestError,
     UpstreamError,
     UpstreamStatusError,

@@ -8,7 +8,7 @@ from typing import Any
 from ray import serve
 
 from deployments.providers.proxy import ProviderProxy
-from serve_app.config import ProviderKind, parse_gateway_config
+from tollgate_core.config import ProviderKind, parse_gateway_config
 
 __all__ = ["AnthropicProxy", "BedrockProxy", "OpenAIProxy"]
 

@@ -11,8 +11,8 @@ from httpx_sse import EventSource
 
 from deployments.providers._http import guard_iteration, new_client, open_stream, request_json
 from deployments.providers.base import UpstreamReply, api_key_for
-from serve_app.config import ProviderKind, TargetConfig
-from serve_app.errors import UpstreamError
+from tollgate_core.config import ProviderKind, TargetConfig
+from tollgate_core.errors import UpstreamError
 
 __all__ = ["OpenAICompatClient", "ratelimit_headers"]
 

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
-from serve_app.errors import BadRequestError
+from tollgate_core.errors import BadRequestError
 
 __all__ = [
     "Block",

@@ -13,8 +13,8 @@ from deployments.providers.anthropic import AnthropicClient
 from deployments.providers.base import ProviderClient
 from deployments.providers.bedrock import BedrockClient
 from deployments.providers.openai_compat import OpenAICompatClient
-from serve_app.config import GatewayConfig, ProviderKind, TargetConfig
-from serve_app.errors import ModelNotFoundError
+from tollgate_core.config import GatewayConfig, ProviderKind, TargetConfig
+from tollgate_core.errors import ModelNotFoundError
 
 __all__ = ["META_KEY", "ProviderProxy", "client_for"]
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from serve_app.config import CircuitConfig
+from tollgate_core.config import CircuitConfig
 
 __all__ = ["Availability", "Lease", "Observation", "Outcome", "TargetBoard", "TargetState"]
 

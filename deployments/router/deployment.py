@@ -14,7 +14,7 @@ from typing import Any
 from ray import serve
 
 from deployments.router.board import Observation, TargetBoard
-from serve_app.config import parse_gateway_config
+from tollgate_core.config import parse_gateway_config
 
 __all__ = ["Router"]
 

@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 
 from deployments.router.board import Availability, TargetBoard
-from serve_app.config import ModelConfig, RoutingPolicy
+from tollgate_core.config import ModelConfig, RoutingPolicy
 
 __all__ = ["Plan", "order_targets", "target_key"]
 

@@ -26,9 +26,9 @@ from serve_app.audit.export import iter_records, last_seq, tail, write_csv, writ
 from serve_app.audit.keys import HMAC_KEY_ENV, stored_hmac_key
 from serve_app.audit.retention import prune
 from serve_app.audit.verify import verify_chain
-from serve_app.config import load_serve_config, parse_gateway_config
-from serve_app.errors import ConfigError, TollgateError
-from serve_app.store import Database, open_database
+from tollgate_core.config import load_serve_config, parse_gateway_config
+from tollgate_core.errors import ConfigError, TollgateError
+from tollgate_core.store import Database, open_database
 
 __all__ = ["add_audit_commands"]
 
@@ -118,8 +118,8 @@ def _target(args: argparse.Namespace) -> _Target:
 
 async def _open(url: str) -> Database:
     """The store, unchanged: a reader neither creates a database nor migrates one."""
-    from serve_app.store.base import sqlite_path
-    from serve_app.store.migrations import schema_version
+    from tollgate_core.store.base import sqlite_path
+    from tollgate_core.store.migrations import schema_version
 
     if url.lower().startswith("sqlite") and not Path(sqlite_path(url)).is_file():
         raise ConfigError(f"there is no state store at {sqlite_path(url)}; pass --store or --config")

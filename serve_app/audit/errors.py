@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from serve_app.errors import ConfigError, TollgateError
+from tollgate_core.errors import ConfigError, TollgateError
 
 __all__ = ["AuditError", "AuditIntegrityError", "AuditWriteError", "SealingKeyError", "UnsealError"]
 

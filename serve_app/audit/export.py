@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from serve_app.audit.chain import canonical_json
 from serve_app.audit.record import AuditRecord
-from serve_app.store.base import Database, Row
+from tollgate_core.store.base import Database, Row
 
 __all__ = ["CSV_COLUMNS", "iter_records", "last_seq", "read_csv", "read_jsonl", "tail", "write_csv", "write_jsonl"]
 

@@ -12,8 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
-from serve_app.config import GatewayConfig
-from serve_app.errors import ConfigError
+from tollgate_core.config import GatewayConfig
+from tollgate_core.errors import ConfigError
 
 __all__ = ["HMAC_KEY_ENV", "HMAC_KEY_FILE", "gateway_hmac_key", "stored_hmac_key"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from serve_app.audit.chain import mac_is_valid
 from serve_app.audit.errors import AuditIntegrityError
-from serve_app.store.base import Database, Transaction
+from tollgate_core.store.base import Database, Transaction
 
 __all__ = ["prune"]
 

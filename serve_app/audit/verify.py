@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from serve_app.audit.chain import GENESIS_HASH, chain_hash, mac_is_valid
-from serve_app.store.base import Database, Row
+from tollgate_core.store.base import Database, Row
 
 __all__ = ["PROBLEM_KINDS", "VerifyReport", "key_matches", "verify_chain"]
 

@@ -22,7 +22,7 @@ from typing import Any
 from serve_app.audit.chain import GENESIS_HASH, canonical_json, chain_hash, checkpoint_mac
 from serve_app.audit.errors import AuditWriteError
 from serve_app.audit.record import AuditRecord
-from serve_app.store.base import Database, Transaction
+from tollgate_core.store.base import Database, Transaction
 
 __all__ = ["AuditWriter"]
 

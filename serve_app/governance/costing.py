@@ -12,12 +12,12 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Iterable
 from typing import Any
 
-from serve_app.config import GatewayConfig, Prices
+from tollgate_core.catalog import models_reachable
+from tollgate_core.config import GatewayConfig, Prices
 
-__all__ = ["TokenCounter", "actual_cost_nano", "models_reachable", "usage_numbers", "worst_case_prices"]
+__all__ = ["TokenCounter", "actual_cost_nano", "usage_numbers", "worst_case_prices"]
 
 logger = logging.getLogger("tollgate.costing")
 
@@ -74,25 +74,6 @@ class TokenCounter:
             elif part.get("type") == "image_url":
                 total += _IMAGE_TOKENS
         return total
-
-
-def models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
-    """``model`` and every model failover can move it to (fallbacks, context fallback), transitively; for a tiering
-    policy, its tiers' models and theirs."""
-    from serve_app.tiering import policy_models
-
-    seen: list[str] = []
-    pending = [model, *reversed(policy_models(config, model))]
-    while pending:
-        name = pending.pop()
-        if name in seen or name not in config.models:
-            continue
-        seen.append(name)
-        entry = config.models[name]
-        pending.extend(entry.fallbacks)
-        if entry.context_fallback:
-            pending.append(entry.context_fallback)
-    return seen
 
 
 def worst_case_prices(config: GatewayConfig, model: str) -> tuple[float, float]:

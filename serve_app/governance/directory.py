@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from serve_app.errors import AuthenticationError, BadRequestError, NotFoundError
-from serve_app.governance.entities import (
+from tollgate_core.entities import (
     Budgets,
     EntityUpdate,
     KeyCreate,
@@ -26,7 +25,8 @@ from serve_app.governance.entities import (
     Scope,
     TeamCreate,
 )
-from serve_app.store.base import Database, Row
+from tollgate_core.errors import AuthenticationError, BadRequestError, NotFoundError
+from tollgate_core.store.base import Database, Row
 
 __all__ = ["Directory", "EntityKind", "hash_key"]
 

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from serve_app.config import GatewayConfig, TargetConfig
-from serve_app.errors import PermissionDeniedError, RateLimitError
 from serve_app.governance.costing import (
     TokenCounter,
     actual_cost_nano,
@@ -24,17 +22,17 @@ from serve_app.governance.costing import (
     worst_case_prices,
 )
 from serve_app.governance.directory import Directory
-from serve_app.governance.entities import NANO, Budgets, Principal, Scope, to_nano
 from serve_app.governance.ledger import Charge, Check, Kind, Ledger
-from serve_app.governance.windows import Window
-from serve_app.metrics import GatewayMetrics, NullMetrics
-from serve_app.store.base import Database
+from tollgate_core.config import GatewayConfig, TargetConfig
+from tollgate_core.entities import NANO, Budgets, Principal, Scope, to_nano
+from tollgate_core.errors import PermissionDeniedError, RateLimitError
+from tollgate_core.metrics import GatewayMetrics, NullMetrics
+from tollgate_core.store.base import Database
+from tollgate_core.windows import Window
 
-__all__ = ["MASTER", "Admission", "Governance"]
+__all__ = ["Admission", "Governance"]
 
 logger = logging.getLogger("tollgate.governance")
-
-MASTER = Principal()
 
 
 @dataclass

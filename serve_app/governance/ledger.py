@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from serve_app.errors import BudgetExceededError, RateLimitError
-from serve_app.governance.entities import NANO
-from serve_app.governance.windows import Window, window_bounds
-from serve_app.store.base import Database, Transaction
+from tollgate_core.entities import NANO
+from tollgate_core.errors import BudgetExceededError, RateLimitError
+from tollgate_core.store.base import Database, Transaction
+from tollgate_core.windows import Window, window_bounds
 
 __all__ = ["Charge", "Check", "CounterAfter", "Kind", "Ledger"]
 

@@ -149,8 +149,8 @@ def gateway_url(fake_providers: FakeProviderServer, gateway_data_dir: Path) -> I
     import ray
     from ray import serve
 
+    from deployments.local_llm.model_prep import prepare_smollm2
     from serve_app.app import build_app
-    from serve_app.model_prep import prepare_smollm2
 
     model_dir = _local_model_dir()
     prepare_smollm2(model_dir)

@@ -13,7 +13,6 @@ from deployments.providers.anthropic_wire import (
     from_anthropic_response,
     to_anthropic_request,
 )
-from serve_app.errors import BadRequestError, UpstreamStatusError
 from tests.unit._wire_helpers import (
     PNG_B64,
     TEXT_STREAM_DELTAS,
@@ -27,6 +26,7 @@ from tests.unit._wire_helpers import (
     run_stream,
     tool_call_stream_deltas,
 )
+from tollgate_core.errors import BadRequestError, UpstreamStatusError
 
 MODEL = "claude-sonnet-4-5"
 

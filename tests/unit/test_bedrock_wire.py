@@ -13,7 +13,6 @@ from deployments.providers.bedrock_wire import (
     from_converse_response,
     to_converse_request,
 )
-from serve_app.errors import BadRequestError, UpstreamStatusError, UpstreamTimeoutError
 from tests.unit._wire_helpers import (
     PNG_B64,
     TEXT_STREAM_DELTAS,
@@ -27,6 +26,7 @@ from tests.unit._wire_helpers import (
     run_stream,
     tool_call_stream_deltas,
 )
+from tollgate_core.errors import BadRequestError, UpstreamStatusError, UpstreamTimeoutError
 
 WEATHER_SPEC = {
     "toolSpec": {

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from serve_app.cli import check_config, main
-from serve_app.config import ProviderKind, TargetConfig, parse_gateway_config
-from serve_app.errors import ConfigError
+from tollgate_core.config import ProviderKind, TargetConfig, parse_gateway_config
+from tollgate_core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from deployments.router.board import Availability, Observation, Outcome, TargetBoard
-from serve_app.catalog import Catalog, ResolvedTarget
-from serve_app.config import parse_gateway_config
-from serve_app.errors import (
+from deployments.router.failover import Failover, RouterSync, is_context_overflow
+from tollgate_core.catalog import Catalog, ResolvedTarget
+from tollgate_core.config import parse_gateway_config
+from tollgate_core.errors import (
     BadRequestError,
     DeadlineExceededError,
     RateLimitError,
@@ -21,7 +22,6 @@ from serve_app.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from serve_app.routing import Failover, RouterSync, is_context_overflow
 
 
 def _config(**routing: Any) -> Any:

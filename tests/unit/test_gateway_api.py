@@ -13,14 +13,14 @@ from starlette.testclient import TestClient
 
 from deployments.providers.proxy import ProviderProxy
 from deployments.router.board import Outcome
+from deployments.router.failover import classify
 from serve_app.api import create_api
 from serve_app.auth import resolve_master_key
-from serve_app.config import GatewayConfig, ProviderKind, parse_gateway_config
-from serve_app.errors import ConfigError, TollgateError, UpstreamStatusError, UpstreamTimeoutError
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
-from serve_app.routing import classify
 from tests.unit._gateway_helpers import InProcessBackend
+from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
+from tollgate_core.errors import ConfigError, TollgateError, UpstreamStatusError, UpstreamTimeoutError
 
 KEY = "unit-master"
 AUTH = {"Authorization": f"Bearer {KEY}"}

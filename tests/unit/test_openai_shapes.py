@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from deployments.providers import openai_shapes as shapes
-from serve_app.errors import BadRequestError
 from tests.unit._wire_helpers import (
     TEXT_STREAM_DELTAS,
     TEXT_STREAM_FINISH_REASONS,
@@ -20,6 +19,7 @@ from tests.unit._wire_helpers import (
     tool_call_stream_deltas,
 )
 from tests.unit._wire_helpers import openai_usage as expected_usage
+from tollgate_core.errors import BadRequestError
 
 
 def test_all_lists_exactly_the_public_names() -> None:

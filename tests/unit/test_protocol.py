@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from serve_app.errors import BadRequestError
 from serve_app.protocol import parse_chat_request
+from tollgate_core.errors import BadRequestError
 
 HELLO = [{"role": "user", "content": "hi"}]
 

@@ -41,7 +41,7 @@ def test_huge_retry_after_is_capped_at_a_day() -> None:
 
 def test_api_key_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
     from deployments.providers.base import api_key_for
-    from serve_app.config import ProviderKind, TargetConfig
+    from tollgate_core.config import ProviderKind, TargetConfig
 
     monkeypatch.setenv("STRIP_ME", "sk-live-123\n")
     target = TargetConfig(provider=ProviderKind.OPENAI, model="m", api_key_env="STRIP_ME")

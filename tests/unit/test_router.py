@@ -9,7 +9,7 @@ import pytest
 
 from deployments.router.board import Availability, Observation, Outcome, TargetBoard
 from deployments.router.policy import order_targets
-from serve_app.config import CircuitConfig, ModelConfig
+from tollgate_core.config import CircuitConfig, ModelConfig
 
 
 class Clock:

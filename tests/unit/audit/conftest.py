@@ -10,8 +10,8 @@ import pytest
 
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import Database
 from tests.unit.governance.conftest import db, store_url  # noqa: F401  (fixtures: both backends)
+from tollgate_core.store import Database
 
 KEY = b"audit-test-hmac-key-0123456789abcdef"
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z

@@ -16,8 +16,8 @@ from serve_app.audit.chain import canonical_json
 from serve_app.audit.cli import add_audit_commands
 from serve_app.audit.export import read_csv, read_jsonl
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import open_database
 from tests.unit.audit.conftest import KEY, make_record
+from tollgate_core.store import open_database
 
 NOW = time.time()
 

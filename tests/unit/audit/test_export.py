@@ -18,8 +18,8 @@ from serve_app.audit.export import (
 )
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import Database
 from tests.unit.audit.conftest import T0, fill, make_record
+from tollgate_core.store import Database
 
 
 def _varied() -> list[AuditRecord]:

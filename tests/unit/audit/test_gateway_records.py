@@ -11,17 +11,17 @@ import httpx
 import pytest
 
 from deployments.guardrail.service import GuardrailService
+from deployments.guardrail.step import LocalGuardrailLink
 from deployments.providers.proxy import ProviderProxy
 from serve_app.api import create_api
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
-from serve_app.guarding import LocalGuardrailLink
-from serve_app.store import Database, open_database
 from tests.unit._gateway_helpers import InProcessBackend
+from tollgate_core.config import ProviderKind, parse_gateway_config
+from tollgate_core.store import Database, open_database
 
 KEY = b"unit-audit-key"
 AUTH = {"Authorization": "Bearer unit-master"}

@@ -8,8 +8,8 @@ from serve_app.audit.errors import AuditIntegrityError
 from serve_app.audit.retention import prune
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import Database
 from tests.unit.audit.conftest import KEY, T0, fill, make_record
+from tollgate_core.store import Database
 
 
 async def _seqs(db: Database) -> list[int]:

@@ -6,7 +6,7 @@ import pytest
 
 from serve_app.audit.errors import SealingKeyError, UnsealError
 from serve_app.audit.sealing import generate_key, seal, sealing_key_from_env, unseal
-from serve_app.errors import ConfigError
+from tollgate_core.errors import ConfigError
 
 PAYLOAD = {"prompt": "my email is <EMAIL_ADDRESS_1>", "response": "Noted, <EMAIL_ADDRESS_1>. Ça va ?"}
 

@@ -11,8 +11,8 @@ import pytest
 from serve_app.audit.chain import GENESIS_HASH, canonical_json, chain_hash, checkpoint_mac
 from serve_app.audit.verify import PROBLEM_KINDS, key_matches, verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import Database
 from tests.unit.audit.conftest import KEY, fill, make_record
+from tollgate_core.store import Database
 
 Tamper = Callable[[Database], Awaitable[None]]
 

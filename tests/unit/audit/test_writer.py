@@ -13,8 +13,8 @@ from serve_app.audit.export import iter_records
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.store import Database, open_database
 from tests.unit.audit.conftest import KEY, fill, make_record
+from tollgate_core.store import Database, open_database
 
 LOG_COLUMNS = {"seq", "request_id", "time", "team_id", "record", "prev_hash", "hash"}
 

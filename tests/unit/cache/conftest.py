@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from deployments.cache.embedder import Embedder, shared_embedder
-from serve_app.governance.entities import Principal, Scope
 from tests.unit.governance.conftest import Clock, db, store_url  # noqa: F401  (fixtures: both backends)
+from tollgate_core.entities import Principal, Scope
 
 Embed = Callable[[list[str]], Awaitable[np.ndarray]]
 

@@ -1,4 +1,4 @@
-"""What a request may hit and whether it is looked up or stored (serve_app/caching.py)."""
+"""What a request may hit and whether it is looked up or stored (deployments/cache/step.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from serve_app.caching import CachePurge, cache_key, plan_cache
-from serve_app.config import CacheConfig
-from serve_app.governance.enforcer import MASTER
+from deployments.cache.step import CachePurge, cache_key, plan_cache
 from tests.unit.cache.conftest import team_principal as _principal
+from tollgate_core.config import CacheConfig
+from tollgate_core.entities import MASTER
 
 
 def _request(text: str = "What is the capital of France?", **extra: Any) -> dict[str, Any]:

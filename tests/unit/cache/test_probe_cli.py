@@ -9,7 +9,7 @@ import numpy as np
 
 from deployments.cache.embedder import Embedder
 from deployments.cache.probe_cli import run_probe
-from serve_app.config import CacheConfig
+from tollgate_core.config import CacheConfig
 
 
 def _probe(lines: list[object], cache: CacheConfig | None = None) -> tuple[int, list[dict[str, object]]]:

@@ -6,13 +6,12 @@ from typing import Any
 
 from deployments.cache.decision import Decision
 from deployments.cache.service import CacheKey, SemanticCacheService
-from serve_app.caching import cache_key
-from serve_app.config import CacheConfig
-from serve_app.governance.enforcer import MASTER
-from serve_app.governance.entities import Principal
-from serve_app.store import Database, open_database
+from deployments.cache.step import cache_key
 from tests.unit.cache.conftest import Embed, team_principal
 from tests.unit.governance.conftest import Clock
+from tollgate_core.config import CacheConfig
+from tollgate_core.entities import MASTER, Principal
+from tollgate_core.store import Database, open_database
 
 ANSWER = {"content": "Paris.", "model": "gpt-4o-2024-08-06", "usage": {"prompt_tokens": 14, "completion_tokens": 2},
           "target": "openai/gpt-4o", "cost_usd": 0.00006}

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from serve_app.config import GatewayConfig, parse_gateway_config
 from serve_app.governance.enforcer import Governance
-from serve_app.store import Database, open_database
+from tollgate_core.config import GatewayConfig, parse_gateway_config
+from tollgate_core.store import Database, open_database
 
 
 class Clock:

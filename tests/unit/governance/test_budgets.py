@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from serve_app.errors import BudgetExceededError, PermissionDeniedError, RateLimitError
 from serve_app.governance.directory import Directory
 from serve_app.governance.enforcer import Governance
-from serve_app.governance.entities import NANO, Budget, Budgets, KeyCreate, OrgCreate, Principal, RateLimits, TeamCreate
 from serve_app.governance.ledger import Kind
-from serve_app.governance.windows import Window
-from serve_app.store import Database, open_database
 from tests.unit.governance.conftest import Clock
+from tollgate_core.entities import NANO, Budget, Budgets, KeyCreate, OrgCreate, Principal, RateLimits, TeamCreate
+from tollgate_core.errors import BudgetExceededError, PermissionDeniedError, RateLimitError
+from tollgate_core.store import Database, open_database
+from tollgate_core.windows import Window
 
 TARGET_CONFIG_PRICE = 100.0 / 1_000_000  # USD per token (conftest.PRICES)
 

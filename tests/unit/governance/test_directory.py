@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.errors import AuthenticationError, BadRequestError, NotFoundError
 from serve_app.governance.directory import Directory, hash_key
-from serve_app.governance.entities import Budget, Budgets, EntityUpdate, KeyCreate, OrgCreate, TeamCreate
-from serve_app.store import Database
 from tests.unit.governance.conftest import Clock
+from tollgate_core.entities import Budget, Budgets, EntityUpdate, KeyCreate, OrgCreate, TeamCreate
+from tollgate_core.errors import AuthenticationError, BadRequestError, NotFoundError
+from tollgate_core.store import Database
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ import pytest
 
 from deployments.providers.proxy import ProviderProxy
 from serve_app.api import create_api
-from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
 from serve_app.governance.ledger import Kind
-from serve_app.governance.windows import Window
 from serve_app.protocol import ChatCompletionRequest
-from serve_app.store import Database
 from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.governance.conftest import Clock
+from tollgate_core.config import ProviderKind, parse_gateway_config
+from tollgate_core.store import Database
+from tollgate_core.windows import Window
 
 MASTER = {"Authorization": "Bearer unit-master"}
 # $1 per 1K tokens: the fake's one-word answers cost measurable amounts.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.errors import ConfigError
 from serve_app.governance.directory import Directory
-from serve_app.governance.entities import KeyCreate, OrgCreate, TeamCreate
-from serve_app.store import Database, open_database
-from serve_app.store.migrations import MIGRATIONS, migrate, schema_version
+from tollgate_core.entities import KeyCreate, OrgCreate, TeamCreate
+from tollgate_core.errors import ConfigError
+from tollgate_core.store import Database, open_database
+from tollgate_core.store.migrations import MIGRATIONS, migrate, schema_version
 
 
 async def test_migrations_are_applied_once(db: Database) -> None:

@@ -16,16 +16,16 @@ from deployments.cache.decision import Decision
 from deployments.cache.embedder import shared_embedder
 from deployments.cache.service import SemanticCacheService
 from deployments.providers.proxy import ProviderProxy
+from deployments.tiering.step import InProcessTierLink
 from serve_app.audit.writer import AuditWriter
-from serve_app.config import ProviderKind, parse_gateway_config
 from serve_app.fake_providers import FakeProviderServer
 from serve_app.gateway import Gateway
 from serve_app.governance.directory import Directory
 from serve_app.governance.enforcer import Governance
-from serve_app.governance.entities import KeyCreate, OrgCreate, TeamCreate
-from serve_app.store import Database, open_database
-from serve_app.tiering import InProcessTierLink
 from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
+from tollgate_core.config import ProviderKind, parse_gateway_config
+from tollgate_core.entities import KeyCreate, OrgCreate, TeamCreate
+from tollgate_core.store import Database, open_database
 
 AUTH = {"Authorization": "Bearer unit-master"}
 AUDIT_KEY = b"unit-tiering-audit-key"

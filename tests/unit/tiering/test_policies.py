@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from serve_app.config import parse_gateway_config
-from serve_app.errors import ConfigError
-from serve_app.governance.costing import models_reachable, worst_case_prices
-from serve_app.governance.enforcer import MASTER
-from serve_app.guarding import destination_for
-from serve_app.tiering import policy_for, route_for
+from deployments.guardrail.step import destination_for
+from deployments.tiering.step import policy_for, route_for
+from serve_app.governance.costing import worst_case_prices
 from tests.unit.cache.conftest import team_principal
+from tollgate_core.catalog import models_reachable
+from tollgate_core.config import parse_gateway_config
+from tollgate_core.entities import MASTER
+from tollgate_core.errors import ConfigError
 
 MODELS = {
     "local": {"targets": [{"provider": "local", "model": "smollm2"}]},

@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serve_app.governance.windows import Window
+from tollgate_core.windows import Window
 
 __all__ = [
+    "MASTER",
     "NANO",
     "Budget",
     "Budgets",
@@ -157,6 +158,10 @@ class Principal(BaseModel):
 
     def may_use(self, model: str) -> bool:
         return not self.models or model in self.models
+
+
+# The master key's caller: ungoverned (no key, no hierarchy).
+MASTER = Principal()
 
 
 def dump_json(model: BaseModel | list[str]) -> str:

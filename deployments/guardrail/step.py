@@ -17,8 +17,9 @@ from deployments.guardrail.injection_request import InjectionVerdict
 from deployments.guardrail.message_texts import TextRef, message_texts, text_origins
 from deployments.guardrail.output import OutputStream
 from deployments.guardrail.service import GuardrailService
-from serve_app.config import GatewayConfig, ProviderKind
-from serve_app.errors import GuardrailRefusedError
+from tollgate_core.catalog import models_reachable
+from tollgate_core.config import GatewayConfig, ProviderKind
+from tollgate_core.errors import GuardrailRefusedError
 
 __all__ = [
     "GuardrailLink",
@@ -59,8 +60,6 @@ def refusal(exc: GuardrailError) -> GuardrailRefusedError:
 
 def destination_for(config: GatewayConfig, model: str) -> str:
     """``internal`` when every target that can serve ``model`` (fallbacks too) is the local tier."""
-    from serve_app.governance.costing import models_reachable
-
     kinds = {t.provider for name in models_reachable(config, model) for t in config.models[name].targets}
     return "internal" if kinds == {ProviderKind.LOCAL} else "external"
 

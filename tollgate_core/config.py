@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from serve_app.errors import ConfigError
+from tollgate_core.errors import ConfigError
 
 __all__ = [
     "AuditConfig",
@@ -362,7 +362,7 @@ class GuardrailsConfig(_Strict):
     policy: dict[str, Any] = Field(
         default_factory=dict,
         description="The gateway's policy: external / internal / output actions per entity type, injection "
-        "action and threshold (deployments/guardrail/policy.py GuardrailPolicy). Empty means the defaults.",
+        "action and threshold (tollgate_core/guardrail_policy.py GuardrailPolicy). Empty means the defaults.",
     )
     teams: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Overrides merged over `policy` for a team, by ORG/TEAM name."
@@ -373,7 +373,7 @@ class GuardrailsConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_policies(self) -> GuardrailsConfig:
-        from deployments.guardrail.policy import GuardrailPolicy, merge_policy
+        from tollgate_core.guardrail_policy import GuardrailPolicy, merge_policy
 
         try:
             base = GuardrailPolicy.model_validate(self.policy)

@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from serve_app.store.base import Row
+from tollgate_core.store.base import Row
 
 __all__ = ["SQLiteDatabase", "to_qmark"]
 

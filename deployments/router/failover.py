@@ -22,9 +22,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from deployments.router.board import Availability, Lease, Observation, Outcome, TargetBoard
 from deployments.router.policy import order_targets, target_key
-from serve_app.catalog import Catalog, ResolvedTarget
-from serve_app.config import GatewayConfig
-from serve_app.errors import (
+from tollgate_core.catalog import Catalog, ResolvedTarget
+from tollgate_core.config import GatewayConfig
+from tollgate_core.errors import (
     DeadlineExceededError,
     RateLimitError,
     TollgateError,
@@ -33,7 +33,7 @@ from serve_app.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from serve_app.metrics import GatewayMetrics, NullMetrics
+from tollgate_core.metrics import GatewayMetrics, NullMetrics
 
 __all__ = ["AttemptResult", "Failover", "RouterLink", "RouterSync", "classify", "is_context_overflow"]
 

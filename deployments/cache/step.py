@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from deployments.cache.query_text import last_user_text
 from deployments.cache.service import CacheKey, Lookup
-from serve_app.config import CacheConfig
-from serve_app.governance.entities import Principal
+from tollgate_core.config import CacheConfig
+from tollgate_core.entities import Principal
 
 __all__ = [
     "CacheLink",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from serve_app.store.base import Database
+from tollgate_core.store.base import Database
 
 __all__ = ["MIGRATIONS", "migrate", "schema_version"]
 

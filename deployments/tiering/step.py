@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from serve_app.config import GatewayConfig, TierPolicyConfig
-from serve_app.governance.entities import Principal
+from tollgate_core.catalog import AUTO
+from tollgate_core.config import GatewayConfig, TierPolicyConfig
+from tollgate_core.entities import Principal
 
-__all__ = ["AUTO", "InProcessTierLink", "TierLink", "TierRoute", "policy_for", "policy_models", "route_for", "tier_of"]
+__all__ = ["InProcessTierLink", "TierLink", "TierRoute", "policy_for", "route_for", "tier_of"]
 
-AUTO = "auto"
 
 
 class TierLink(Protocol):
@@ -68,20 +68,6 @@ def policy_for(config: GatewayConfig, principal: Principal, model: str) -> str |
         if chosen:
             return chosen
     return model if model in tiering.policies else None
-
-
-def policy_models(config: GatewayConfig, model: str) -> list[str]:
-    """The catalog models a policy name may route to (every policy's, for ``auto``: a key's default may be any)."""
-    tiering = config.tiering
-    if not tiering.active:
-        return []
-    if model == AUTO and (tiering.keys or tiering.teams):
-        names = list(tiering.policies)
-    elif model in tiering.policies:
-        names = [model]
-    else:
-        return []
-    return list(dict.fromkeys(m for name in names for m in (tiering.policies[name].tier1, tiering.policies[name].tier2)))
 
 
 def tier_of(score: float, policy: TierPolicyConfig) -> int:

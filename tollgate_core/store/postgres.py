@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from serve_app.errors import ConfigError
-from serve_app.store.base import Row
+from tollgate_core.errors import ConfigError
+from tollgate_core.store.base import Row
 
 __all__ = ["PostgresDatabase"]
 

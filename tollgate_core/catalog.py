@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from serve_app.config import GatewayConfig, TargetConfig
-from serve_app.errors import ModelNotFoundError, UpstreamUnavailableError
+from tollgate_core.config import GatewayConfig, TargetConfig
+from tollgate_core.errors import ModelNotFoundError, UpstreamUnavailableError
 
-__all__ = ["Catalog", "ResolvedTarget"]
+__all__ = ["AUTO", "Catalog", "ResolvedTarget", "models_reachable", "policy_models"]
+
+# The tiering policy name a client sends to let the gateway choose (a key's or team's default policy).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -96,3 +100,34 @@ class Catalog:
                 }
             )
         return out
+
+
+def policy_models(config: GatewayConfig, model: str) -> list[str]:
+    """The catalog models a policy name may route to (every policy's, for ``auto``: a key's default may be any)."""
+    tiering = config.tiering
+    if not tiering.active:
+        return []
+    if model == AUTO and (tiering.keys or tiering.teams):
+        names = list(tiering.policies)
+    elif model in tiering.policies:
+        names = [model]
+    else:
+        return []
+    return list(dict.fromkeys(m for name in names for m in (tiering.policies[name].tier1, tiering.policies[name].tier2)))
+
+
+def models_reachable(config: GatewayConfig, model: str) -> Iterable[str]:
+    """``model`` and every model failover can move it to (fallbacks, context fallback), transitively; for a tiering
+    policy, its tiers' models and theirs."""
+    seen: list[str] = []
+    pending = [model, *reversed(policy_models(config, model))]
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in config.models:
+            continue
+        seen.append(name)
+        entry = config.models[name]
+        pending.extend(entry.fallbacks)
+        if entry.context_fallback:
+            pending.append(entry.context_fallback)
+    return seen

@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from serve_app.errors import ConfigError
+from tollgate_core.errors import ConfigError
 
 __all__ = ["Database", "Row", "Transaction", "open_database"]
 
@@ -55,17 +55,17 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
     scheme = urlsplit(url).scheme.lower()
     db: Database
     if scheme == "sqlite":
-        from serve_app.store.sqlite import SQLiteDatabase
+        from tollgate_core.store.sqlite import SQLiteDatabase
 
         db = SQLiteDatabase(sqlite_path(url))
     elif scheme in ("postgres", "postgresql"):
-        from serve_app.store.postgres import PostgresDatabase
+        from tollgate_core.store.postgres import PostgresDatabase
 
         db = await PostgresDatabase.connect(url)
     else:
         raise ConfigError(f"state.url {url!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
     if migrate:
-        from serve_app.store.migrations import migrate as apply_migrations
+        from tollgate_core.store.migrations import migrate as apply_migrations
 
         try:
             await apply_migrations(db)
