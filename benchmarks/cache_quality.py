@@ -12,7 +12,7 @@ Data, all held out from the verifier's training:
   excludes every question that occurs here);
 * "paraphrase vs near miss": the held-out quarter of GPTCache's mock paraphrases (mock_pairs.jsonl, split by
   ``train_verifier.split_mock``) against near misses of the same sentences made by the project's own rules
-  (``deployments/cache/near_misses.py``). It has about 7.5 near misses per paraphrase, so the table also gives
+  (``training/cache/near_misses.py``). It has about 7.5 near misses per paraphrase, so the table also gives
   the class-balanced precision TPR / (TPR + FPR): what the precision would be with as many near misses as
   paraphrases.
 
@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 
 from deployments.cache.probe_cli import run_probe
-from deployments.cache.train_verifier import SEED, Pairs, near_misses, split_mock
 from tollgate_core.config import CacheConfig
+from training.cache.train_verifier import SEED, Pairs, near_misses, split_mock
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 COSINE_THRESHOLDS = (0.80, 0.92, 0.95)

@@ -29,9 +29,9 @@ os.environ.setdefault("BENCH_KEY", "unused")  # the backend is in process; the c
 from deployments.guardrail.service import GuardrailService
 from deployments.guardrail.step import LocalGuardrailLink
 from serve_app.audit.writer import AuditWriter
-from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
-from serve_app.protocol import ChatCompletionRequest
+from serve_app.http.protocol import ChatCompletionRequest
+from serve_app.pipeline.gateway import Gateway
 from tests.postgres_server import PostgresServer
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.entities import MASTER, Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from serve_app.cli import KNOWN_DEPLOYMENTS
+from serve_app.cli.main import KNOWN_DEPLOYMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -260,7 +260,7 @@ def measure(target: Target, args: argparse.Namespace, procs: Processes, workdir:
 def start_fake(procs: Processes) -> int:
     """The fake providers in their own process (no GIL shared with the client), without access logs."""
     port = free_port()
-    code = ("import uvicorn; from serve_app.fake_providers import create_app; "
+    code = ("import uvicorn; from fake_providers.server import create_app; "
             f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
             "access_log=False, lifespan='off')")
     proc = procs.start("fake", [str(BIN / "python"), "-c", code])

@@ -1,6 +1,6 @@
 """Benchmark the tier classifier: held-out quality, estimated cost of routing by it, and added latency.
 
-    python benchmarks/tiering.py [--data deployments/tiering/data/tier_prompts.jsonl] [--weights PATH]
+    python benchmarks/tiering.py [--data training/tiering/data/tier_prompts.jsonl] [--weights PATH]
         [--embeddings-cache DIR] [--frontier-in 2.50 --frontier-out 10.00 --local-in 0.05 --local-out 0.10]
         [--t1-completion 150 --t2-completion 600] [--latency-requests 2000]
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deployments.tiering.features import request_features
 from deployments.tiering.model import DEFAULT_WEIGHTS, TierModel
-from deployments.tiering.train_tiering import (
+from training.tiering.train_tiering import (
     DEFAULT_DATA,
     embed_texts,
     evaluation_sets,

@@ -14,16 +14,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from deployments.tiering.step import InProcessTierLink, TierLink
-from serve_app.api import create_api
 from serve_app.audit.keys import gateway_hmac_key
 from serve_app.audit.retention import prune
 from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
-from serve_app.auth import resolve_master_key
-from serve_app.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
-from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
+from serve_app.http.api import create_api
+from serve_app.pipeline.auth import resolve_master_key
+from serve_app.pipeline.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
+from serve_app.pipeline.gateway import Gateway
 from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
 from tollgate_core.errors import ConfigError
 from tollgate_core.metrics import RayMetrics

@@ -14,7 +14,7 @@ Texts that are equal but for case, spacing and ordinary punctuation score 1.0.
 
 Every feature is symmetric in the two texts, so ``score(a, b) == score(b, a)``. Only numpy is needed at run
 time; the weights ship in ``verifier_weights.npz`` next to this module and are reproduced by
-``python -m deployments.cache.train_verifier``.
+``python -m training.cache.train_verifier``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ What is learned and what is set by rule:
   most +0.6); a system prompt by itself 0. So a request with tools and a JSON schema leans Tier 2.
 
 Only numpy is needed at run time; the weights ship in ``tier_weights.npz`` next to this module and are
-reproduced by ``python -m deployments.tiering.train_tiering``.
+reproduced by ``python -m training.tiering.train_tiering``.
 """
 
 from __future__ import annotations

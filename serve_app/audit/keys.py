@@ -23,7 +23,7 @@ HMAC_KEY_FILE = "audit_hmac_key"
 
 def gateway_hmac_key(config: GatewayConfig) -> bytes:
     """For the gateway: the variable ``audit.hmac_key_env``, else (local profile) the generated key file."""
-    from serve_app.auth import resolve_secret
+    from serve_app.pipeline.auth import resolve_secret
 
     key = resolve_secret(config, config.audit.hmac_key_env, HMAC_KEY_FILE, config.audit.generate_hmac_key,
                          lambda: secrets.token_hex(32), what="the audit log's HMAC key", announce=True)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.postgres_server import PostgresServer
 
 MASTER_KEY = "tg-test-master-key"

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import AUDIT_KEY_ENV, MASTER_KEY, Governed, add_fault
 from tests.integration.test_governance import tollgate
 from tests.integration.test_guardrails import ATTACK, PLANTED, PROMPT

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, recorded
 from tests.integration.test_governance import tollgate
 

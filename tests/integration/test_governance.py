@@ -14,7 +14,7 @@ import httpx
 import openai
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import GOVERNED_OPTIONS, MASTER_KEY, Governed, add_fault, governed_args, recorded
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from deployments.guardrail.policy import DEFAULT_INJECTION_THRESHOLD
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, recorded
 from tests.integration.test_governance import tollgate
 

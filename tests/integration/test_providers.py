@@ -8,7 +8,7 @@ from typing import Any
 import openai
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, recorded
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, add_fault, recorded
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import sys
 import openai
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 from tests.integration.conftest import MASTER_KEY, add_fault, recorded
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
+from fake_providers.server import FakeProviderServer
+from serve_app.http.api import create_api
+from serve_app.pipeline.gateway import Gateway
 
 __all__ = ["GatewayClient", "InProcessBackend", "serve_in_process", "upstream_requests"]
 

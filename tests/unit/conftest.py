@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from serve_app.fake_providers import FakeProviderServer
+from fake_providers.server import FakeProviderServer
 
 
 @pytest.fixture(scope="module")

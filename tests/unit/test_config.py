@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serve_app.cli import check_config, main
+from serve_app.cli.main import check_config, main
 from tollgate_core.config import ProviderKind, TargetConfig, parse_gateway_config
 from tollgate_core.errors import ConfigError
 

@@ -15,9 +15,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.eventstream import EventStreamBuffer
 
-from serve_app._fake_reply import split_words
-from serve_app._fake_wire import encode_event_frame
-from serve_app.fake_providers import FakeProviderServer, FaultRule
+from fake_providers.reply import split_words
+from fake_providers.server import FakeProviderServer, FaultRule
+from fake_providers.wire import encode_event_frame
 
 Json = dict[str, Any]
 

@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 from deployments.providers.proxy import ProviderProxy
 from deployments.router.board import Outcome
 from deployments.router.failover import classify
-from serve_app.api import create_api
-from serve_app.auth import resolve_master_key
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
+from fake_providers.server import FakeProviderServer
+from serve_app.http.api import create_api
+from serve_app.pipeline.auth import resolve_master_key
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
 from tollgate_core.errors import ConfigError, TollgateError, UpstreamStatusError, UpstreamTimeoutError

@@ -14,9 +14,9 @@ from deployments.guardrail.policy import DEFAULT_INJECTION_THRESHOLD
 from deployments.guardrail.service import GuardrailService
 from deployments.guardrail.step import LocalGuardrailLink, destination_for, message_texts, replace_texts
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
+from fake_providers.server import FakeProviderServer
+from serve_app.http.api import create_api
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tollgate_core.config import ProviderKind, parse_gateway_config
 

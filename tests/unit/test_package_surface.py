@@ -46,3 +46,54 @@ def test_no_ray_import(package: str) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = ("serve_app", "deployments", "tollgate_core")
+
+
+def _imported_packages(path: Path) -> set[str]:
+    """The top-level packages a module imports, lazy imports inside functions included."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(("package", "forbidden"), [
+    ("deployments", {"serve_app", "fake_providers", "training", "tests"}),
+    ("tollgate_core", {"serve_app", "deployments", "fake_providers", "training", "tests"}),
+    ("serve_app", {"fake_providers", "training", "tests"}),
+])
+def test_dependencies_point_one_way(package: str, forbidden: set[str]) -> None:
+    """The ingress application may import the deployments, both import tollgate_core, and the product imports
+    neither its test fakes nor its training code (the CLI's fake-providers verb reaches them only from a checkout)."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imported_packages(path) & forbidden)
+        for path in (ROOT / package).rglob("*.py")
+        if _imported_packages(path) & forbidden and path != ROOT / "serve_app" / "cli" / "main.py"
+    }
+    assert offenders == {}
+    if package == "serve_app":
+        assert _imported_packages(ROOT / "serve_app" / "cli" / "main.py") & forbidden == {"fake_providers"}
+
+
+def test_the_wheel_holds_only_the_product(tmp_path: Path) -> None:
+    """Built as pip builds it: the product packages and their shipped weights, no fake provider, no training."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", str(ROOT),
+                    "-w", str(tmp_path)], check=True, capture_output=True, timeout=300, cwd=tmp_path)
+    (wheel,) = tmp_path.glob("tollgate-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert tops == set(PRODUCT)
+    assert not [n for n in names if "fake" in n.rsplit("/", 1)[-1] or "train" in n.rsplit("/", 1)[-1]]
+    for weights in ("deployments/guardrail/injection_weights.json", "deployments/cache/verifier_weights.npz",
+                    "deployments/tiering/tier_weights.npz"):
+        assert weights in names

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serve_app.protocol import parse_chat_request
+from serve_app.http.protocol import parse_chat_request
 from tollgate_core.errors import BadRequestError
 
 HELLO = [{"role": "user", "content": "hi"}]

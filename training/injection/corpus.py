@@ -24,7 +24,7 @@ Sources:
   deterministic third of it) and yanismiraoui/prompt_injections (Apache-2.0; multilingual
   attacks). Trained on: they are written by other people than the held-out families, which
   is what makes the held-out figures worth something.
-- ``tiering``: the 5,365 prompts of the tier classifier's data (``deployments/tiering/data``:
+- ``tiering``: the 5,365 prompts of the tier classifier's data (``training/tiering/data``:
   OpenAI evals, written task families), ordinary application traffic that must pass the
   default config. Half of its task families are trained on (long benign prompts, which the
   other sources lack), the other half held out.
@@ -71,7 +71,7 @@ HELD_OUT_FAMILIES = frozenset({
     # the tier classifier's prompts
     "tiering_prompts",
 })
-TIER_PROMPTS = Path(__file__).resolve().parents[2] / "deployments" / "tiering" / "data" / "tier_prompts.jsonl"
+TIER_PROMPTS = Path(__file__).resolve().parents[1] / "tiering" / "data" / "tier_prompts.jsonl"
 
 _SHARED_ATTACKS = {
     "jailbreak_in_the_wild", "jailbreak_dan", "jailbreak_autodan", "jailbreak_tap", "prompt_extraction",

@@ -13,12 +13,12 @@ import pytest
 from deployments.guardrail.service import GuardrailService
 from deployments.guardrail.step import LocalGuardrailLink
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
+from fake_providers.server import FakeProviderServer
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
+from serve_app.http.api import create_api
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.store import Database, open_database

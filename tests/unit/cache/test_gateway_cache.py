@@ -16,11 +16,11 @@ from deployments.cache.service import CacheKey, Lookup, SemanticCacheService
 from deployments.guardrail.service import GuardrailService
 from deployments.guardrail.step import LocalGuardrailLink
 from deployments.providers.proxy import ProviderProxy
+from fake_providers.server import FakeProviderServer
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
 from serve_app.governance.enforcer import Governance
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 from tests.unit.cache.conftest import Embed
 from tollgate_core.config import ProviderKind, parse_gateway_config

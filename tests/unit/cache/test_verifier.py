@@ -157,7 +157,7 @@ def test_scores_cover_every_candidate_and_stay_in_range(verifier: Verifier, embe
 def test_near_miss_rules_make_one_deterministic_edit() -> None:
     import random
 
-    from deployments.cache.near_misses import KINDS, perturb, undirected_swap
+    from training.cache.near_misses import KINDS, perturb, undirected_swap
 
     cases = {
         "qualifier": ("What is our corporate policy on remote work?", None),

@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from deployments.providers.proxy import ProviderProxy
-from serve_app.api import create_api
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
+from fake_providers.server import FakeProviderServer
 from serve_app.governance.enforcer import Governance
 from serve_app.governance.ledger import Kind
-from serve_app.protocol import ChatCompletionRequest
+from serve_app.http.api import create_api
+from serve_app.http.protocol import ChatCompletionRequest
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.governance.conftest import Clock
 from tollgate_core.config import ProviderKind, parse_gateway_config

@@ -17,7 +17,7 @@ from deployments.guardrail.policy import GuardrailPolicy
 
 from .conftest import shared_jsonl
 
-TIER_PROMPTS = Path(__file__).resolve().parents[3] / "deployments" / "tiering" / "data" / "tier_prompts.jsonl"
+TIER_PROMPTS = Path(__file__).resolve().parents[3] / "training" / "tiering" / "data" / "tier_prompts.jsonl"
 BENCHMARK_REQUESTS = ["Say hi", "Summarise our remote work policy."]  # benchmarks/overhead.py, failover.py, features.py
 
 

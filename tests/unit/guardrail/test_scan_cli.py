@@ -12,7 +12,7 @@ import yaml
 
 from deployments.guardrail.policy import GuardrailPolicy
 from deployments.guardrail.scan_cli import run_scan
-from serve_app.cli import APP_IMPORT_PATH, main
+from serve_app.cli.main import APP_IMPORT_PATH, main
 
 
 def _run(lines: list[str], policy: GuardrailPolicy | None = None) -> tuple[int, list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ import pytest
 from deployments.cache.embedder import shared_embedder
 from deployments.tiering.classify_cli import run_classify
 from deployments.tiering.service import TierClassifierService
-from serve_app.cli import main
+from serve_app.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 SIMPLE = "Which department should get this email: 'Please update my bank details for payroll.'"

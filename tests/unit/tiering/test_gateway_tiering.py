@@ -17,11 +17,11 @@ from deployments.cache.embedder import shared_embedder
 from deployments.cache.service import SemanticCacheService
 from deployments.providers.proxy import ProviderProxy
 from deployments.tiering.step import InProcessTierLink
+from fake_providers.server import FakeProviderServer
 from serve_app.audit.writer import AuditWriter
-from serve_app.fake_providers import FakeProviderServer
-from serve_app.gateway import Gateway
 from serve_app.governance.directory import Directory
 from serve_app.governance.enforcer import Governance
+from serve_app.pipeline.gateway import Gateway
 from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.entities import KeyCreate, OrgCreate, TeamCreate

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from deployments.cache.embedder import shared_embedder
-from deployments.tiering.build_dataset import DEFAULT_OUT, summary
 from deployments.tiering.features import FEATURE_NAMES, last_user_text, request_features
 from deployments.tiering.model import EMBEDDING_DRIVER, TierModel, TierScore
-from deployments.tiering.train_tiering import load_rows
+from training.tiering.build_dataset import DEFAULT_OUT, summary
+from training.tiering.train_tiering import load_rows
 
 TIER_1 = [
     "What is the sentiment of this review: 'The pizza was great!'",

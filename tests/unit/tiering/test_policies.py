@@ -84,7 +84,7 @@ def test_a_policy_reserves_and_redacts_for_the_worst_model_it_may_reach() -> Non
 def test_config_check_says_why_a_tier_classifier_entry_is_not_created(tmp_path: Path) -> None:
     import yaml
 
-    from serve_app.cli import check_config
+    from serve_app.cli.main import check_config
 
     root = Path(__file__).resolve().parents[3]
     data = yaml.safe_load((root / "configs" / "prod.yaml").read_text())  # placement: deployment

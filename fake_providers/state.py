@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from serve_app._fake_reply import PromptCache
+from fake_providers.reply import PromptCache
 
 __all__ = ["FAULT_KINDS", "FakeState", "FaultRule"]
 

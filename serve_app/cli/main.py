@@ -87,8 +87,16 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fake_providers(args: argparse.Namespace) -> int:
-    from serve_app.fake_providers import main as serve_fakes
-
+    """The fakes are test support: they ship in the source tree beside ``serve_app``, not in the wheel."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "fake_providers" / "server.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        from fake_providers.server import main as serve_fakes
+    except ImportError:
+        print("tollgate: the fake providers are test support and are not installed with the product; run this "
+              "from a checkout of the repository (python -m fake_providers)", file=sys.stderr)
+        return 2
     serve_fakes(args.port)
     return 0
 
@@ -121,7 +129,7 @@ def _cmd_prepare_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_master_key(args: argparse.Namespace) -> int:
-    from serve_app.auth import resolve_master_key
+    from serve_app.pipeline.auth import resolve_master_key
 
     try:
         config = parse_gateway_config(_local_args(args.config))
@@ -220,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the guardrail policy to apply: default, team:ORG/TEAM or key:KEY_ID (from the config)")
     scan.set_defaults(func=_cmd_guard_scan)
 
-    from serve_app.admin_cli import add_admin_commands, add_cache_admin_commands
     from serve_app.audit.cli import add_audit_commands
+    from serve_app.cli.admin import add_admin_commands, add_cache_admin_commands
 
     cache = sub.add_parser("cache", help="the response cache").add_subparsers(dest="cache_cmd", required=True)
     probe = cache.add_parser(

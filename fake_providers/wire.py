@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from serve_app._fake_reply import Reply
+from fake_providers.reply import Reply
 
 __all__ = [
     "ErrorReply",

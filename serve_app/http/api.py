@@ -17,10 +17,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from deployments.cache.step import CachePurge
-from serve_app.admin_api import admin_routes, parse_body
 from serve_app.audit.trace import RequestTrace
-from serve_app.gateway import Gateway
-from serve_app.protocol import parse_chat_request
+from serve_app.http.admin_api import admin_routes, parse_body
+from serve_app.http.protocol import parse_chat_request
+from serve_app.pipeline.gateway import Gateway
 from tollgate_core.errors import (
     NotFoundError,
     RequestTooLargeError,

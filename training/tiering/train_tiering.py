@@ -1,9 +1,9 @@
 """Train the tier classifier and write ``tier_weights.npz``, deterministically.
 
-    python -m deployments.tiering.train_tiering [--data deployments/tiering/data/tier_prompts.jsonl]
+    python -m training.tiering.train_tiering [--data training/tiering/data/tier_prompts.jsonl]
         [--embeddings-cache DIR] [--out PATH]
 
-Data (provenance in ``data/README.md``; rebuilt by :mod:`deployments.tiering.build_dataset`): prompts from
+Data (provenance in ``data/README.md``; rebuilt by :mod:`training.tiering.build_dataset`): prompts from
 OpenAI evals 3.0.1.post1 (MIT) families labelled Tier 1 / Tier 2 by task type, HumanEval 1.0.3 (MIT, Tier 2)
 and project-written prompts (``tollgate-written``, a minority). Each row is treated as a request whose only
 message is a user message holding the text, so the embedding is of exactly the text the gateway embeds.

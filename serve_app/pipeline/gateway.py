@@ -1,6 +1,6 @@
 """The ingress's logic, free of HTTP and Ray: authenticate, resolve, call with failover, time.
 
-:mod:`serve_app.api` turns HTTP into calls on :class:`Gateway`; backends come in
+:mod:`serve_app.http.api` turns HTTP into calls on :class:`Gateway`; backends come in
 through the constructor, so tests pass in-process ones.
 """
 
@@ -48,11 +48,11 @@ from deployments.router.failover import Failover, RouterLink, RouterSync, classi
 from deployments.router.policy import target_key
 from deployments.tiering.step import TierLink, TierRoute, policy_for, route_for
 from serve_app.audit.trace import AuditSink, RequestTrace
-from serve_app.auth import bearer_token, is_master_key, require_token
-from serve_app.backends import Backend
 from serve_app.governance.costing import actual_cost_nano, usage_numbers
 from serve_app.governance.enforcer import Admission, Governance
-from serve_app.protocol import ChatCompletionRequest
+from serve_app.http.protocol import ChatCompletionRequest
+from serve_app.pipeline.auth import bearer_token, is_master_key, require_token
+from serve_app.pipeline.backends import Backend
 from tollgate_core.catalog import Catalog, ResolvedTarget
 from tollgate_core.config import GatewayConfig, ProviderKind
 from tollgate_core.entities import MASTER, Principal

@@ -1,6 +1,6 @@
 """Train the semantic cache's decision stage and write ``verifier_weights.npz``, deterministically.
 
-    python -m deployments.cache.train_verifier [--data ../shared/data] [--embeddings-cache DIR] [--out PATH]
+    python -m training.cache.train_verifier [--data ../shared/data] [--embeddings-cache DIR] [--out PATH]
 
 Data (provenance):
 
@@ -9,7 +9,7 @@ Data (provenance):
   ``qqp_pairs_every4th.jsonl``. A fifth of them, split by connected groups of questions, is validation.
 * GPTCache mock pairs (``semantic_cache/mock_pairs.jsonl``, MIT, paraphrases written by ChatGPT; all positive),
   split by a hash of the pair id: 60 % training (counted MOCK_REPEAT times), 15 % validation, 25 % test.
-* Near misses made by the project's own rules (:mod:`deployments.cache.near_misses`, seeded): one edit of a
+* Near misses made by the project's own rules (:mod:`training.cache.near_misses`, seeded): one edit of a
   question (a qualifier, a number, a named entity, a negation, an antonym, a swapped direction), paired with
   the question and with its paraphrase, label 0; plus "X or Y" -> "Y or X" swaps, label 1. Near misses of
   training / validation / evaluation questions stay in training / validation / evaluation respectively.
@@ -331,7 +331,7 @@ def near_misses(mock: Pairs, qqp: Pairs, split: str, seed: int) -> tuple[Pairs, 
 
     From a positive pair (a, b): (a, perturbed b) and (b, perturbed b); from another question q: (q, perturbed q).
     """
-    from deployments.cache.near_misses import perturb as _perturb
+    from training.cache.near_misses import perturb as _perturb
 
     def perturb(text: str, rng: random.Random) -> tuple[str, str] | None:
         edit = _perturb(text, rng)  # an edit of case/punctuation only is the same question: not a near miss
@@ -369,7 +369,7 @@ def near_misses(mock: Pairs, qqp: Pairs, split: str, seed: int) -> tuple[Pairs, 
 
 
 def undirected_positives(texts: Iterable[str], limit: int) -> Pairs:
-    from deployments.cache.near_misses import undirected_swap
+    from training.cache.near_misses import undirected_swap
 
     a_out, b_out = [], []
     for t in sorted(texts, key=lambda t: hashlib.sha256(f"{SEED}:u:{t}".encode()).digest()):

@@ -12,8 +12,8 @@ end to end without the internet:
 ``POST /model/{modelId}/converse`` and ``/converse-stream``  Bedrock (SigV4)
 ==========================================================  ===============================
 
-Replies are deterministic (see :mod:`serve_app._fake_reply`); the byte-level shapes live in
-:mod:`serve_app._fake_wire`. Control endpoints under ``/_fake``:
+Replies are deterministic (see :mod:`fake_providers.reply`); the byte-level shapes live in
+:mod:`fake_providers.wire`. Control endpoints under ``/_fake``:
 
 * ``GET``/``DELETE /_fake/requests`` — every provider request seen (method, path, query,
   headers, JSON body), or clear them;
@@ -21,7 +21,7 @@ Replies are deterministic (see :mod:`serve_app._fake_reply`); the byte-level sha
   current ones; the first matching rule wins), list them, or clear them;
 * ``POST /_fake/reset`` — clear requests, faults and the fake prompt cache.
 
-Fault rules are described in :mod:`serve_app._fake_state`; the model a rule matches is the
+Fault rules are described in :mod:`fake_providers.state`; the model a rule matches is the
 body's ``model`` (OpenAI, Anthropic) or the path's deployment / modelId (Azure, Bedrock).
 Faults apply after the auth check. Where providers differ:
 
@@ -62,15 +62,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serve_app import _fake_wire as wire
-from serve_app._fake_reply import (
+from fake_providers import wire
+from fake_providers.reply import (
     RequestShapeError,
     from_anthropic,
     from_bedrock,
     from_openai,
     plan_reply,
 )
-from serve_app._fake_state import FAULT_KINDS, FakeState, FaultRule
+from fake_providers.state import FAULT_KINDS, FakeState, FaultRule
 
 __all__ = ["FAULT_KINDS", "FakeProviderServer", "FakeState", "FaultRule", "create_app", "main"]
 

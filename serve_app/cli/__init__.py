@@ -1,0 +1,5 @@
+"""The ``tollgate`` command line."""
+
+from serve_app.cli.main import main
+
+__all__ = ["main"]
