@@ -31,7 +31,7 @@ from deployments.guardrail.step import LocalGuardrailLink
 from serve_app.audit.writer import AuditWriter
 from serve_app.governance.enforcer import Governance
 from serve_app.http.protocol import ChatCompletionRequest
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tests.postgres_server import PostgresServer
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.entities import MASTER, Budget, Budgets, KeyCreate, OrgCreate, RateLimits, TeamCreate
@@ -89,7 +89,7 @@ async def _governed(url: str) -> tuple[Gateway, Any, Any]:
     created = await governance.directory.create_key(KeyCreate(
         team="bench/t", name="k", budgets=Budgets(daily=Budget(hard=10**6)), limits=RateLimits(rpm=10**6, tpm=10**9)))
     principal = await governance.authenticate(created["key"])
-    return Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", governance=governance), principal, db
+    return Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", books=Bookkeeping(governance=governance)), principal, db
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -101,14 +101,14 @@ async def main(requests: int, concurrency: int) -> None:
     baseline = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m")
     rows.append(("bare", *await _measure(baseline, MASTER, requests, concurrency)))
     service = GuardrailService({}, {}, {})
-    guarded = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", guardrail=LocalGuardrailLink(service),
-                      guards=service)
+    guarded = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m",
+                      Deployments(guardrail=LocalGuardrailLink(service), guards=service))
     rows.append(("guardrail (in process)", *await _measure(guarded, MASTER, requests, concurrency)))
     with tempfile.TemporaryDirectory() as tmp:
         for flush_ms in (5.0, 0.0):
             db = await open_database(f"sqlite:///{tmp}/audit-{flush_ms}.db")
             writer = AuditWriter(db, hmac_key=b"bench", flush_interval_s=flush_ms / 1000)
-            audited = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", audit=writer)
+            audited = Gateway(CONFIG, {ProviderKind.OPENAI: InstantBackend()}, "m", books=Bookkeeping(audit=writer))
             rows.append((f"audit, SQLite, flush {flush_ms:g} ms", *await _measure(audited, MASTER, requests, concurrency)))
             await writer.close()
             await db.close()

@@ -23,7 +23,7 @@ from serve_app.governance.enforcer import Governance
 from serve_app.http.api import create_api
 from serve_app.pipeline.auth import resolve_master_key
 from serve_app.pipeline.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
 from tollgate_core.errors import ConfigError
 from tollgate_core.metrics import RayMetrics
@@ -72,15 +72,15 @@ class Ingress:
             config,
             {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
             master_key,
-            metrics=metrics,
-            router=RayRouterLink(router),
-            governance=Governance(self._db, config, metrics=metrics),
-            guardrail=RayGuardrailLink(guardrail) if guardrail is not None else None,
-            guards=guards,
-            audit=self._audit,
-            seal=_sealer(config),
-            cache=RayCacheLink(cache) if cache is not None else None,
-            tiers=_tier_link(config, tiers, cache),
+            Deployments(
+                router=RayRouterLink(router),
+                guardrail=RayGuardrailLink(guardrail) if guardrail is not None else None,
+                guards=guards,
+                cache=RayCacheLink(cache) if cache is not None else None,
+                tiers=_tier_link(config, tiers, cache),
+            ),
+            Bookkeeping(governance=Governance(self._db, config, metrics=metrics), audit=self._audit,
+                        seal=_sealer(config), metrics=metrics),
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:

@@ -14,6 +14,7 @@ from ray import serve
 from deployments.cache.decision import Decision
 from deployments.cache.embedder import Embedder
 from deployments.cache.service import CacheKey, SemanticCacheService
+from tollgate_core.periodic import every
 
 __all__ = ["SemanticCache"]
 
@@ -37,8 +38,8 @@ class SemanticCache:
         self._service = SemanticCacheService(self._db, self._embed_many, Decision.from_config(cache),
                                              candidates=cache.candidates, sync_interval_s=cache.sync_interval_s)
         await self._service.start()
-        self._sweep_s = cache.expiry_sweep_s
-        self._sweeper = asyncio.create_task(self._sweep())
+        self._sweeper = asyncio.create_task(
+            every(cache.expiry_sweep_s, self._service.delete_expired, "deleting expired cache entries", logger))
         logger.info("SemanticCache ready on %s", self._embedder.device)
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.0)
@@ -49,14 +50,6 @@ class SemanticCache:
 
     async def _embed_many(self, texts: list[str]) -> np.ndarray:
         return np.vstack(await asyncio.gather(*(self._embed_one(text) for text in texts)))
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_s)
-            try:
-                await self._service.delete_expired()
-            except Exception:
-                logger.exception("deleting expired cache entries failed; trying again later")
 
     async def lookup(self, key: dict[str, Any], semantic: bool) -> dict[str, Any]:
         return (await self._service.lookup(CacheKey(**key), semantic=semantic)).to_dict()

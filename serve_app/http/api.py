@@ -116,14 +116,14 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             reply = await gateway.chat(chat, started, deadline, principal=principal, trace=trace,
                                        cache_headers=request.headers)
         except TollgateError as err:
-            await gateway.record_error(trace, err)
+            await gateway.recorder.record_error(trace, err)
             return _error_response(err, request_id)
         except asyncio.CancelledError:
-            gateway.record_soon(trace, "client_disconnected")
+            gateway.recorder.record_soon(trace, "client_disconnected")
             raise
         except Exception:
             # A bug: the generic handler answers 500; the audit log still gets the request's record.
-            await gateway.record_error(trace, TollgateError("internal error in the gateway"))
+            await gateway.recorder.record_error(trace, TollgateError("internal error in the gateway"))
             raise
         return _json(reply.body, headers=with_id(request_id, reply.headers))
 

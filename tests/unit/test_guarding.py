@@ -16,7 +16,7 @@ from deployments.guardrail.step import LocalGuardrailLink, destination_for, mess
 from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
 from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Deployments, Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tollgate_core.config import ProviderKind, parse_gateway_config
 
@@ -37,7 +37,7 @@ def _client(fake: FakeProviderServer, policy: dict[str, Any] | None = None) -> T
     service = GuardrailService(rails.policy, rails.teams, rails.keys)
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
     gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
-                      guardrail=LocalGuardrailLink(service), guards=service)
+                      Deployments(guardrail=LocalGuardrailLink(service), guards=service))
     return TestClient(create_api(gateway))
 
 

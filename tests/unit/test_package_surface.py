@@ -85,9 +85,14 @@ def test_dependencies_point_one_way(package: str, forbidden: set[str]) -> None:
 
 def test_the_wheel_holds_only_the_product(tmp_path: Path) -> None:
     """Built as pip builds it: the product packages and their shipped weights, no fake provider, no training."""
+    import shutil
     import zipfile
 
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", str(ROOT),
+    # From a copy without build outputs: setuptools packs a stale build/lib as it finds it.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv*", "build", "dist", "*.egg-info", ".git", "mutants", "__pycache__", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", str(source),
                     "-w", str(tmp_path)], check=True, capture_output=True, timeout=300, cwd=tmp_path)
     (wheel,) = tmp_path.glob("tollgate-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -18,7 +18,7 @@ from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
 from serve_app.governance.enforcer import Governance
 from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.store import Database, open_database
@@ -39,8 +39,8 @@ async def audited(fake: FakeProviderServer, tmp_path: Path) -> AsyncIterator[tup
     rails = config.guardrails
     service = GuardrailService(rails.policy, rails.teams, rails.keys)
     gateway = Gateway(config, {ProviderKind.OPENAI: InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))},
-                      "unit-master", governance=Governance(db, config), guardrail=LocalGuardrailLink(service),
-                      guards=service, audit=writer)
+                      "unit-master", Deployments(guardrail=LocalGuardrailLink(service), guards=service),
+                      Bookkeeping(governance=Governance(db, config), audit=writer))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(gateway)),
                                  base_url="http://gateway") as client:
         yield client, db

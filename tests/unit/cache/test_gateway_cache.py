@@ -20,7 +20,7 @@ from fake_providers.server import FakeProviderServer
 from serve_app.audit.verify import verify_chain
 from serve_app.audit.writer import AuditWriter
 from serve_app.governance.enforcer import Governance
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 from tests.unit.cache.conftest import Embed
 from tollgate_core.config import ProviderKind, parse_gateway_config
@@ -54,18 +54,18 @@ async def _open(fake: FakeProviderServer, db: Database, embed: Embed, *, audited
                 **extra: Any) -> AsyncIterator[_Gateway]:
     config = _config(fake, **extra)
     service = SemanticCacheService(db, embed, Decision())
-    guardrail: dict[str, Any] = {}
+    deployments = Deployments(cache=service)
     if config.guardrails.enabled:
         rails = GuardrailService(config.guardrails.policy, config.guardrails.teams, config.guardrails.keys)
-        guardrail = {"guardrail": LocalGuardrailLink(rails), "guards": rails}
-    if audited:
-        guardrail.update(audit=AuditWriter(db, hmac_key=AUDIT_KEY), governance=Governance(db, config))
+        deployments = Deployments(cache=service, guardrail=LocalGuardrailLink(rails), guards=rails)
+    audit = AuditWriter(db, hmac_key=AUDIT_KEY) if audited else None
+    books = Bookkeeping(audit=audit, governance=Governance(db, config)) if audited else None
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
-    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", cache=service, **guardrail)
+    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", deployments, books)
     async with serve_in_process(fake, gateway) as client:
         yield _Gateway(gateway, client, service)
-    if audited:
-        await guardrail["audit"].close()
+    if audit is not None:
+        await audit.close()
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ async def test_a_failing_cache_is_a_miss_not_an_error(fake: FakeProviderServer, 
             raise RuntimeError("the cache replica is gone")
 
     async for gw in _open(fake, db, embed):
-        gw.gateway._cache = Broken()  # type: ignore[assignment]
+        gw.gateway.cache.link = Broken()  # type: ignore[assignment]
         for _ in range(2):
             response = await gw.chat("How can I improve my English speaking skills?")
             assert response.status_code == 200 and response.headers["x-tollgate-cache"] == "miss"

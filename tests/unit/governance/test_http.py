@@ -17,7 +17,7 @@ from serve_app.governance.enforcer import Governance
 from serve_app.governance.ledger import Kind
 from serve_app.http.api import create_api
 from serve_app.http.protocol import ChatCompletionRequest
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.governance.conftest import Clock
 from tollgate_core.config import ProviderKind, parse_gateway_config
@@ -40,7 +40,7 @@ def gateway(fake: FakeProviderServer, db: Database, clock: Clock) -> Gateway:
     }})
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
     return Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
-                   governance=Governance(db, config, clock=clock))
+                   books=Bookkeeping(governance=Governance(db, config, clock=clock)))
 
 
 @pytest.fixture

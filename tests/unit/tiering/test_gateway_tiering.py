@@ -21,7 +21,7 @@ from fake_providers.server import FakeProviderServer
 from serve_app.audit.writer import AuditWriter
 from serve_app.governance.directory import Directory
 from serve_app.governance.enforcer import Governance
-from serve_app.pipeline.gateway import Gateway
+from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tests.unit._gateway_helpers import GatewayClient, InProcessBackend, serve_in_process, upstream_requests
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.entities import KeyCreate, OrgCreate, TeamCreate
@@ -91,9 +91,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def _open(fake: FakeProviderServer, config: Any, link: Any, **parts: Any) -> AsyncIterator[_Gateway]:
+async def _open(fake: FakeProviderServer, config: Any, link: Any, cache: Any = None,
+                books: Bookkeeping | None = None) -> AsyncIterator[_Gateway]:
     backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
-    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", tiers=link, **parts)
+    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master", Deployments(tiers=link, cache=cache),
+                      books)
     async with serve_in_process(fake, gateway) as client:
         yield _Gateway(gateway, client, link)
 
@@ -197,7 +199,7 @@ async def test_a_keys_or_teams_default_policy_is_what_auto_means(fake: FakeProvi
     research_key = (await directory.create_key(KeyCreate(team="acme/research", name="r")))["key"]
     support_key = (await directory.create_key(KeyCreate(team="acme/support", name="s")))["key"]
     audit = AuditWriter(db, hmac_key=AUDIT_KEY)
-    async for gw in _open(fake, config, LocalTierLink(), governance=Governance(db, config), audit=audit):
+    async for gw in _open(fake, config, LocalTierLink(), books=Bookkeeping(governance=Governance(db, config), audit=audit)):
         research_reply = await gw.chat(SIMPLE, headers={"Authorization": f"Bearer {research_key}"})
         support_reply = await gw.chat(SIMPLE, headers={"Authorization": f"Bearer {support_key}"})
         assert research_reply.status_code == 200, research_reply.text
