@@ -1,6 +1,8 @@
 """Gateway overhead: Tollgate next to LiteLLM's proxy, both in front of one zero-latency fake upstream.
 
-Run from the repository root: ``.venv/bin/python benchmarks/overhead.py [--skip-litellm]``.
+Run from the repository root: ``.venv/bin/python benchmarks/overhead.py [--skip-litellm] [--compare-ref REF]``.
+``--compare-ref`` also measures the code of a git commit (checked out into a temporary worktree and put first on
+``PYTHONPATH``) right after the working tree's, in the same run, so a change is judged by a ratio.
 Every server runs in its own session and is stopped at the end, also on Ctrl-C or an error.
 Only one gateway runs at a time; the fake upstream runs throughout. See benchmarks/README.md.
 """
@@ -8,6 +10,7 @@ Only one gateway runs at a time; the fake upstream runs throughout. See benchmar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -86,9 +89,10 @@ class Processes:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.names: dict[int, str] = {}
 
-    def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def start(self, name: str, cmd: list[str], env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> subprocess.Popen[bytes]:
         with open(self.logdir / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.names[proc.pid], self.procs = name, [*self.procs, proc]
         return proc
@@ -325,21 +329,56 @@ def deploy_in_process(gateway_args: dict[str, Any]) -> None:
 
 
 @contextmanager
+def checkout(ref: str) -> Iterator[tuple[Path, str]]:
+    """The repository at ``ref`` in a temporary git worktree, removed on exit: ``(folder, short hash)``."""
+    short = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    folder = Path(tempfile.mkdtemp(prefix=f"tollgate-{short}-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(folder), ref], check=True,
+                   capture_output=True)
+    try:
+        yield folder, short
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], check=False,
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _code_env(source: Path | None) -> dict[str, str]:
+    """The environment that makes Python (and Ray's workers, which inherit it) import ``source``'s packages
+    before the editable install's."""
+    if source is None:
+        return {}
+    env = {"PYTHONPATH": str(source)}
+    where = subprocess.run([str(BIN / "python"), "-c", "import serve_app; print(serve_app.__file__)"], check=True,
+                           capture_output=True, text=True, env={**os.environ, **env}, cwd=source).stdout.strip()
+    if not where.startswith(str(source)):
+        raise RuntimeError(f"PYTHONPATH={source} still imports serve_app from {where}")
+    return env
+
+
+@contextmanager
 def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
-             models: dict[str, Any] | None = None, model: str = "bench") -> Iterator[Target]:
-    """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit."""
+             models: dict[str, Any] | None = None, model: str = "bench",
+             source: tuple[Path, str] | None = None) -> Iterator[Target]:
+    """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit. With
+    ``source`` (a checkout and its name), that checkout's code is served instead of the working tree's."""
     port = free_port()
-    cfg = workdir / f"tollgate-{'haproxy' if haproxy else 'default'}.yaml"
+    variant = ("haproxy" if haproxy else "default") + (f"-{source[1]}" if source else "")
+    cfg = workdir / f"tollgate-{variant}.yaml"
     cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models), sort_keys=False))
-    subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL)
+    code = _code_env(source[0] if source else None)
+    subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, **code}, cwd=source[0] if source else None)
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
            "TOLLGATE_AUDIT_HMAC_KEY": "bench-audit-hmac-key",
-           "TOLLGATE_DATA_DIR": str(workdir / "data"), "RAY_USAGE_STATS_ENABLED": "0",
-           "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0"}
-    proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env)
+           "TOLLGATE_DATA_DIR": str(workdir / f"data-{variant}"), "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0", **code}
+    proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env,
+                       cwd=source[0] if source else None)
+    name = ("Tollgate + HAProxy" if haproxy else "Tollgate") + (f" @ {source[1]}" if source else "")
     try:
-        wait_ready(target := Target("Tollgate + HAProxy" if haproxy else "Tollgate", port, model, MASTER_KEY),
-                   procs, proc, 240)
+        wait_ready(target := Target(name, port, model, MASTER_KEY), procs, proc, 240)
         yield target
     finally:
         procs.stop(proc)
@@ -402,6 +441,15 @@ def verdicts(results: list[Result]) -> Iterator[str]:
                    f"RPS ≥ 0.8× LiteLLM-1w: {'yes' if tg.rps >= 0.8 * ll.rps else 'NO'}")
 
 
+def against_ref(results: list[Result]) -> Iterator[str]:
+    """The working tree's figures over the compared commit's, per variant (``--compare-ref``)."""
+    by = {r.name: r for r in results}
+    for r in results:
+        if " @ " in r.name and (now := by.get(r.name.split(" @ ")[0])):
+            yield (f"{now.name} ÷ {r.name}: p50 {now.p50 / r.p50:.2f}×, p99 {now.p99 / r.p99:.2f}×, "
+                   f"stream TTFB p50 {now.ttfb_p50 / r.ttfb_p50:.2f}×, RPS {now.rps / r.rps:.2f}×")
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     """Start each server in turn, measure it, stop it; the fake upstream serves them all."""
     results: list[Result] = []
@@ -412,15 +460,19 @@ def run(args: argparse.Namespace) -> list[Result]:
             fake_port = start_fake(procs)
             results.append(measure(Target("direct to fake", fake_port, "gpt-4o-fake", UPSTREAM_KEY),
                                    args, procs, workdir))
-            for haproxy in (False, True):
-                print(f"starting Tollgate ({'HAProxy' if haproxy else 'default'} proxy)", flush=True)
-                try:
-                    with tollgate(procs, workdir, fake_port, haproxy) as target:
-                        results.append(measure(target, args, procs, workdir))
-                except RuntimeError as exc:
-                    if not haproxy:
-                        raise
-                    print(f"  note: the HAProxy variant did not start here and is left out: {exc}", flush=True)
+            with contextlib.ExitStack() as stack:
+                ref = stack.enter_context(checkout(args.compare_ref)) if args.compare_ref else None
+                for haproxy in (False, True):
+                    for source in (None, ref) if ref else (None,):
+                        label = f"{'HAProxy' if haproxy else 'default'} proxy" + (f", code @ {source[1]}" if source else "")
+                        print(f"starting Tollgate ({label})", flush=True)
+                        try:
+                            with tollgate(procs, workdir, fake_port, haproxy, source=source) as target:
+                                results.append(measure(target, args, procs, workdir))
+                        except RuntimeError as exc:
+                            if not haproxy:
+                                raise
+                            print(f"  note: the HAProxy variant did not start here and is left out: {exc}", flush=True)
             for workers in () if args.skip_litellm else (1, 2):
                 print(f"starting LiteLLM ({workers} worker{'s' if workers > 1 else ''})", flush=True)
                 with litellm(procs, workdir, fake_port, workers) as target:
@@ -436,6 +488,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per target (default 10)")
     parser.add_argument("--concurrency", type=int, default=32, help="connections during the load (default 32)")
     parser.add_argument("--skip-litellm", action="store_true", help="measure only the fake and Tollgate")
+    parser.add_argument("--compare-ref", metavar="REF",
+                        help="also measure the code of this git commit (e.g. HEAD~1), right after the working tree's")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         parser.error("needs wrk, the HTTP load generator: apt-get install wrk")
@@ -450,6 +504,7 @@ def main() -> int:
           f"{args.requests} sequential requests; took {time.monotonic() - started:.0f} s\n")
     print(table(results, args.concurrency))
     print("\n" + "\n".join(verdicts(results)))
+    print("\n".join(against_ref(results)))
     return 0
 
 

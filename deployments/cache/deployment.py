@@ -13,7 +13,7 @@ from ray import serve
 
 from deployments.cache.decision import Decision
 from deployments.cache.embedder import Embedder
-from deployments.cache.service import CacheKey, SemanticCacheService
+from deployments.cache.service import CacheKey, Lookup, SemanticCacheService
 from tollgate_core.periodic import every
 
 __all__ = ["SemanticCache"]
@@ -23,7 +23,7 @@ logger = logging.getLogger("tollgate.cache")
 
 @serve.deployment(name="SemanticCache", max_ongoing_requests=128, ray_actor_options={"num_cpus": 0})
 class SemanticCache:
-    """Lookup, store, purge and embed; only plain data crosses the calls."""
+    """Lookup, store, purge and embed; keys and lookups cross the calls as ``CacheKey`` and ``Lookup``."""
 
     async def __init__(self, gateway_args: dict[str, Any]) -> None:
         from tollgate_core.config import parse_gateway_config
@@ -51,12 +51,12 @@ class SemanticCache:
     async def _embed_many(self, texts: list[str]) -> np.ndarray:
         return np.vstack(await asyncio.gather(*(self._embed_one(text) for text in texts)))
 
-    async def lookup(self, key: dict[str, Any], semantic: bool) -> dict[str, Any]:
-        return (await self._service.lookup(CacheKey(**key), semantic=semantic)).to_dict()
+    async def lookup(self, key: CacheKey, semantic: bool) -> Lookup:
+        return await self._service.lookup(_checked(key), semantic=semantic)
 
-    async def store(self, key: dict[str, Any], response: dict[str, Any], ttl_s: float,
+    async def store(self, key: CacheKey, response: dict[str, Any], ttl_s: float,
                     vector: list[float] | None) -> str:
-        return await self._service.store(CacheKey(**key), response, ttl_s, vector)
+        return await self._service.store(_checked(key), response, ttl_s, vector)
 
     async def purge(self, tenant: str | None, model: str | None, older_than_s: float | None) -> int:
         return await self._service.purge(tenant=tenant, model=model, older_than_s=older_than_s)
@@ -73,3 +73,9 @@ class SemanticCache:
         with contextlib.suppress(BaseException):
             await self._sweeper
         await self._db.close()
+
+
+def _checked(key: CacheKey) -> CacheKey:
+    if not isinstance(key, CacheKey):
+        raise TypeError(f"SemanticCache takes a CacheKey, not {type(key).__name__}")
+    return key

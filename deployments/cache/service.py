@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,13 +56,6 @@ class Lookup:
     response: dict[str, Any] | None = None
     vector: list[float] | None = None
     lookup_ms: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Lookup:
-        return cls(**data)
 
 
 class SemanticCacheService:

@@ -71,29 +71,6 @@ class GuardVerdict:
         if self.decision == "prompt_injection_detected":
             raise InjectionDetected(self.injection.score, self.injection.reasons, self.injection.message_index)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision": self.decision,
-            "texts": list(self.texts),
-            "placeholders": dict(self.placeholders),
-            "counts": dict(self.counts),
-            "injection": self.injection.to_dict(),
-            "destination": self.destination,
-            "blocked_types": list(self.blocked_types),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> GuardVerdict:
-        return cls(
-            decision=data["decision"],
-            texts=list(data.get("texts", [])),
-            placeholders=dict(data.get("placeholders", {})),
-            counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
-            injection=InjectionVerdict.from_dict(data.get("injection", {})),
-            destination=data.get("destination", "external"),
-            blocked_types=list(data.get("blocked_types", [])),
-        )
-
 
 class Guard:
     """PII and secret redaction, prompt-injection scoring and output checks under one policy."""

@@ -14,9 +14,9 @@ higher it is reported at the last of them with the reason ``split_across_turns``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from deployments.guardrail.injection import InjectionDetector
 from tollgate_core.guardrail_policy import ROLES, Role
@@ -47,15 +47,6 @@ class InjectionVerdict:
     message_index: int | None = None
     action: Literal["allow", "flag", "block"] = "allow"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 4), "flagged": self.flagged, "reasons": list(self.reasons),
-                "message_index": self.message_index, "action": self.action}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InjectionVerdict:
-        index = data.get("message_index")
-        return cls(float(data.get("score", 0.0)), bool(data.get("flagged", False)), list(data.get("reasons", [])),
-                   int(index) if index is not None else None, data.get("action", "allow"))
 
 
 def score_request(detector: InjectionDetector, texts: Sequence[str], origins: Sequence[TextOrigin],

@@ -61,12 +61,11 @@ class GuardrailService:
         return policy_name(self.teams, self.keys, team_path, key_id)
 
     def check(self, texts: Sequence[str], destination: Destination, policy: str,
-              origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
-        """Scan, score and redact a request's texts; a plain-data verdict (``GuardVerdict.to_dict``).
+              origins: Sequence[Sequence[Any]] | None = None) -> GuardVerdict:
+        """Scan, score and redact a request's texts.
 
         ``origins[i]`` is ``(message index, role)`` of ``texts[i]`` (``text_origins``); checked again here, at the
         deployment boundary, since it arrives over a Ray call.
         """
         where = [(int(index), normalise_role(role)) for index, role in origins] if origins is not None else None
-        verdict: GuardVerdict = self.guard(policy).check_request(list(texts), destination, where)
-        return verdict.to_dict()
+        return self.guard(policy).check_request(list(texts), destination, where)

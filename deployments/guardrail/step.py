@@ -37,7 +37,7 @@ __all__ = [
 
 class GuardrailLink(Protocol):
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]: ...
+                    origins: Sequence[Sequence[Any]] | None = None) -> GuardVerdict: ...
 
 
 class LocalGuardrailLink:
@@ -47,7 +47,7 @@ class LocalGuardrailLink:
         self._service = service
 
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
+                    origins: Sequence[Sequence[Any]] | None = None) -> GuardVerdict:
         return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]
 
 

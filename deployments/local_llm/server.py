@@ -13,7 +13,7 @@ from typing import Any
 from ray.serve.llm.deployment import LLMServer
 
 from deployments.local_llm.chunks import error_from_response, sse_to_chunks
-from deployments.providers.proxy import META_KEY
+from tollgate_core.contracts import META_KEY, ProviderReply
 from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["LocalLLMServer"]
@@ -37,7 +37,7 @@ class LocalLLMServer(LLMServer):
         except ValueError as exc:  # pydantic's ValidationError and vLLM's own validation errors
             raise BadRequestError(f"the local model cannot take this request: {exc}") from exc
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
         """Non-streamed chat; same contract as ``ProviderProxy.complete``."""
         started = time.perf_counter()
         generator = await self.chat(self._request(request, stream=False))

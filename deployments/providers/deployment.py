@@ -9,6 +9,7 @@ from ray import serve
 
 from deployments.providers.proxy import ProviderProxy
 from tollgate_core.config import ProviderKind, parse_gateway_config
+from tollgate_core.contracts import ProviderReply
 
 __all__ = ["AnthropicProxy", "BedrockProxy", "OpenAIProxy"]
 
@@ -19,7 +20,7 @@ class _ProxyDeployment:
     def __init__(self, gateway_args: dict[str, Any]) -> None:
         self._proxy = ProviderProxy(parse_gateway_config(gateway_args), set(self.kinds))
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
         return await self._proxy.complete(model, index, request)
 
     async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:

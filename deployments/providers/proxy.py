@@ -14,12 +14,10 @@ from deployments.providers.base import ProviderClient
 from deployments.providers.bedrock import BedrockClient
 from deployments.providers.openai_compat import OpenAICompatClient
 from tollgate_core.config import GatewayConfig, ProviderKind, TargetConfig
+from tollgate_core.contracts import META_KEY, ProviderReply
 from tollgate_core.errors import ModelNotFoundError
 
-__all__ = ["META_KEY", "ProviderProxy", "client_for"]
-
-# The first item of every stream is ``{META_KEY: {...}}``: upstream time to first chunk.
-META_KEY = "_tollgate_meta"
+__all__ = ["ProviderProxy", "client_for"]
 
 
 def client_for(kind: ProviderKind) -> ProviderClient:
@@ -55,8 +53,8 @@ class ProviderProxy:
             raise ModelNotFoundError(f"this proxy does not serve {target.provider.value} targets")
         return target, client
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
-        """Non-streamed call; returns ``{"body", "headers", "upstream_ms"}``."""
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        """Non-streamed call: the OpenAI body, the provider's headers and the time spent upstream."""
         target, client = self._target(model, index)
         started = time.perf_counter()
         reply = await client.complete(target, request)

@@ -14,11 +14,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from tollgate_core.config import CircuitConfig
 
-__all__ = ["Availability", "Lease", "Observation", "Outcome", "TargetBoard", "TargetState"]
+__all__ = ["Availability", "BoardSnapshot", "Lease", "Observation", "Outcome", "TargetBoard", "TargetSnapshot", "TargetState"]
 
 _EWMA_ALPHA = 0.3
 
@@ -112,6 +112,25 @@ _SYNCED_FIELDS = (
     "ewma_ttft_ms", "ewma_tokens_per_s", "consecutive_failures", "opened_at", "cooldown_until",
     "remaining_requests", "limit_requests", "remaining_tokens", "limit_tokens",
 )
+
+
+class TargetSnapshot(TypedDict, total=False):
+    """The synchronised part of one target's state, as it crosses between ingress replicas and the Router."""
+
+    ewma_ttft_ms: float | None
+    ewma_tokens_per_s: float | None
+    consecutive_failures: int
+    opened_at: float | None
+    cooldown_until: float
+    remaining_requests: float | None
+    limit_requests: float | None
+    remaining_tokens: float | None
+    limit_tokens: float | None
+    outcomes: list[tuple[float, bool]]
+
+
+# target key → its synchronised state
+BoardSnapshot = dict[str, TargetSnapshot]
 
 
 def _number(value: str | None) -> float | None:
@@ -257,12 +276,12 @@ class TargetBoard:
 
     # ----- synchronisation ----------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
+    def snapshot(self) -> BoardSnapshot:
         """Plain data for another process's board (local counters left out)."""
-        out = {}
+        out: BoardSnapshot = {}
         for key, state in self._states.items():
             self._trim(state)
-            data = {name: getattr(state, name) for name in _SYNCED_FIELDS}
+            data = cast(TargetSnapshot, {name: getattr(state, name) for name in _SYNCED_FIELDS})
             data["outcomes"] = list(state.outcomes)
             out[key] = data
         return out
@@ -271,7 +290,7 @@ class TargetBoard:
         """Forget everything (an operator's reset); in-flight counters are kept."""
         self.load({})
 
-    def load(self, snapshot: dict[str, dict[str, Any]]) -> None:
+    def load(self, snapshot: BoardSnapshot) -> None:
         """Adopt the aggregate state, keeping this process's in-flight counters."""
         for key in set(self._states) - set(snapshot):
             kept = self._states[key]

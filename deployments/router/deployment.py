@@ -13,7 +13,7 @@ from typing import Any
 
 from ray import serve
 
-from deployments.router.board import Observation, TargetBoard
+from deployments.router.board import BoardSnapshot, Observation, TargetBoard
 from tollgate_core.config import parse_gateway_config
 
 __all__ = ["Router"]
@@ -27,9 +27,11 @@ class Router:
         config = parse_gateway_config(gateway_args)
         self._board = TargetBoard(config.routing.circuit)
 
-    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for data in observations:
-            self._board.record(Observation.from_dict(data))
+    async def exchange(self, observations: list[Observation]) -> BoardSnapshot:
+        for obs in observations:
+            if not isinstance(obs, Observation):
+                raise TypeError(f"Router.exchange takes Observations, not {type(obs).__name__}")
+            self._board.record(obs)
         return self._board.snapshot()
 
     async def reset(self) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from deployments.router.board import Availability, Lease, Observation, Outcome, TargetBoard
+from deployments.router.board import Availability, BoardSnapshot, Lease, Observation, Outcome, TargetBoard
 from deployments.router.policy import order_targets, target_key
 from tollgate_core.catalog import Catalog, ResolvedTarget
 from tollgate_core.config import GatewayConfig
@@ -279,7 +279,7 @@ class Failover:
 class RouterLink(Protocol):
     """The Router deployment as the ingress sees it."""
 
-    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]: ...
+    async def exchange(self, observations: list[Observation]) -> BoardSnapshot: ...
 
     async def reset(self) -> None: ...
 
@@ -316,7 +316,7 @@ class RouterSync:
         sent = list(self._pending)
         self._pending.clear()
         try:
-            snapshot = await asyncio.wait_for(self._router.exchange([o.to_dict() for o in sent]), self._timeout)
+            snapshot = await asyncio.wait_for(self._router.exchange(list(sent)), self._timeout)
         except Exception as exc:  # the router being away must never fail a request
             logger.warning("router sync failed (%s); keeping local statistics", type(exc).__name__)
             if generation == self._generation:

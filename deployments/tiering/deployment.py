@@ -11,7 +11,7 @@ from typing import Any
 
 from ray import serve
 
-from deployments.tiering.service import TierClassifierService, embed_via, local_embed
+from deployments.tiering.service import TierClassifierService, TierVerdict, embed_via, local_embed
 
 __all__ = ["TierClassifier"]
 
@@ -23,5 +23,5 @@ class TierClassifier:
     def __init__(self, gateway_args: dict[str, Any], cache: Any = None) -> None:
         self._service = TierClassifierService(embed_via(cache.embed.remote) if cache is not None else local_embed())
 
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
-        return (await self._service.classify(request, vector)).to_dict()
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict:
+        return await self._service.classify(request, vector)

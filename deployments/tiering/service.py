@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,13 +54,13 @@ def local_embed() -> Embed:
 
 @dataclass(frozen=True)
 class TierVerdict:
-    """Plain data, so it crosses a Ray call."""
+    """The classifier's answer; crosses the Ray call as it is."""
 
     score: float
-    drivers: tuple[tuple[str, float], ...]
-    features: dict[str, float]
-    embedded: bool  # True when this call had to embed the text (no vector came with the request)
-    classify_ms: float
+    drivers: tuple[tuple[str, float], ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
+    embedded: bool = False  # True when this call had to embed the text (no vector came with the request)
+    classify_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "drivers": [list(d) for d in self.drivers], "features": self.features,

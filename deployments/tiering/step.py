@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tollgate_core.catalog import AUTO
 from tollgate_core.config import GatewayConfig, TierPolicyConfig
 from tollgate_core.entities import Principal
+
+if TYPE_CHECKING:
+    from deployments.tiering.service import TierVerdict
 
 __all__ = ["InProcessTierLink", "TierLink", "TierRoute", "policy_for", "route_for", "tier_of"]
 
@@ -24,7 +27,7 @@ __all__ = ["InProcessTierLink", "TierLink", "TierRoute", "policy_for", "route_fo
 class TierLink(Protocol):
     """The TierClassifier deployment (or an in-process stand-in): ``{"score", "drivers", "classify_ms"}``."""
 
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]: ...
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict: ...
 
 
 class InProcessTierLink:
@@ -36,8 +39,8 @@ class InProcessTierLink:
 
         self.service = TierClassifierService(embed)
 
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
-        return (await self.service.classify(request, vector)).to_dict()
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict:
+        return await self.service.classify(request, vector)
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,12 @@ def tier_of(score: float, policy: TierPolicyConfig) -> int:
     return 2 if score >= policy.threshold else 1
 
 
-def route_for(config: GatewayConfig, name: str, verdict: dict[str, Any] | None) -> TierRoute:
+def route_for(config: GatewayConfig, name: str, verdict: TierVerdict | None) -> TierRoute:
     """The route of a request under policy ``name`` given the classifier's verdict (None: it failed)."""
     policy = config.tiering.policies[name]
-    score = None if verdict is None else float(verdict["score"])
+    score = None if verdict is None else float(verdict.score)
     tier = 2 if score is None else tier_of(score, policy)
     model = policy.tier1 if tier == 1 else policy.tier2
     escalation = (policy.tier2,) if tier == 1 and policy.escalate and policy.tier2 != policy.tier1 else ()
-    drivers = tuple((str(n), float(v)) for n, v in (verdict or {}).get("drivers", ()))
+    drivers = tuple((str(n), float(v)) for n, v in verdict.drivers) if verdict is not None else ()
     return TierRoute(policy=name, tier=tier, score=score, model=model, escalation=escalation, drivers=drivers)

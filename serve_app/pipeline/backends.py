@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from deployments.cache.service import CacheKey, Lookup
+from deployments.guardrail.guard import GuardVerdict
+from deployments.router.board import BoardSnapshot, Observation
+from deployments.tiering.service import TierVerdict
+from tollgate_core.contracts import ProviderReply, provider_reply
 from tollgate_core.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "RayTierLink", "translate_ray_error"]
+__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "RayTierLink", "expect", "translate_ray_error"]
 
 
 class Backend(Protocol):
     """A deployment that answers chat requests for catalog targets."""
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
         ...
 
     def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -54,6 +57,16 @@ def translate_ray_error(exc: BaseException, name: str) -> TollgateError:
     return UpstreamError(f"{name} failed: {type(exc).__name__}")
 
 
+T = TypeVar("T")
+
+
+def expect(value: Any, kind: type[T], name: str) -> T:
+    """A deployment's answer checked where it enters the ingress (a replica of another version may differ)."""
+    if not isinstance(value, kind):
+        raise UpstreamError(f"{name} answered with {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
 class RayBackend:
     """A Serve deployment handle seen as a :class:`Backend`."""
 
@@ -62,12 +75,12 @@ class RayBackend:
         self._stream_handle = handle.options(stream=True)
         self._name = name
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
         try:
-            result: dict[str, Any] = await self._handle.complete.remote(model, index, request)
+            result = await self._handle.complete.remote(model, index, request)
         except Exception as exc:
             raise translate_ray_error(exc, self._name) from exc
-        return result
+        return provider_reply(result, self._name)
 
     async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         generator = self._stream_handle.complete_stream.remote(model, index, request)
@@ -97,9 +110,9 @@ class RayRouterLink:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
 
-    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    async def exchange(self, observations: list[Observation]) -> BoardSnapshot:
         try:
-            snapshot: dict[str, dict[str, Any]] = await self._handle.exchange.remote(observations)
+            snapshot: BoardSnapshot = await self._handle.exchange.remote(observations)
         except Exception as exc:
             raise translate_ray_error(exc, "Router") from exc
         return snapshot
@@ -118,12 +131,12 @@ class RayGuardrailLink:
         self._handle = handle
 
     async def check(self, texts: list[str], destination: str, policy: str,
-                    origins: Sequence[Sequence[Any]] | None = None) -> dict[str, Any]:
+                    origins: Sequence[Sequence[Any]] | None = None) -> GuardVerdict:
         try:
-            result: dict[str, Any] = await self._handle.check.remote(texts, destination, policy, origins)
+            result = await self._handle.check.remote(texts, destination, policy, origins)
         except Exception as exc:
             raise translate_ray_error(exc, "Guardrail") from exc
-        return result
+        return expect(result, GuardVerdict, "Guardrail")
 
 
 class RayCacheLink:
@@ -139,10 +152,10 @@ class RayCacheLink:
             raise translate_ray_error(exc, "SemanticCache") from exc
 
     async def lookup(self, key: CacheKey, semantic: bool) -> Lookup:
-        return Lookup.from_dict(await self._call("lookup", asdict(key), semantic))
+        return expect(await self._call("lookup", key, semantic), Lookup, "SemanticCache")
 
     async def store(self, key: CacheKey, response: dict[str, Any], ttl_s: float, vector: list[float] | None) -> None:
-        await self._call("store", asdict(key), response, ttl_s, vector)
+        await self._call("store", key, response, ttl_s, vector)
 
     async def purge(self, *, tenant: str | None = None, model: str | None = None,
                     older_than_s: float | None = None) -> int:
@@ -161,8 +174,9 @@ class RayTierLink:
     def __init__(self, handle: Any) -> None:
         self._handle = handle
 
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict:
         try:
-            return dict(await self._handle.classify.remote(request, vector))
+            result = await self._handle.classify.remote(request, vector)
         except Exception as exc:
             raise translate_ray_error(exc, "TierClassifier") from exc
+        return expect(result, TierVerdict, "TierClassifier")

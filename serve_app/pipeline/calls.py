@@ -11,6 +11,7 @@ from serve_app.governance.costing import actual_cost_nano, usage_numbers
 from serve_app.pipeline.backends import Backend
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.config import ProviderKind
+from tollgate_core.contracts import ProviderReply
 from tollgate_core.errors import DeadlineExceededError, TollgateError, UpstreamError, UpstreamTimeoutError
 
 __all__ = ["Backends", "Chunk", "StreamOpening", "answer_text", "cost_usd", "outcome_of"]
@@ -33,10 +34,10 @@ class Backends:
         kind = ProviderKind.OPENAI if rt.target.provider is ProviderKind.AZURE else rt.target.provider
         return self._backends[kind]
 
-    def complete(self, internal: dict[str, Any]) -> Callable[[ResolvedTarget, float], Awaitable[dict[str, Any]]]:
+    def complete(self, internal: dict[str, Any]) -> Callable[[ResolvedTarget, float], Awaitable[ProviderReply]]:
         """The attempt of a non-streamed request: the whole answer, within what is left of the deadline."""
 
-        async def attempt(rt: ResolvedTarget, remaining: float) -> dict[str, Any]:
+        async def attempt(rt: ResolvedTarget, remaining: float) -> ProviderReply:
             try:
                 return await asyncio.wait_for(self.for_target(rt).complete(rt.model, rt.index, internal), remaining)
             except TimeoutError as exc:

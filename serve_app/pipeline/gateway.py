@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 from deployments.cache.service import Lookup
 from deployments.cache.step import CachePlan, CachePurge, storable_answer
 from deployments.guardrail.step import ReplyGuard
-from deployments.providers.proxy import META_KEY
 from deployments.router.board import Outcome, TargetBoard
 from deployments.router.failover import AttemptResult, Failover, RouterSync
 from deployments.router.policy import target_key
@@ -50,6 +49,7 @@ from serve_app.pipeline.streaming import Relay, StreamJob, StreamRelay
 from serve_app.pipeline.tier import Tiered, TierStep
 from tollgate_core.catalog import Catalog
 from tollgate_core.config import GatewayConfig, ProviderKind
+from tollgate_core.contracts import META_KEY
 from tollgate_core.entities import MASTER, Principal
 from tollgate_core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
 from tollgate_core.metrics import GatewayMetrics, NullMetrics

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from deployments.guardrail.errors import GuardrailError
-from deployments.guardrail.guard import GuardVerdict
 from deployments.guardrail.service import GuardrailService
 from deployments.guardrail.step import (
     GuardrailLink,
@@ -44,8 +43,8 @@ class GuardStep:
         """Redact the request's texts in place (or refuse it, 400); what the way back needs."""
         refs, texts = message_texts(internal)
         policy = self._guards.name_for(principal.team_path, principal.key_id)
-        verdict = GuardVerdict.from_dict(await self._link.check(
-            texts, destination_for(self._config, model), policy, text_origins(internal, refs)))
+        verdict = await self._link.check(texts, destination_for(self._config, model), policy,
+                                         text_origins(internal, refs))
         injection = verdict.injection
         trace.set(guardrail_findings=dict(verdict.counts), injection_score=injection.score,
                   injection_flagged=injection.flagged, injection_action=injection.action,

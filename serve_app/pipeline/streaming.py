@@ -14,7 +14,6 @@ from typing import Any
 from deployments.cache.service import Lookup
 from deployments.cache.step import CachePlan
 from deployments.guardrail.step import StreamGuard
-from deployments.providers.proxy import META_KEY
 from deployments.router.board import Outcome
 from deployments.router.failover import Failover, classify
 from serve_app.audit.trace import RequestTrace
@@ -26,6 +25,7 @@ from serve_app.pipeline.recording import Recorder
 from serve_app.pipeline.replies import sse
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.config import ProviderKind
+from tollgate_core.contracts import META_KEY
 from tollgate_core.errors import GuardrailRefusedError, TollgateError, UpstreamTimeoutError, error_body
 
 __all__ = ["Relay", "StreamJob", "StreamRelay"]

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from deployments.cache.service import Lookup
+from deployments.tiering.service import TierVerdict
 from deployments.tiering.step import TierLink, TierRoute, policy_for, route_for
 from serve_app.audit.trace import RequestTrace
 from tollgate_core.config import GatewayConfig
@@ -50,7 +51,7 @@ class TierStep:
         if tiered is None:
             return None
         name, request = tiered
-        verdict: dict[str, Any] | None = None
+        verdict: TierVerdict | None = None
         started = time.perf_counter()
         if self._link is not None:
             try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from deployments.router.board import Availability, Observation, Outcome, TargetBoard
+from deployments.router.board import Availability, BoardSnapshot, Observation, Outcome, TargetBoard
 from deployments.router.failover import Failover, RouterSync, is_context_overflow
 from tollgate_core.catalog import Catalog, ResolvedTarget
 from tollgate_core.config import parse_gateway_config
@@ -174,13 +174,13 @@ class _Router:
         self.fail = False
         self.gate: asyncio.Event | None = None
 
-    async def exchange(self, observations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    async def exchange(self, observations: list[Observation]) -> BoardSnapshot:
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
             raise UpstreamUnavailableError("router away")
-        for data in observations:
-            self.board.record(Observation.from_dict(data))
+        for obs in observations:
+            self.board.record(obs)
         return self.board.snapshot()
 
     async def reset(self) -> None:

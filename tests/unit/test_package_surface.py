@@ -102,3 +102,20 @@ def test_the_wheel_holds_only_the_product(tmp_path: Path) -> None:
     for weights in ("deployments/guardrail/injection_weights.json", "deployments/cache/verifier_weights.npz",
                     "deployments/tiering/tier_weights.npz"):
         assert weights in names
+
+
+def test_no_god_modules_or_classes() -> None:
+    """The request path stays readable: no product module over 600 lines, no class over 300."""
+    import ast
+
+    long_modules, long_classes = {}, {}
+    for package in PRODUCT:
+        for path in (ROOT / package).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            name = str(path.relative_to(ROOT))
+            if len(source.splitlines()) > 600:
+                long_modules[name] = len(source.splitlines())
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.ClassDef) and (node.end_lineno or 0) - node.lineno + 1 > 300:
+                    long_classes[f"{name}:{node.name}"] = (node.end_lineno or 0) - node.lineno + 1
+    assert long_modules == {} and long_classes == {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from deployments.guardrail.errors import InjectionDetected, PiiBlocked
-from deployments.guardrail.guard import Guard, GuardVerdict
+from deployments.guardrail.guard import Guard
 from deployments.guardrail.policy import GuardrailPolicy
 
 from ._values import message_with_plants
@@ -41,7 +42,7 @@ def test_no_planted_value_reaches_the_provider_and_the_answer_is_restored(
 ) -> None:
     texts = [text for text, _ in messages]
     values = [v for _, vs in messages for v in vs]
-    verdict = GuardVerdict.from_dict(REDACTING.check_request(texts).to_dict())  # as it crosses a deployment call
+    verdict = pickle.loads(pickle.dumps(REDACTING.check_request(texts)))  # as it crosses a deployment call
     assert verdict.decision == "allow"
 
     plain, streamed = FakeProvider(), FakeProvider()
@@ -79,13 +80,12 @@ def test_pii_block_decision_names_types() -> None:
     assert guard.check_request(["my ssn is 123-45-6789"], "internal").decision == "allow"
 
 
-def test_verdict_is_plain_data() -> None:
+def test_verdict_crosses_a_deployment_call_whole() -> None:
     verdict = GUARD.check_request(["mail bob@corp.io", "again bob@corp.io"])
-    data = verdict.to_dict()
-    assert data["texts"] == ["mail [EMAIL_1]", "again [EMAIL_1]"]
-    assert data["placeholders"] == {"[EMAIL_1]": "bob@corp.io"}
-    assert data["counts"] == {"EMAIL": 2}
-    assert GuardVerdict.from_dict(data) == verdict
+    assert verdict.texts == ["mail [EMAIL_1]", "again [EMAIL_1]"]
+    assert verdict.placeholders == {"[EMAIL_1]": "bob@corp.io"}
+    assert verdict.counts == {"EMAIL": 2}
+    assert pickle.loads(pickle.dumps(verdict)) == verdict  # what Ray does to it
 
 
 def test_disabled_policy_passes_texts_through() -> None:

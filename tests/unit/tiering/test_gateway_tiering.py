@@ -16,6 +16,7 @@ from deployments.cache.decision import Decision
 from deployments.cache.embedder import shared_embedder
 from deployments.cache.service import SemanticCacheService
 from deployments.providers.proxy import ProviderProxy
+from deployments.tiering.service import TierVerdict
 from deployments.tiering.step import InProcessTierLink
 from fake_providers.server import FakeProviderServer
 from serve_app.audit.writer import AuditWriter
@@ -47,14 +48,14 @@ class LocalTierLink(InProcessTierLink):
         super().__init__(_embed)
         self.calls: list[dict[str, Any]] = []
 
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict:
         verdict = await super().classify(request, vector)
-        self.calls.append(verdict)
+        self.calls.append(verdict.to_dict())
         return verdict
 
 
 class BrokenTierLink:
-    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> dict[str, Any]:
+    async def classify(self, request: dict[str, Any], vector: list[float] | None) -> TierVerdict:
         raise RuntimeError("classifier replica died")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from deployments.guardrail.step import destination_for
+from deployments.tiering.service import TierVerdict
 from deployments.tiering.step import policy_for, route_for
 from serve_app.governance.costing import worst_case_prices
 from tests.unit.cache.conftest import team_principal
@@ -62,10 +63,10 @@ def test_without_policies_or_when_disabled_nothing_is_a_policy() -> None:
 
 def test_a_score_routes_by_the_policys_threshold_and_a_missing_one_to_tier_2() -> None:
     config = _config({"policies": POLICIES})
-    low = route_for(config, "auto", {"score": 0.2, "drivers": [["embedding", -1.0]]})
+    low = route_for(config, "auto", TierVerdict(0.2, drivers=(("embedding", -1.0),)))
     assert (low.tier, low.model, low.escalation, low.drivers) == (1, "local", ("big",), (("embedding", -1.0),))
-    assert route_for(config, "auto", {"score": 0.5}).model == "big"  # at the threshold: Tier 2
-    assert route_for(config, "auto-cheap", {"score": 0.7}).model == "local"
+    assert route_for(config, "auto", TierVerdict(0.5)).model == "big"  # at the threshold: Tier 2
+    assert route_for(config, "auto-cheap", TierVerdict(0.7)).model == "local"
     failed = route_for(config, "auto", None)
     assert (failed.tier, failed.model, failed.score) == (2, "big", None)
     assert failed.headers() == {"x-tollgate-tier-policy": "auto"}
