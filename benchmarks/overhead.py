@@ -441,6 +441,18 @@ def verdicts(results: list[Result]) -> Iterator[str]:
                    f"RPS ≥ 0.8× LiteLLM-1w: {'yes' if tg.rps >= 0.8 * ll.rps else 'NO'}")
 
 
+def medians(results: list[Result]) -> list[Result]:
+    """One row per target: the median of each figure over the rounds it was measured in."""
+    names = list(dict.fromkeys(r.name for r in results))
+    rows = []
+    for name in names:
+        runs = [r for r in results if r.name == name]
+        rows.append(Result(name, *(statistics.median(getattr(r, f) for r in runs) for f in
+                                   ("p50", "p99", "ttfb_p50", "rps")), sum(r.errors for r in runs),
+                           statistics.median(r.other_cpu for r in runs)))
+    return rows
+
+
 def against_ref(results: list[Result]) -> Iterator[str]:
     """The working tree's figures over the compared commit's, per variant (``--compare-ref``)."""
     by = {r.name: r for r in results}
@@ -462,8 +474,10 @@ def run(args: argparse.Namespace) -> list[Result]:
                                    args, procs, workdir))
             with contextlib.ExitStack() as stack:
                 ref = stack.enter_context(checkout(args.compare_ref)) if args.compare_ref else None
-                for haproxy in (False, True):
-                    for source in (None, ref) if ref else (None,):
+                for round_no, haproxy in [(r, h) for r in range(args.rounds) for h in (False, True)]:
+                    # Alternate which code goes first, so neither always meets a cold or a warm machine.
+                    order = ((None, ref) if round_no % 2 == 0 else (ref, None)) if ref else (None,)
+                    for source in order:
                         label = f"{'HAProxy' if haproxy else 'default'} proxy" + (f", code @ {source[1]}" if source else "")
                         print(f"starting Tollgate ({label})", flush=True)
                         try:
@@ -489,7 +503,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="connections during the load (default 32)")
     parser.add_argument("--skip-litellm", action="store_true", help="measure only the fake and Tollgate")
     parser.add_argument("--compare-ref", metavar="REF",
-                        help="also measure the code of this git commit (e.g. HEAD~1), right after the working tree's")
+                        help="also measure the code of this git commit (e.g. HEAD~1), beside the working tree's")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each Tollgate variant this many times, alternating the order (default 1)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         parser.error("needs wrk, the HTTP load generator: apt-get install wrk")
@@ -502,6 +518,9 @@ def main() -> int:
         return 130
     print(f"\n{os.cpu_count()} cores; load: wrk -t1, {args.concurrency} connections, {args.duration:g} s; "
           f"{args.requests} sequential requests; took {time.monotonic() - started:.0f} s\n")
+    if args.rounds > 1:
+        print(f"every figure is the median of {args.rounds} rounds (errors: their sum)\n")
+    results = medians(results)
     print(table(results, args.concurrency))
     print("\n" + "\n".join(verdicts(results)))
     print("\n".join(against_ref(results)))

@@ -34,7 +34,9 @@ Faults apply after the auth check. Where providers differ:
 * ``"cut_stream"`` sends ``after_chunks`` SSE events / eventstream frames, never the last one,
   then closes the connection; on a non-streamed request it drops like ``"drop"``;
 * ``"slow_first_token"`` sends the headers at once and holds the first chunk (or the whole
-  non-streamed body) for ``delay`` seconds.
+  non-streamed body) for ``delay`` seconds;
+* ``"slow_stream"`` sends the first chunk at once and waits ``delay`` seconds before each of the others (a
+  non-streamed request is answered at once).
 """
 
 from __future__ import annotations
@@ -274,6 +276,7 @@ class _Providers:
         # The stream is planned whole (it is deterministic); faults only change its delivery.
         kind = fault.fault if fault is not None else None
         delay = fault.delay if fault is not None and kind == "slow_first_token" else 0.0
+        pace = fault.delay if fault is not None and kind == "slow_stream" else 0.0
         # A cut stream never carries its last chunk ([DONE], message_stop, metadata).
         cut_at = min(fault.after_chunks, len(chunks) - 1) if fault is not None and kind == "cut_stream" else -1
         for index, chunk in enumerate(chunks):
@@ -282,6 +285,8 @@ class _Providers:
                 return
             if index == 0 and delay:
                 await asyncio.sleep(delay)
+            if index > 0 and pace:
+                await asyncio.sleep(pace)
             yield chunk
 
     # OpenAI and Azure OpenAI ----------------------------------------------------------------

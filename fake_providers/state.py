@@ -3,11 +3,12 @@
 A fault rule, as posted to ``/_fake/faults``::
 
     {"match": {"path_contains"?: str, "model"?: str},
-     "fault": "429" | "500" | "503" | "context_length" | "hang" | "drop" | "cut_stream" | "slow_first_token",
+     "fault": "429" | "500" | "503" | "context_length" | "hang" | "drop" | "cut_stream" | "slow_first_token"
+              | "slow_stream",
      "times"?: int,          # default: until cleared
      "retry_after"?: float | null,  # seconds, for "429" (default 1; null sends no Retry-After)
      "probability"?: float,  # chance that a matching request is hit (default 1); a miss spends no `times`
-     "delay"?: float,        # seconds, for "slow_first_token" (default 2)
+     "delay"?: float,        # seconds, for "slow_first_token" (default 2), or between chunks for "slow_stream"
      "after_chunks"?: int}   # chunks sent before "cut_stream" drops the connection (default 2)
 
 Rules are kept in the order they were added; the first one that matches a request applies.
@@ -27,7 +28,7 @@ __all__ = ["FAULT_KINDS", "FakeState", "FaultRule"]
 
 Json = dict[str, Any]
 
-FAULT_KINDS = ("429", "500", "503", "context_length", "hang", "drop", "cut_stream", "slow_first_token")
+FAULT_KINDS = ("429", "500", "503", "context_length", "hang", "drop", "cut_stream", "slow_first_token", "slow_stream")
 """Every fault a rule may inject."""
 
 _RULE_KEYS = {"match", "fault", "times", "retry_after", "delay", "after_chunks", "probability"}

@@ -133,13 +133,19 @@ def test_refusals_and_failures_are_recorded_once(gateway_url: str, gateway_data_
 
 def test_a_client_that_goes_away_is_recorded(gateway_url: str, gateway_data_dir: Path,
                                              fake: FakeProviderServer) -> None:
-    add_fault(fake, match={"model": "gpt-4o-fake"}, fault="slow_first_token", delay=1.0, times=1)
+    """The client reads the first chunk of a stream that would take a minute, and hangs up: the record says so
+    (499, client_disconnected) and the charge covers what was produced, not the whole answer."""
+    add_fault(fake, match={"model": "gpt-4o-fake"}, fault="slow_stream", delay=2.0, times=1)
     client_id = f"audit-{uuid.uuid4().hex}"
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{gateway_url}/v1/chat/completions", json=_hello(stream=True), timeout=0.3,
-                   headers={**AUTH, "x-request-id": client_id})
+    long_question = {"role": "user", "content": " ".join(f"word{i}" for i in range(30))}
+    with httpx.stream("POST", f"{gateway_url}/v1/chat/completions", timeout=30,
+                      json={**_hello(stream=True), "messages": [long_question]},
+                      headers={**AUTH, "x-request-id": client_id}) as response:
+        assert response.status_code == 200
+        first = next(response.iter_lines())
+        assert first.startswith("data: ")
     record = _one(gateway_data_dir / "state.db", client_id)
-    assert record["outcome"] in ("client_disconnected", "ok")  # Serve may finish a request whose client left
+    assert (record["status"], record["outcome"]) == (499, "client_disconnected")
 
 
 def test_the_chain_verifies_and_export_round_trips(gateway_url: str, gateway_data_dir: Path,

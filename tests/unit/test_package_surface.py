@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,17 +54,36 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("serve_app", "deployments", "tollgate_core")
 
 
-def _imported_packages(path: Path) -> set[str]:
-    """The top-level packages a module imports, lazy imports inside functions included."""
-    import ast
+# Read in a fresh interpreter: ``ast.parse`` deep in pytest's stack trips a CPython 3.11.7 bug (see above).
+_FACTS = """
+import ast, json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+facts = {}
+for package in sys.argv[2:]:
+    for path in sorted((root / package).rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        imports, classes = set(), {}
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imports.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imports.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ClassDef):
+                classes[node.name] = node.end_lineno - node.lineno + 1
+        facts[str(path.relative_to(root))] = {"imports": sorted(imports), "lines": len(source.splitlines()),
+                                              "classes": classes}
+print(json.dumps(facts))
+"""
 
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
-    return names
+
+@pytest.fixture(scope="module")
+def facts() -> dict[str, Any]:
+    """Per module of the product and its neighbours: top-level packages imported (lazy imports too), line count,
+    class lengths."""
+    done = subprocess.run([sys.executable, "-c", _FACTS, str(ROOT), *PRODUCT], capture_output=True, text=True,
+                          timeout=120, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 @pytest.mark.parametrize(("package", "forbidden"), [
@@ -70,17 +91,18 @@ def _imported_packages(path: Path) -> set[str]:
     ("tollgate_core", {"serve_app", "deployments", "fake_providers", "training", "tests"}),
     ("serve_app", {"fake_providers", "training", "tests"}),
 ])
-def test_dependencies_point_one_way(package: str, forbidden: set[str]) -> None:
+def test_dependencies_point_one_way(package: str, forbidden: set[str], facts: dict[str, Any]) -> None:
     """The ingress application may import the deployments, both import tollgate_core, and the product imports
     neither its test fakes nor its training code (the CLI's fake-providers verb reaches them only from a checkout)."""
+    cli = "serve_app/cli/main.py"
     offenders = {
-        str(path.relative_to(ROOT)): sorted(_imported_packages(path) & forbidden)
-        for path in (ROOT / package).rglob("*.py")
-        if _imported_packages(path) & forbidden and path != ROOT / "serve_app" / "cli" / "main.py"
+        name: sorted(set(fact["imports"]) & forbidden)
+        for name, fact in facts.items()
+        if name.startswith(package + "/") and set(fact["imports"]) & forbidden and name != cli
     }
     assert offenders == {}
     if package == "serve_app":
-        assert _imported_packages(ROOT / "serve_app" / "cli" / "main.py") & forbidden == {"fake_providers"}
+        assert set(facts[cli]["imports"]) & forbidden == {"fake_providers"}
 
 
 def test_the_wheel_holds_only_the_product(tmp_path: Path) -> None:
@@ -104,18 +126,9 @@ def test_the_wheel_holds_only_the_product(tmp_path: Path) -> None:
         assert weights in names
 
 
-def test_no_god_modules_or_classes() -> None:
+def test_no_god_modules_or_classes(facts: dict[str, Any]) -> None:
     """The request path stays readable: no product module over 600 lines, no class over 300."""
-    import ast
-
-    long_modules, long_classes = {}, {}
-    for package in PRODUCT:
-        for path in (ROOT / package).rglob("*.py"):
-            source = path.read_text(encoding="utf-8")
-            name = str(path.relative_to(ROOT))
-            if len(source.splitlines()) > 600:
-                long_modules[name] = len(source.splitlines())
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.ClassDef) and (node.end_lineno or 0) - node.lineno + 1 > 300:
-                    long_classes[f"{name}:{node.name}"] = (node.end_lineno or 0) - node.lineno + 1
+    long_modules = {name: fact["lines"] for name, fact in facts.items() if fact["lines"] > 600}
+    long_classes = {f"{name}:{cls}": size for name, fact in facts.items() for cls, size in fact["classes"].items()
+                    if size > 300}
     assert long_modules == {} and long_classes == {}
