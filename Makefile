@@ -16,7 +16,7 @@ export RAY_SERVE_THROUGHPUT_OPTIMIZED ?= 1
 export RAY_SERVE_ENABLE_HA_PROXY ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install model run test unit mutation clean postgres
+.PHONY: install model run test unit mutation reproduce clean postgres
 
 install: $(STAMP) model
 
@@ -58,6 +58,10 @@ mutation: $(STAMP)
 	rm -rf mutants
 	$(VENV)/bin/mutmut run >/dev/null || true
 	$(PY) tests/mutation_report.py
+
+# Retrain the tier classifier and compare with the shipped weights (not part of CI: it embeds 5,365 prompts).
+reproduce: $(STAMP)
+	PYTHONPATH=. $(PY) -m training.tiering.check_reproduction
 
 clean:
 	rm -rf $(VENV) .pytest_cache mutants

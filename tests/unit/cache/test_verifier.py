@@ -30,6 +30,18 @@ PAIRS = [
 ]
 
 
+# Written for these tests after the verifier was trained: none of them is a training row or one of the training
+# script's SANITY_PAIRS (which the tests used before, so a verifier fitted to those probes passed).
+NUMBER = ("Can I return a jacket within 30 days of purchase?", "Can I return a jacket within 90 days of purchase?")
+DIRECTION = ("How do I transfer money from savings to checking?", "How do I transfer money from checking to savings?")
+PLACE = ("What time zone is Chicago in?", "What time zone is Denver in?")
+OPPOSITE = ("How do I speed up my laptop's boot time?", "How do I slow down my laptop's boot time?")
+PARAPHRASES = (
+    ("How do I reset the password on my home router?", "What's the way to reset my router's password at home?"),
+    ("What are some good exercises for lower back pain?", "Which exercises help with pain in the lower back?"),
+)
+
+
 def _unit(rows: int, seed: int = 0) -> np.ndarray:
     vectors = np.random.default_rng(seed).standard_normal((rows, DIMENSIONS)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -101,34 +113,30 @@ def test_the_identical_question_is_accepted(verifier: Verifier, embedder: Embedd
 
 
 def test_a_number_conflict_scores_far_below_the_identical_question(verifier: Verifier, embedder: Embedder) -> None:
-    same = _score(verifier, embedder, "How do I lose 5 kg in a month?", "How do I lose 5 kg in a month?")
-    other = _score(verifier, embedder, *PAIRS[0])
+    same = _score(verifier, embedder, NUMBER[0], NUMBER[0])
+    other = _score(verifier, embedder, *NUMBER)
     assert other < same - 0.3
     assert other < verifier.threshold
 
 
-@pytest.mark.parametrize("query, candidate", [PAIRS[1], PAIRS[5], ("How do I lose 5 kg in a month?",
-                                                                    "How do I gain 5 kg in a month?")])
+@pytest.mark.parametrize("query, candidate", [NUMBER, DIRECTION, PLACE, OPPOSITE])
 def test_near_misses_are_rejected(verifier: Verifier, embedder: Embedder, query: str, candidate: str) -> None:
     assert _score(verifier, embedder, query, candidate) < verifier.threshold
 
 
 def test_a_paraphrase_outscores_a_swapped_direction(verifier: Verifier, embedder: Embedder) -> None:
-    paraphrase = _score(verifier, embedder, "How can I convert dollars to rupees?",
-                        "How do I convert dollars into rupees?")
-    swapped = _score(verifier, embedder, *PAIRS[1])
+    paraphrase = _score(verifier, embedder, "How do I transfer money from savings to checking?",
+                        "How can I move money from my savings account to checking?")
+    swapped = _score(verifier, embedder, *DIRECTION)
     assert paraphrase > 0.5 > swapped
 
 
-def test_a_reworded_paraphrase_outscores_one_detail_near_misses(verifier: Verifier, embedder: Embedder) -> None:
-    paraphrase = _score(verifier, embedder, "How can I improve my English speaking skills?",
-                        "How do I get better at speaking English?")
-    near_misses = [_score(verifier, embedder, *pair) for pair in (
-        PAIRS[0], PAIRS[5], ("What is the capital of France?", "What is the capital of Germany?"),
-        ("How do I convert dollars to rupees?", "How do I convert rupees to dollars?"))]
-    assert paraphrase > 0.5
-    assert max(near_misses) < 0.5 < paraphrase
-    assert max(near_misses[:1] + near_misses[2:]) < 0.2  # a number, a country, a direction: clear conflicts
+@pytest.mark.parametrize("paraphrase", PARAPHRASES)
+def test_a_reworded_paraphrase_outscores_one_detail_near_misses(verifier: Verifier, embedder: Embedder,
+                                                                 paraphrase: tuple[str, str]) -> None:
+    accepted = _score(verifier, embedder, *paraphrase)
+    near_misses = [_score(verifier, embedder, *pair) for pair in (NUMBER, DIRECTION, PLACE, OPPOSITE)]
+    assert max(near_misses) < 0.5 < accepted
 
 
 def test_a_candidate_below_the_cosine_floor_is_rejected_unscored(verifier: Verifier) -> None:
