@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from deployments.guardrail.errors import OutputBlocked
 from deployments.guardrail.guard import Guard
+from deployments.guardrail.output import OutputStream
 from deployments.guardrail.policy import GuardrailPolicy
 
 from ._values import aws_key, card, github_token, planted
@@ -90,3 +91,64 @@ def test_stream_holds_an_open_private_key_block() -> None:
     out += stream.feed("aT4gR1vN6jP8qZ2bXcE7uK9oW3iS\n-----END RSA PRIVATE KEY-----\nbye ")
     out += stream.flush()
     assert "MIIE" not in out and out.endswith("[REDACTED_PRIVATE_KEY]\nbye ")
+
+
+# --- The stream's hold-back, exactly (each test kills mutants that the round trips above let live) ---------------
+
+
+def _stream(max_hold: int = 4096, **policy: object) -> OutputStream:
+    guard = Guard(GuardrailPolicy.model_validate({"output": policy})) if policy else GUARD
+    return OutputStream(guard.output_scanner({}), {}, max_hold=max_hold)
+
+
+def test_a_value_recognised_only_by_its_label_in_an_earlier_chunk_is_masked() -> None:
+    # "hunter2hunter2" alone is no finding; after the "password:" already sent it is.
+    stream = _stream()
+    sent = stream.feed("password: ")
+    assert sent == "password: "
+    assert stream.feed("hunter2hunter2 ok ") + stream.flush() == "[REDACTED_PASSWORD] ok "
+
+
+def test_a_value_cut_by_the_hold_limit_is_held_whole() -> None:
+    # No whitespace: the hold limit forces a cut inside the card number; the card is kept back whole.
+    stream = _stream(max_hold=5)
+    assert stream.feed("4111111111111111") == ""
+    assert stream.flush() == "[REDACTED_CREDIT_CARD]"
+
+
+def test_two_values_before_a_forced_cut_are_both_settled() -> None:
+    stream = _stream(max_hold=5)
+    released = stream.feed("4111111111111111 5500000000000004")
+    assert released == "[REDACTED_CREDIT_CARD] "
+    assert stream.flush() == "[REDACTED_CREDIT_CARD]"
+
+
+def test_the_default_hold_limit_is_4_kib() -> None:
+    stream = _stream()
+    assert len(stream.feed("x" * 5000)) == 5000 - 4096
+
+
+def test_text_is_released_up_to_the_last_whitespace_of_any_kind() -> None:
+    assert _stream().feed("a\nb\nhel") == "a\nb\n"
+    assert _stream().feed("a\tb\thel") == "a\tb\t"
+    assert _stream().feed(" hel") == " "
+
+
+def test_a_trailing_number_is_held_until_it_ends() -> None:
+    stream = _stream()
+    assert stream.feed("call me at +44 20 ") == "call me at "
+    assert stream.feed("7946 0958 today ") == "+44 20 7946 0958 today "
+
+
+def test_an_open_private_key_block_is_held_even_at_the_start_and_after_a_closed_one() -> None:
+    header, body = "-----BEGIN RSA PRIVATE KEY-----\n", "MIIEowIBAAKCAQEA7bq98 "
+    assert _stream().feed(header + body) == ""
+    closed = f"-----BEGIN EC PRIVATE KEY-----\n{'MHcCAQEEIBx' * 8}\n-----END EC PRIVATE KEY-----\nnext: "
+    assert _stream().feed(closed + header + body) == "[REDACTED_PRIVATE_KEY]\nnext: "
+
+
+def test_a_value_that_ended_in_an_earlier_release_is_not_masked_again() -> None:
+    stream = _stream(pii="redact")
+    assert stream.feed("mail bob@corp.io") == "mail "
+    assert stream.flush() == "[REDACTED_EMAIL]"
+    assert stream.feed(" thanks ") + stream.flush() == " thanks "
