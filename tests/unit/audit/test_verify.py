@@ -125,6 +125,41 @@ async def edit_team_column(db: Database) -> None:
         await tx.execute("UPDATE audit_log SET team_id = 'team-other' WHERE seq = 6")
 
 
+async def forge_two_tail_records(db: Database) -> None:
+    await forge_tail(db)
+    tip = await _row(db, 13)
+    forged = make_record(14).to_json_dict()
+    text = canonical_json(forged)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO audit_log (seq, request_id, time, team_id, record, prev_hash, hash) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            14, forged["request_id"], forged["time"], forged["team_id"], text, tip["hash"],
+            chain_hash(14, str(tip["hash"]), text),
+        )
+
+
+async def delete_last_record(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_log WHERE seq = 12")
+
+
+async def delete_every_record(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_log")
+
+
+async def delete_head(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_log WHERE seq <= 8")
+
+
+async def delete_head_and_its_checkpoints(db: Database) -> None:
+    await delete_head(db)
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_checkpoints WHERE seq <= 8")
+
+
 CASES: list[tuple[Tamper, str, int, str]] = [
     (edit_field, "edited", 8, "record 8 (request tgr-0008) was edited: its contents do not match its hash"),
     (delete_record, "deleted", 4, "record 4 was deleted: record 5 (request tgr-0005) follows record 3"),
@@ -134,7 +169,18 @@ CASES: list[tuple[Tamper, str, int, str]] = [
     (inserting(1), "inserted", 1, "record 1 (request tgr-0099) was inserted: record 2 (request tgr-0001) links past"),
     (swap_pair, "reordered", 9, "record 9 (request tgr-0009) and record 10 (request tgr-0010) were swapped"),
     (swap_rows, "reordered", 2, "record 2 (request tgr-0003) and record 3 (request tgr-0002) were swapped"),
-    (forge_tail, "unsigned_tail", 13, "record 13 (request tgr-0013) was appended outside the gateway"),
+    (forge_tail, "unsigned_tail", 13,
+     "record 13 (request tgr-0013) was appended outside the gateway: no signed checkpoint covers it"),
+    (forge_two_tail_records, "unsigned_tail", 13, "records 13–14 (the first is request tgr-0013) were appended "
+     "outside the gateway: no signed checkpoint covers them"),
+    (delete_last_record, "deleted", 12, "record 12 was deleted: signed checkpoint 12 covers records the log no "
+     "longer has (it ends at record 11)"),
+    (delete_every_record, "deleted", 1, "record 1 was deleted: signed checkpoint 1 covers it, but the audit log "
+     "is empty"),
+    (delete_head, "deleted", 1, "record 1 was deleted: signed checkpoint 1 covers it, but the log starts at "
+     "record 9 (request tgr-0009)"),
+    (delete_head_and_its_checkpoints, "deleted", 8, "records before 9 were deleted: the log starts at record 9 "
+     "(request tgr-0009) and no signed checkpoint at 8 anchors it"),
     (bad_checkpoint, "bad_checkpoint", 3, "checkpoint 3 has a bad signature"),
     (rewrite_chain, "edited", 2, "record 2 was edited and the chain recomputed"),
     (delete_and_renumber, "deleted", 3, "a record was deleted before record 3 (request tgr-0004)"),
@@ -170,6 +216,30 @@ async def test_tampering_is_named(db: Database, writer: AuditWriter, tamper: Tam
     assert (report.kind, report.first_bad_seq) == (kind, seq), report.message
     assert report.kind in PROBLEM_KINDS
     assert message in report.message
+
+
+async def test_a_log_pruned_at_a_checkpoint_verifies_from_its_anchor(db: Database, writer: AuditWriter) -> None:
+    """What retention does: records up to a signed checkpoint go, that checkpoint stays as the anchor."""
+    await fill(writer)
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_log WHERE seq <= 6")
+        await tx.execute("DELETE FROM audit_checkpoints WHERE seq < 6")
+    report = await verify_chain(db, KEY)
+    assert report.ok, report.message
+    assert (report.records, report.first_seq, report.last_seq, report.checkpoints) == (6, 7, 12, 2)
+    # The same prune with the next record edited is still caught, against the anchor's hash.
+    await edit_field(db)
+    report = await verify_chain(db, KEY)
+    assert (report.kind, report.first_bad_seq) == ("edited", 8)
+
+
+async def test_an_emptied_log_keeps_one_anchor_and_verifies(db: Database, writer: AuditWriter) -> None:
+    await fill(writer)
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_log")
+        await tx.execute("DELETE FROM audit_checkpoints WHERE seq < 12")
+    report = await verify_chain(db, KEY)
+    assert report.ok and (report.records, report.checkpoints) == (0, 1)
 
 
 async def test_a_wrong_key_fails_at_the_first_checkpoint(db: Database, writer: AuditWriter) -> None:
