@@ -145,3 +145,78 @@ async def test_stored_rows_hold_only_the_given_fields(db: Database, writer: Audi
 async def test_the_writer_needs_a_key(db: Database) -> None:
     with pytest.raises(ValueError, match="hmac_key"):
         AuditWriter(db, hmac_key=b"")
+
+
+async def test_a_batch_filled_while_the_writer_waits_commits_at_once(db: Database) -> None:
+    """The writer is already waiting out its interval for a lone record; the append that fills the batch wakes
+    it (30 s interval, 5 s allowed: far apart)."""
+    writer = AuditWriter(db, hmac_key=KEY, flush_interval_s=30.0, max_batch=4)
+    try:
+        first = asyncio.create_task(writer.append(make_record(1)))
+        await asyncio.sleep(0.05)  # the writer task is now inside its wait
+        rest = [asyncio.create_task(writer.append(make_record(i))) for i in (2, 3, 4)]
+        seqs = await asyncio.wait_for(asyncio.gather(first, *rest), 5)
+    finally:
+        await writer.close()
+    assert sorted(seqs) == [1, 2, 3, 4]
+    checkpoints = await db.fetchall("SELECT seq FROM audit_checkpoints ORDER BY seq")
+    assert [c["seq"] for c in checkpoints] == [4]  # one batch
+
+
+async def test_batches_never_exceed_max_batch(db: Database) -> None:
+    writer = AuditWriter(db, hmac_key=KEY, flush_interval_s=0.0, max_batch=2)
+    try:
+        seqs = await asyncio.gather(*(writer.append(make_record(i)) for i in range(5)))
+    finally:
+        await writer.close()
+    assert sorted(seqs) == [1, 2, 3, 4, 5]
+    checkpoints = await db.fetchall("SELECT seq FROM audit_checkpoints ORDER BY seq")
+    assert [c["seq"] for c in checkpoints] == [2, 4, 5]
+
+
+async def test_max_batch_must_be_at_least_one(db: Database) -> None:
+    with pytest.raises(ValueError, match="max_batch=0: it must be at least 1"):
+        AuditWriter(db, hmac_key=KEY, max_batch=0)
+    writer = AuditWriter(db, hmac_key=KEY, max_batch=1)
+    try:
+        assert await asyncio.gather(writer.append(make_record(1)), writer.append(make_record(2))) == [1, 2]
+    finally:
+        await writer.close()
+    checkpoints = await db.fetchall("SELECT seq FROM audit_checkpoints ORDER BY seq")
+    assert [c["seq"] for c in checkpoints] == [1, 2]
+
+
+async def test_checkpoints_carry_the_writers_clock_and_verify(db: Database) -> None:
+    writer = AuditWriter(db, hmac_key=KEY, clock=lambda: 1234.5)
+    try:
+        await writer.append(make_record(1))
+    finally:
+        await writer.close()
+    (checkpoint,) = await db.fetchall("SELECT * FROM audit_checkpoints")
+    assert (checkpoint["seq"], checkpoint["created_at"]) == (1, 1234.5)
+    assert (await verify_chain(db, KEY)).ok
+
+
+async def test_a_missing_head_row_is_rebuilt_from_the_log_tip(db: Database) -> None:
+    first = AuditWriter(db, hmac_key=KEY)
+    try:
+        for i in (1, 2, 3):
+            await first.append(make_record(i))
+    finally:
+        await first.close()
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_head")
+    second = AuditWriter(db, hmac_key=KEY)
+    try:
+        assert await second.append(make_record(4)) == 4
+    finally:
+        await second.close()
+    report = await verify_chain(db, KEY)
+    assert report.ok and report.records == 4, report.message
+
+
+async def test_closing_an_unused_writer_returns(db: Database) -> None:
+    writer = AuditWriter(db, hmac_key=KEY)
+    await asyncio.wait_for(writer.close(), 5)
+    with pytest.raises(AuditWriteError, match="closed or has stopped; the record was not written"):
+        await writer.append(make_record(1))
