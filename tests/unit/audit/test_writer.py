@@ -220,3 +220,18 @@ async def test_closing_an_unused_writer_returns(db: Database) -> None:
     await asyncio.wait_for(writer.close(), 5)
     with pytest.raises(AuditWriteError, match="closed or has stopped; the record was not written"):
         await writer.append(make_record(1))
+
+
+async def test_a_writer_whose_task_dies_fails_its_waiters_and_refuses_more(db: Database) -> None:
+    """Nobody is left waiting on a record that will never be written: the queued record's caller gets an error
+    naming its request, and later appends are refused."""
+    writer = AuditWriter(db, hmac_key=KEY, flush_interval_s=30.0)
+    waiting = asyncio.create_task(writer.append(make_record(7)))
+    await asyncio.sleep(0.05)  # queued; the writer task waits out its interval
+    assert writer._task is not None
+    writer._task.cancel()
+    with pytest.raises(AuditWriteError, match="the audit record of request tgr-0007 was not committed"):
+        await asyncio.wait_for(waiting, 5)
+    with pytest.raises(AuditWriteError, match="closed or has stopped"):
+        await writer.append(make_record(8))
+    assert await db.fetchall("SELECT seq FROM audit_log") == []
