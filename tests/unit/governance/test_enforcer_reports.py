@@ -106,3 +106,38 @@ async def test_a_reservation_outlives_the_longest_request_by_the_grace_period(
     assert await gov.ledger.settle_expired() == 0
     clock.advance(2)
     assert await gov.ledger.settle_expired() == 1
+
+
+async def test_the_ledger_row_names_the_target_and_counts_no_cache_tokens_for_a_cut_stream(
+    governed: Callable[..., Governance], db: Database
+) -> None:
+    gov = governed()
+    keys = await _hierarchy(gov.directory)
+    admission = await gov.admit(keys["a"], "m", _request(max_tokens=50))
+    await gov.settle(admission, target=gov.config.models["m"].targets[0], produced_text="one two",
+                     outcome="client_disconnected")
+    row = await db.fetchone("SELECT target, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens "
+                            "FROM spend_ledger")
+    assert row == {"target": "openai/x", "prompt_tokens": admission.prompt_estimate, "completion_tokens": 2,
+                   "cached_tokens": 0, "cache_write_tokens": 0}
+
+
+async def test_a_request_that_reached_no_target_is_charged_nothing(
+    governed: Callable[..., Governance], db: Database
+) -> None:
+    gov = governed()
+    keys = await _hierarchy(gov.directory)
+    admission = await gov.admit(keys["a"], "m", _request())
+    charge = await gov.settle(admission, target=None, outcome="no_available_target")
+    assert charge is not None and (charge.cost_nano, charge.prompt_tokens, charge.target) == (0, 0, None)
+    row = await db.fetchone("SELECT target, cost_nano, prompt_tokens, outcome FROM spend_ledger")
+    assert row == {"target": None, "cost_nano": 0, "prompt_tokens": 0, "outcome": "no_available_target"}
+
+
+async def test_a_monthly_budget_alone_is_enforced(governed: Callable[..., Governance]) -> None:
+    gov = governed()
+    keys = await _hierarchy(gov.directory, keys={
+        "k": KeyCreate(team="acme/ml", name="k", budgets=Budgets(monthly=Budget(hard=0.0001)))})
+    with pytest.raises(BudgetExceededError) as refused:
+        await gov.admit(keys["k"], "m", _request(max_tokens=100))
+    assert refused.value.code == "key_monthly_budget_exceeded"
