@@ -18,21 +18,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deployments.cache.embedder import shared_embedder
-from deployments.tiering.service import TierClassifierService
+from deployments.tiering.service import TierClassifierService, local_embed
 
 PROBES = Path(__file__).resolve().parent / "data" / "tier_probes.jsonl"
 
 
 async def _scores(texts: list[str]) -> list[float]:
-    async def embed(batch: list[str]) -> np.ndarray:
-        return shared_embedder().embed(batch)
-
-    service = TierClassifierService(embed)
+    service = TierClassifierService(local_embed())
     return [(await service.classify({"messages": [{"role": "user", "content": t}]})).score for t in texts]
 
 

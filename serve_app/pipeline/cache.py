@@ -116,9 +116,7 @@ class CacheStep:
             body = guarded.reply(body)  # the output policy applies to replayed answers too
         trace.set(status=200, outcome="ok", ttft_ms=round((time.perf_counter() - started) * 1000, 3))
         await self._recorder.record(trace)
-        headers = {**hit_headers(lookup), "x-tollgate-overhead-ms": ms(time.perf_counter() - started),
-                   **(guarded.headers if guarded is not None else {})}
-        return ChatReply(body=body, headers=headers)
+        return ChatReply(body=body, headers=_hit_reply_headers(lookup, guarded, started))
 
     async def stream(self, lookup: Lookup, model: str, include_usage: bool, admission: Admission | None,
                      guarded: ReplyGuard | None, trace: RequestTrace, started: float) -> StreamReply:
@@ -143,7 +141,11 @@ class CacheStep:
                 recorder.record_soon(trace, outcome, status)  # nothing to do once recorded
             yield b"data: [DONE]\n\n"
 
-        headers = {**hit_headers(lookup), "x-tollgate-overhead-ms": ms(time.perf_counter() - started),
-                   **(guarded.headers if guarded is not None else {})}
-        return StreamReply(body=body(), headers=headers,
+        return StreamReply(body=body(), headers=_hit_reply_headers(lookup, guarded, started),
                            release=lambda: recorder.record_soon(trace, "client_disconnected"))
+
+
+def _hit_reply_headers(lookup: Lookup, guarded: ReplyGuard | None, started: float) -> dict[str, str]:
+    """The headers of a replayed answer: the hit's own, the time the gateway took, the guardrail's."""
+    return {**hit_headers(lookup), "x-tollgate-overhead-ms": ms(time.perf_counter() - started),
+            **(guarded.headers if guarded is not None else {})}

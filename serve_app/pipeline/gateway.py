@@ -76,9 +76,11 @@ class _Prepared:
     def hit(self) -> bool:
         return self.lookup is not None and self.lookup.hit
 
-    @property
-    def guard_headers(self) -> dict[str, str]:
-        return self.guarded.headers if self.guarded is not None else {}
+    def headers(self, result: AttemptResult[Any], overhead_s: float, route: TierRoute | None) -> dict[str, str]:
+        """The headers of an answer a target gave: who answered, the cache's word, the guardrail's."""
+        return {**answer_headers(result.target, result.attempts, overhead_s, route),
+                "x-tollgate-cache": self.trace.fields.get("cache", "bypass"),
+                **(self.guarded.headers if self.guarded is not None else {})}
 
 
 class Gateway:
@@ -214,9 +216,7 @@ class Gateway:
             result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
         )
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
-        headers = {**answer_headers(result.target, result.attempts, overhead, route),
-                   "x-tollgate-cache": trace.fields.get("cache", "bypass")}
-        return ChatReply(body=body, headers={**headers, **prep.guard_headers})
+        return ChatReply(body=body, headers=prep.headers(result, overhead, route))
 
     async def chat_stream(
         self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
@@ -257,9 +257,8 @@ class Gateway:
             if not trace.recorded and not trace.scheduled:
                 self.recorder.spawn(settle_and_record())
 
-        headers = {**answer_headers(result.target, result.attempts, overhead, route),
-                   "x-tollgate-cache": trace.fields.get("cache", "bypass"), **prep.guard_headers}
-        return StreamReply(body=self._relay.body(job, relay), headers=headers, release=never_streamed)
+        return StreamReply(body=self._relay.body(job, relay), headers=prep.headers(result, overhead, route),
+                           release=never_streamed)
 
     # Operators ---------------------------------------------------------------------------------------------------
 

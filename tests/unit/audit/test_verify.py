@@ -73,17 +73,22 @@ async def swap_rows(db: Database) -> None:
         await tx.execute("UPDATE audit_log SET seq = 3 WHERE seq = -1")
 
 
-async def forge_tail(db: Database) -> None:
-    tip = await _row(db, 12)
-    forged = make_record(13).to_json_dict()
+async def _append_forged(db: Database, seq: int) -> None:
+    """A record ``seq`` correctly linked after the tip, written past the gateway (no checkpoint signs it)."""
+    tip = await _row(db, seq - 1)
+    forged = make_record(seq).to_json_dict()
     text = canonical_json(forged)
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT INTO audit_log (seq, request_id, time, team_id, record, prev_hash, hash) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            13, forged["request_id"], forged["time"], forged["team_id"], text, tip["hash"],
-            chain_hash(13, str(tip["hash"]), text),
+            seq, forged["request_id"], forged["time"], forged["team_id"], text, tip["hash"],
+            chain_hash(seq, str(tip["hash"]), text),
         )
+
+
+async def forge_tail(db: Database) -> None:
+    await _append_forged(db, 13)
 
 
 async def bad_checkpoint(db: Database) -> None:
@@ -126,17 +131,8 @@ async def edit_team_column(db: Database) -> None:
 
 
 async def forge_two_tail_records(db: Database) -> None:
-    await forge_tail(db)
-    tip = await _row(db, 13)
-    forged = make_record(14).to_json_dict()
-    text = canonical_json(forged)
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO audit_log (seq, request_id, time, team_id, record, prev_hash, hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            14, forged["request_id"], forged["time"], forged["team_id"], text, tip["hash"],
-            chain_hash(14, str(tip["hash"]), text),
-        )
+    await _append_forged(db, 13)
+    await _append_forged(db, 14)
 
 
 async def delete_last_record(db: Database) -> None:
@@ -171,16 +167,16 @@ CASES: list[tuple[Tamper, str, int, str]] = [
     (swap_rows, "reordered", 2, "record 2 (request tgr-0003) and record 3 (request tgr-0002) were swapped"),
     (forge_tail, "unsigned_tail", 13,
      "record 13 (request tgr-0013) was appended outside the gateway: no signed checkpoint covers it"),
-    (forge_two_tail_records, "unsigned_tail", 13, "records 13–14 (the first is request tgr-0013) were appended "
-     "outside the gateway: no signed checkpoint covers them"),
-    (delete_last_record, "deleted", 12, "record 12 was deleted: signed checkpoint 12 covers records the log no "
-     "longer has (it ends at record 11)"),
-    (delete_every_record, "deleted", 1, "record 1 was deleted: signed checkpoint 1 covers it, but the audit log "
-     "is empty"),
-    (delete_head, "deleted", 1, "record 1 was deleted: signed checkpoint 1 covers it, but the log starts at "
-     "record 9 (request tgr-0009)"),
-    (delete_head_and_its_checkpoints, "deleted", 8, "records before 9 were deleted: the log starts at record 9 "
-     "(request tgr-0009) and no signed checkpoint at 8 anchors it"),
+    (forge_two_tail_records, "unsigned_tail", 13, ("records 13–14 (the first is request tgr-0013) were appended "
+     "outside the gateway: no signed checkpoint covers them")),
+    (delete_last_record, "deleted", 12, ("record 12 was deleted: signed checkpoint 12 covers records the log no "
+     "longer has (it ends at record 11)")),
+    (delete_every_record, "deleted", 1, ("record 1 was deleted: signed checkpoint 1 covers it, but the audit log "
+     "is empty")),
+    (delete_head, "deleted", 1, ("record 1 was deleted: signed checkpoint 1 covers it, but the log starts at "
+     "record 9 (request tgr-0009)")),
+    (delete_head_and_its_checkpoints, "deleted", 8, ("records before 9 were deleted: the log starts at record 9 "
+     "(request tgr-0009) and no signed checkpoint at 8 anchors it")),
     (bad_checkpoint, "bad_checkpoint", 3, "checkpoint 3 has a bad signature"),
     (rewrite_chain, "edited", 2, "record 2 was edited and the chain recomputed"),
     (delete_and_renumber, "deleted", 3, "a record was deleted before record 3 (request tgr-0004)"),
