@@ -56,7 +56,7 @@ unit: $(STAMP) postgres
 mutation: $(STAMP)
 	$(PIP) install --quiet "mutmut==3.8.1"
 	rm -rf mutants
-	$(VENV)/bin/mutmut run >/dev/null || true
+	$(PY) -m tests.postgres_server $(VENV)/bin/mutmut run >/dev/null || true
 	$(PY) tests/mutation_report.py
 
 # Retrain the tier classifier and compare with the shipped weights (not part of CI: it embeds 5,365 prompts).

@@ -7,16 +7,23 @@ refuses to run as root) and is stopped and deleted at the end of the session.
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["PostgresServer"]
+import asyncpg
+
+__all__ = ["PostgresServer", "new_schema"]
 
 
 def _bin_dir() -> Path:
@@ -73,3 +80,48 @@ class PostgresServer:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def _create_schema(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(f'CREATE SCHEMA "{name}"')
+    finally:
+        await connection.close()
+
+
+def new_schema(server_url: str) -> str:
+    """A new, empty schema on the server, as a URL whose search path is that schema.
+
+    A schema takes milliseconds where a database takes a quarter of a second.
+    """
+    name = f"t_{uuid.uuid4().hex}"
+    with ThreadPoolExecutor(1) as pool:  # the caller's event loop may already run in this thread
+        pool.submit(asyncio.run, _create_schema(server_url, name)).result()
+    return f"{server_url}?search_path={name}"
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.postgres_server COMMAND…``: run COMMAND with a server it can reach.
+
+    The server's URL is in ``TOLLGATE_TEST_POSTGRES_URL``, which the tests' ``postgres_server``
+    fixture uses instead of starting its own; the server is stopped and deleted when COMMAND ends,
+    Ctrl-C included.
+    """
+    if not argv:
+        print("usage: python -m tests.postgres_server COMMAND [ARG...]", file=sys.stderr)
+        return 2
+    # A terminated wrapper stops its server too (Python's default SIGTERM handling skips ``finally``).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    server = PostgresServer().start()
+    try:
+        return subprocess.run(argv, env={**os.environ, "TOLLGATE_TEST_POSTGRES_URL": server.url()},
+                              check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

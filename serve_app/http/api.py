@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -12,21 +11,17 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from deployments.cache.step import CachePurge
-from serve_app.audit.trace import RequestTrace
 from serve_app.http.admin_api import admin_routes, parse_body
+from serve_app.http.chat_call import ChatCaller, ReleasingStream
+from serve_app.http.messages_api import messages_routes
 from serve_app.http.protocol import parse_chat_request
 from serve_app.pipeline.gateway import Gateway
-from tollgate_core.errors import (
-    NotFoundError,
-    RequestTooLargeError,
-    TollgateError,
-    error_body,
-)
+from serve_app.pipeline.replies import StreamReply
+from tollgate_core.errors import NotFoundError, TollgateError, error_body
 
 __all__ = ["create_api"]
 
@@ -45,39 +40,12 @@ def _error_response(err: TollgateError, request_id: str | None) -> Response:
     return _json(error_body(err), status=err.status_code, headers=headers)
 
 
-class _ReleasingStream(StreamingResponse):
-    """A streaming response that frees the target's hold even if the body is never iterated."""
-
-    def __init__(self, release: Callable[[], None], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._release = release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
 def _request_id(request: Request) -> str | None:
     return request.headers.get("x-request-id") or f"req-{uuid.uuid4().hex}"
 
 
 def _no_request_id(request: Request) -> str | None:
     return None
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise RequestTooLargeError(f"the request body is {declared} bytes; the limit is {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLargeError(f"the request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def create_api(gateway: Gateway, *, set_request_id: bool = True,
@@ -95,36 +63,17 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
     def with_id(request_id: str | None, headers: dict[str, str]) -> dict[str, str]:
         return {"x-request-id": request_id, **headers} if request_id else headers
 
+    call = ChatCaller(gateway, limit, client_request_id)
+
     async def chat_completions(request: Request) -> Response:
-        trace = RequestTrace()
-        started = trace.started
         request_id = request_id_of(request)
-        trace.set(client_request_id=request_id or client_request_id(request),
-                  client_ip=request.client.host if request.client else None)
         try:
-            principal = await gateway.authenticate(request.headers.get("authorization"), request.headers.get("api-key"))
-            trace.set(org_id=principal.org_id, team_id=principal.team_id, key_id=principal.key_id)
-            deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
-            chat = parse_chat_request(await _read_body(request, limit))
-            trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
-            if chat.stream:
-                continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
-                stream = await gateway.chat_stream(chat, started, deadline, continuation=continuation,
-                                                   principal=principal, trace=trace, cache_headers=request.headers)
-                headers = with_id(request_id, {"cache-control": "no-cache", **stream.headers})
-                return _ReleasingStream(stream.release, stream.body, media_type="text/event-stream", headers=headers)
-            reply = await gateway.chat(chat, started, deadline, principal=principal, trace=trace,
-                                       cache_headers=request.headers)
+            _, reply = await call(request, request_id, parse_chat_request, endpoint="/v1/chat/completions")
         except TollgateError as err:
-            await gateway.recorder.record_error(trace, err)
             return _error_response(err, request_id)
-        except asyncio.CancelledError:
-            gateway.recorder.record_soon(trace, "client_disconnected")
-            raise
-        except Exception:
-            # A bug: the generic handler answers 500; the audit log still gets the request's record.
-            await gateway.recorder.record_error(trace, TollgateError("internal error in the gateway"))
-            raise
+        if isinstance(reply, StreamReply):
+            headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
+            return ReleasingStream(reply.release, reply.body, media_type="text/event-stream", headers=headers)
         return _json(reply.body, headers=with_id(request_id, reply.headers))
 
     async def list_models(request: Request) -> Response:
@@ -186,6 +135,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         routes=[
             *governed,
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            *messages_routes(call, request_id_of, with_id),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),
             Route("/admin/routing/reset", routing_state, methods=["POST"]),

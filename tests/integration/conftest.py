@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fake_providers.server import FakeProviderServer
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import new_schema
 
 MASTER_KEY = "tg-test-master-key"
 LOCAL_MODEL = "llama-3-8b"
@@ -242,13 +242,13 @@ class Governed:
 
 @pytest.fixture(scope="session")
 def governed(gateway_url: str, fake_providers: FakeProviderServer,
-             postgres_server: PostgresServer) -> Iterator[dict[str, Governed]]:
+             postgres_server: str) -> Iterator[dict[str, Governed]]:
     """Deployed beside the main app once per session (Serve's shutdown at the end removes them)."""
     from ray import serve
 
     from serve_app.app import build_app_with_options
 
-    pg_url = postgres_server.create_database("tollgate_governed")
+    pg_url = new_schema(postgres_server)
     with tempfile.TemporaryDirectory(prefix="tollgate-gov-") as data_dir:
         apps = {}
         for store, state_url in {"sqlite": f"sqlite:///{data_dir}/state.db", "postgresql": pg_url}.items():
