@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,9 +14,11 @@ from starlette.routing import Route
 
 from deployments.cache.step import CachePurge
 from serve_app.http.admin_api import admin_routes, parse_body
-from serve_app.http.chat_call import ChatCaller, ReleasingStream
+from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sync_parse
 from serve_app.http.messages_api import messages_routes
 from serve_app.http.protocol import parse_chat_request
+from serve_app.http.responses_api import responses_routes
+from serve_app.http.responses_store import ResponseStore
 from serve_app.pipeline.gateway import Gateway
 from serve_app.pipeline.replies import StreamReply
 from tollgate_core.errors import NotFoundError, TollgateError, error_body
@@ -28,16 +28,11 @@ __all__ = ["create_api"]
 logger = logging.getLogger("tollgate.api")
 
 
-def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    content = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(content, status_code=status, headers=headers, media_type="application/json")
-
-
 def _error_response(err: TollgateError, request_id: str | None) -> Response:
     headers = {**getattr(err, "headers", {}), **({"x-request-id": request_id} if request_id else {})}
     if err.retry_after is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after)))
-    return _json(error_body(err), status=err.status_code, headers=headers)
+    return json_response(error_body(err), status=err.status_code, headers=headers)
 
 
 def _request_id(request: Request) -> str | None:
@@ -64,17 +59,18 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         return {"x-request-id": request_id, **headers} if request_id else headers
 
     call = ChatCaller(gateway, limit, client_request_id)
+    responses = ResponseStore(gateway.governance.db if gateway.governance is not None else None)
 
     async def chat_completions(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
-            _, reply = await call(request, request_id, parse_chat_request, endpoint="/v1/chat/completions")
+            _, reply = await call(request, request_id, sync_parse(parse_chat_request), endpoint="/v1/chat/completions")
         except TollgateError as err:
             return _error_response(err, request_id)
         if isinstance(reply, StreamReply):
             headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
             return ReleasingStream(reply.release, reply.body, media_type="text/event-stream", headers=headers)
-        return _json(reply.body, headers=with_id(request_id, reply.headers))
+        return json_response(reply.body, headers=with_id(request_id, reply.headers))
 
     async def list_models(request: Request) -> Response:
         request_id = request_id_of(request)
@@ -83,7 +79,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         except TollgateError as err:
             return _error_response(err, request_id)
         models = [m for m in gateway.catalog.list_models() if principal.may_use(m["id"])]
-        return _json({"object": "list", "data": models}, headers=with_id(request_id, {}))
+        return json_response({"object": "list", "data": models}, headers=with_id(request_id, {}))
 
     async def authorize_admin(request: Request) -> None:
         await gateway.authenticate_admin(request.headers.get("authorization"), request.headers.get("api-key"))
@@ -95,23 +91,23 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
                 await gateway.reset_routing()
         except TollgateError as err:
             return _error_response(err, request_id_of(request))
-        return _json({"targets": gateway.routing_state()})
+        return json_response({"targets": gateway.routing_state()})
 
     async def cache_admin(request: Request) -> Response:
         try:
             await authorize_admin(request)
             if request.method == "POST":
-                return _json(await gateway.cache_purge(await parse_body(request, CachePurge)))
-            return _json(await gateway.cache_stats())
+                return json_response(await gateway.cache_purge(await parse_body(request, CachePurge)))
+            return json_response(await gateway.cache_stats())
         except TollgateError as err:
             return _error_response(err, request_id_of(request))
 
     async def healthz(request: Request) -> Response:
-        return _json({"status": "ok"})
+        return json_response({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
         report = await gateway.readiness()
-        return _json(report, status=200 if report["ready"] else 503)
+        return json_response(report, status=200 if report["ready"] else 503)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -127,7 +123,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         return _error_response(TollgateError("internal error in the gateway; see its logs"), request_id_of(request))
 
     governed = (
-        admin_routes(gateway.governance, authorize_admin, lambda body, status: _json(body, status=status),
+        admin_routes(gateway.governance, authorize_admin, lambda body, status: json_response(body, status=status),
                      lambda err, request: _error_response(err, request_id_of(request)))
         if gateway.governance is not None else []
     )
@@ -136,6 +132,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             *governed,
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             *messages_routes(call, request_id_of, with_id),
+            *responses_routes(call, responses, request_id_of, with_id, _error_response),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),
             Route("/admin/routing/reset", routing_state, methods=["POST"]),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from serve_app.audit.trace import RequestTrace
@@ -23,9 +23,28 @@ from serve_app.pipeline.replies import ChatReply, StreamReply
 from tollgate_core.entities import Principal
 from tollgate_core.errors import RequestTooLargeError, TollgateError
 
-__all__ = ["ChatCaller", "ReleasingStream", "read_body", "sse_events"]
+__all__ = ["ChatCaller", "ReleasingStream", "json_response", "read_body", "sse_event", "sse_events", "sync_parse"]
 
-Parse = Callable[[bytes], ChatCompletionRequest]
+# The body and the caller (a Responses request reads the caller's stored conversation) to the chat request.
+Parse = Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]
+
+
+def sync_parse(parse: Callable[[bytes], ChatCompletionRequest]) -> Parse:
+    async def parse_body(body: bytes, principal: Principal) -> ChatCompletionRequest:
+        return parse(body)
+
+    return parse_body
+
+
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+
+def sse_event(name: str, data: dict[str, Any]) -> bytes:
+    """One named SSE event (Anthropic's and the Responses API's streams name theirs)."""
+    return f"event: {name}\ndata: ".encode() + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode() \
+        + b"\n\n"
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -91,7 +110,7 @@ class ChatCaller:
             principal = await self.principal(request, api_key_header=api_key_header)
             trace.set(org_id=principal.org_id, team_id=principal.team_id, key_id=principal.key_id)
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
-            chat = parse(await read_body(request, self.limit))
+            chat = await parse(await read_body(request, self.limit), principal)
             trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
             if chat.stream:
                 continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from serve_app.governance.costing import TokenCounter
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, read_body, sse_events
+from serve_app.http.chat_call import (
+    ChatCaller,
+    ReleasingStream,
+    json_response,
+    read_body,
+    sse_event,
+    sse_events,
+    sync_parse,
+)
 from serve_app.http.messages_wire import MessageEvents, anthropic_error_body, to_chat_request, to_message
 from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
 from serve_app.pipeline.replies import StreamReply
@@ -27,17 +34,12 @@ __all__ = ["messages_routes"]
 API_KEY_HEADER = "x-api-key"
 
 
-def _json(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode(), status_code=status,
-                    headers=headers, media_type="application/json")
-
-
 def _error(err: TollgateError, request_id: str | None) -> Response:
     headers = {**getattr(err, "headers", {}), **({"request-id": request_id, "x-request-id": request_id}
                                                    if request_id else {})}
     if err.retry_after is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after)))
-    return _json(anthropic_error_body(err), status=err.status_code, headers=headers)
+    return json_response(anthropic_error_body(err), status=err.status_code, headers=headers)
 
 
 def parse_messages_request(body: bytes) -> ChatCompletionRequest:
@@ -49,27 +51,22 @@ def parse_messages_request(body: bytes) -> ChatCompletionRequest:
     return parse_chat_request(json.dumps(to_chat_request(data)).encode())
 
 
-def _event(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: ".encode() + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode() \
-        + b"\n\n"
-
-
 async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
     """The chat SSE body as Messages events; a gateway error event becomes Anthropic's ``error`` event."""
     events = MessageEvents(model)
     async for payload in sse_events(body):
         if payload is None:
             for name, data in events.finish():
-                yield _event(name, data)
+                yield sse_event(name, data)
             return
         if "error" in payload and "choices" not in payload:
             error = payload["error"] or {}
             status = 429 if error.get("type") in ("rate_limit_error", "budget_exceeded") else 500
             err = TollgateError(str(error.get("message")), code=error.get("code"), status_code=status)
-            yield _event("error", anthropic_error_body(err))
+            yield sse_event("error", anthropic_error_body(err))
             return
         for name, data in events.feed(payload):
-            yield _event(name, data)
+            yield sse_event(name, data)
 
 
 def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],
@@ -79,7 +76,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
     async def messages(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
-            chat, reply = await call(request, request_id, parse_messages_request, endpoint="/v1/messages",
+            chat, reply = await call(request, request_id, sync_parse(parse_messages_request), endpoint="/v1/messages",
                                      api_key_header=API_KEY_HEADER)
         except TollgateError as err:
             return _error(err, request_id)
@@ -88,7 +85,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
             headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
             return ReleasingStream(reply.release, message_stream(reply.body, model), media_type="text/event-stream",
                                    headers=headers)
-        return _json(to_message(reply.body, model), headers=with_id(request_id, reply.headers))
+        return json_response(to_message(reply.body, model), headers=with_id(request_id, reply.headers))
 
     async def count_tokens(request: Request) -> Response:
         nonlocal counter
@@ -101,7 +98,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
                 raise PermissionDeniedError(f"this key may not use model {chat['model']!r}", param="model",
                                             code="model_not_allowed")
             counter = counter or TokenCounter()
-            return _json({"input_tokens": counter.count_prompt(chat)}, headers=with_id(request_id, {}))
+            return json_response({"input_tokens": counter.count_prompt(chat)}, headers=with_id(request_id, {}))
         except json.JSONDecodeError as exc:
             return _error(BadRequestError(f"the request body is not valid JSON ({exc})"), request_id)
         except TollgateError as err:

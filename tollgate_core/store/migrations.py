@@ -135,6 +135,17 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "CREATE INDEX cache_entries_tenant ON cache_entries (tenant, created_at)",
         "CREATE INDEX cache_entries_expires ON cache_entries (expires_at)",
     ]),
+    (4, "responses: stored Responses API answers for previous_response_id", [
+        # ``owner`` is the team id ('' for the master key): a stored response is visible to its team only.
+        """CREATE TABLE stored_responses (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            response TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX stored_responses_created ON stored_responses (created_at)",
+    ]),
 ]
 
 
