@@ -15,6 +15,7 @@ from starlette.routing import Route
 from deployments.cache.step import CachePurge
 from serve_app.http.admin_api import admin_routes, parse_body
 from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sync_parse
+from serve_app.http.completions_api import completions_routes
 from serve_app.http.messages_api import messages_routes
 from serve_app.http.protocol import parse_chat_request
 from serve_app.http.responses_api import responses_routes
@@ -133,6 +134,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             *messages_routes(call, request_id_of, with_id),
             *responses_routes(call, responses, request_id_of, with_id, _error_response),
+            *completions_routes(call, request_id_of, with_id, _error_response),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),
             Route("/admin/routing/reset", routing_state, methods=["POST"]),

@@ -1,0 +1,127 @@
+"""``POST /v1/completions``: OpenAI's legacy text completions, answered through the chat pipeline.
+
+Every catalog model is a chat model, so the prompt goes to the target as one user message and
+the answer's text comes back as the completion's ``text``: a chat model answers the prompt
+rather than continuing it token by token. ``prompt`` is one string (or a list of one);
+``echo``, ``suffix``, ``logprobs``, ``best_of`` and ``n`` > 1 have no chat form and are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sse_events, sync_parse
+from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
+from serve_app.pipeline.replies import StreamReply, sse
+from tollgate_core.errors import BadRequestError, TollgateError
+
+__all__ = ["completions_routes", "to_chat_request"]
+
+_DEFAULT_MAX_TOKENS = 16  # OpenAI's default for this endpoint
+_REFUSED = ("echo", "suffix", "logprobs")
+
+
+def _require(condition: bool, message: str, param: str) -> None:
+    if not condition:
+        raise BadRequestError(message, param=param)
+
+
+def to_chat_request(body: Any) -> dict[str, Any]:
+    _require(isinstance(body, dict), "the request body must be a JSON object", "")
+    _require(isinstance(body.get("model"), str) and bool(body["model"]), "model: a model name is required", "model")
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    _require(isinstance(prompt, str) and bool(prompt),
+             "prompt: one non-empty string is required (send one request per prompt)", "prompt")
+    for field in _REFUSED:
+        _require(body.get(field) in (None, False), f"{field}: not supported: completions are answered by chat models",
+                 field)
+    _require(body.get("best_of") in (None, 1), "best_of: only 1 is supported", "best_of")
+    chat: dict[str, Any] = {"model": body["model"], "messages": [{"role": "user", "content": prompt}],
+                            "max_tokens": body.get("max_tokens") or _DEFAULT_MAX_TOKENS}
+    for field in ("temperature", "top_p", "stop", "n", "user", "seed", "presence_penalty", "frequency_penalty"):
+        if body.get(field) is not None:
+            chat[field] = body[field]
+    if body.get("stream"):
+        chat["stream"] = True
+        chat["stream_options"] = {"include_usage": True}
+    return chat
+
+
+def _client_wants_usage(body: Any) -> bool:
+    options = body.get("stream_options") if isinstance(body, dict) else None
+    return isinstance(options, dict) and bool(options.get("include_usage"))
+
+
+class _Parsed:
+    """The parser of one request, which remembers whether the client asked for a usage chunk."""
+
+    def __init__(self) -> None:
+        self.include_usage = False
+
+    def __call__(self, raw: bytes) -> ChatCompletionRequest:
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+        self.include_usage = _client_wants_usage(body)
+        return parse_chat_request(json.dumps(to_chat_request(body)).encode())
+
+
+def _completion(completion_id: str, model: str, text: str, finish: Any, usage: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": completion_id, "object": "text_completion", "created": int(time.time()),
+                            "model": model,
+                            "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]}
+    if usage is not None:
+        body["usage"] = {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in usage}
+    return body
+
+
+async def _chunks(body: AsyncIterator[bytes], model: str, include_usage: bool) -> AsyncIterator[bytes]:
+    completion_id = f"cmpl-{uuid.uuid4().hex}"
+    async for payload in sse_events(body):
+        if payload is None:
+            yield b"data: [DONE]\n\n"
+            return
+        if "error" in payload and "choices" not in payload:
+            yield sse(payload)
+            return
+        for choice in payload.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content") or ""
+            if text or choice.get("finish_reason"):
+                yield sse(_completion(completion_id, model, text, choice.get("finish_reason")))
+        if payload.get("usage") and include_usage:
+            chunk = _completion(completion_id, model, "", None, payload["usage"])
+            chunk["choices"] = []
+            yield sse(chunk)
+
+
+def completions_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],
+                       with_id: Callable[[str | None, dict[str, str]], dict[str, str]],
+                       error_response: Callable[[TollgateError, str | None], Response]) -> list[Route]:
+    async def completions(request: Request) -> Response:
+        request_id = request_id_of(request)
+        parsed = _Parsed()
+        try:
+            chat, reply = await call(request, request_id, sync_parse(parsed), endpoint="/v1/completions")
+        except TollgateError as err:
+            return error_response(err, request_id)
+        if isinstance(reply, StreamReply):
+            headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
+            return ReleasingStream(reply.release, _chunks(reply.body, chat.model, parsed.include_usage),
+                                   media_type="text/event-stream", headers=headers)
+        message = reply.body["choices"][0]["message"]
+        body = _completion(f"cmpl-{uuid.uuid4().hex}", chat.model, message.get("content") or "",
+                           reply.body["choices"][0].get("finish_reason"), reply.body.get("usage") or {})
+        return json_response(body, headers=with_id(request_id, reply.headers))
+
+    return [Route("/v1/completions", completions, methods=["POST"])]
