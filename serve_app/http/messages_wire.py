@@ -8,13 +8,15 @@ target as well as by Anthropic; the provider adapters do the second half of the 
 
 Where the formats differ:
 
-- ``system`` (a string or text blocks) becomes the first, system, message; a text block's
-  ``cache_control`` is kept on its part, which the Anthropic adapter passes on.
+- ``system`` (a string or text blocks) becomes the first, system, message, and a ``system`` turn
+  (Claude Code sends them) a system message in its place; a text block's ``cache_control`` is kept
+  on its part, which the Anthropic adapter passes on.
 - A user turn's ``tool_result`` blocks become ``tool`` messages before the rest of the turn;
   an assistant turn's ``tool_use`` blocks become ``tool_calls``; ``thinking`` blocks are dropped.
 - ``tool_choice`` ``any`` is ``required``, ``tool`` names the function, and
   ``disable_parallel_tool_use`` is ``parallel_tool_calls: false``.
-- ``top_k`` and ``thinking`` have no chat-completions form and are dropped; ``document``
+- ``top_k``, ``thinking``, ``context_management`` and ``output_config`` have no chat-completions
+  form and are dropped; ``document``
   blocks are refused.
 - ``usage.input_tokens`` counts uncached input only, as Anthropic does; cache reads and writes
   are ``cache_read_input_tokens`` and ``cache_creation_input_tokens``.
@@ -153,9 +155,12 @@ def to_chat_request(body: Any) -> dict[str, Any]:
         messages.append({"role": "system", "content": _text_parts(body["system"], "system")})
     for i, turn in enumerate(turns):
         role = turn.get("role") if isinstance(turn, dict) else None
-        _require(role in ("user", "assistant"), f"messages[{i}].role: user or assistant", f"messages[{i}].role")
+        _require(role in ("user", "assistant", "system"), f"messages[{i}].role: user, assistant or system",
+                 f"messages[{i}].role")
         content = turn.get("content")
-        if role == "user":
+        if role == "system":  # Claude Code sends context as system turns between the others
+            messages.append({"role": "system", "content": _text_parts(content, f"messages[{i}].content")})
+        elif role == "user":
             messages += _user_messages(content, f"messages[{i}].content")
         else:
             messages.append(_assistant_message(content, f"messages[{i}].content"))

@@ -147,7 +147,7 @@ def test_errors_are_typed_anthropic_errors(client: anthropic.Anthropic, http: Te
 @pytest.mark.parametrize(("body", "param"), [
     ({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}, "max_tokens"),
     ({"model": "gpt", "max_tokens": 5, "messages": []}, "messages"),
-    ({"model": "gpt", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+    ({"model": "gpt", "max_tokens": 5, "messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
     ({"model": "gpt", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "document"}]}]},
      "messages[0].content[0].type"),
     ({"model": "gpt", "max_tokens": 5, "tool_choice": {"type": "sometimes"},
