@@ -9,7 +9,8 @@ Supported: ``input`` as a string or items (messages with ``input_text``/``input_
 parts, ``function_call``, ``function_call_output``), ``instructions``, function tools and
 ``tool_choice``, ``text.format`` (``text``, ``json_object``, ``json_schema``), ``max_output_tokens``,
 ``temperature``, ``top_p``, ``user``, ``parallel_tool_calls``, ``store``, ``metadata``, ``stream``.
-Built-in tools (web search, file search, computer use) are refused; ``reasoning`` items are dropped.
+Built-in and namespaced tools (web search, file search, computer use; Codex sends some) are left out,
+since a chat target cannot run them; ``reasoning`` items are dropped.
 """
 
 from __future__ import annotations
@@ -100,12 +101,15 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
 
 
 def _tools(tools: Any) -> list[dict[str, Any]]:
+    """Function tools in chat form; built-in tools, which a chat target cannot run, are left out."""
     _require(isinstance(tools, list), "tools: a list is required", "tools")
     out = []
     for i, tool in enumerate(tools):
         where = f"tools[{i}]"
-        _require(isinstance(tool, dict) and tool.get("type") == "function",
-                 f"{where}.type: only function tools are supported through the gateway", f"{where}.type")
+        _require(isinstance(tool, dict) and isinstance(tool.get("type"), str), f"{where}.type: a string is required",
+                 f"{where}.type")
+        if tool["type"] != "function":
+            continue
         _require(isinstance(tool.get("name"), str), f"{where}.name: a string is required", f"{where}.name")
         function = {"name": tool["name"], "parameters": tool.get("parameters") or {"type": "object", "properties": {}}}
         if tool.get("description"):
@@ -159,9 +163,10 @@ def to_chat_request(body: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
     for field in ("temperature", "top_p", "user", "parallel_tool_calls"):
         if body.get(field) is not None:
             chat[field] = body[field]
-    if body.get("tools"):
-        chat["tools"] = _tools(body["tools"])
-    if body.get("tool_choice") is not None:
+    tools = _tools(body["tools"]) if body.get("tools") else []
+    if tools:
+        chat["tools"] = tools
+    if tools and body.get("tool_choice") is not None:
         chat["tool_choice"] = _tool_choice(body["tool_choice"])
     response_format = _response_format(body.get("text"))
     if response_format is not None:

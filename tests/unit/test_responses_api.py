@@ -136,6 +136,15 @@ def test_store_false_keeps_nothing(client: openai.OpenAI) -> None:
     assert missing.value.code == "previous_response_not_found"
 
 
+def test_built_in_tools_are_left_out_for_a_chat_target(client: openai.OpenAI, fake: FakeProviderServer) -> None:
+    client.responses.create(model="gpt", input="hi", tool_choice="auto", tools=[
+        {"type": "web_search"}, WEATHER, {"type": "namespace", "name": "agents", "tools": []}])
+    body = upstream_bodies(fake)[-1]
+    assert [t["function"]["name"] for t in body["tools"]] == ["get_weather"] and body["tool_choice"] == "auto"
+    client.responses.create(model="gpt", input="hi", tool_choice="auto", tools=[{"type": "web_search"}])
+    assert "tools" not in upstream_bodies(fake)[-1] and "tool_choice" not in upstream_bodies(fake)[-1]
+
+
 def test_a_json_schema_format_becomes_response_format(client: openai.OpenAI, fake: FakeProviderServer) -> None:
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"],
               "additionalProperties": False}
@@ -148,7 +157,7 @@ def test_a_json_schema_format_becomes_response_format(client: openai.OpenAI, fak
 @pytest.mark.parametrize(("body", "param"), [
     ({"model": "gpt"}, "input"),
     ({"model": "gpt", "input": []}, "input"),
-    ({"model": "gpt", "input": "hi", "tools": [{"type": "web_search"}]}, "tools[0].type"),
+    ({"model": "gpt", "input": "hi", "tools": [{"name": "x"}]}, "tools[0].type"),
     ({"model": "gpt", "input": [{"type": "file_search_call"}]}, "input[0].type"),
     ({"model": "gpt", "input": "hi", "text": {"format": {"type": "xml"}}}, "text.format.type"),
 ])
