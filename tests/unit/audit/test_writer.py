@@ -143,7 +143,7 @@ async def test_stored_rows_hold_only_the_given_fields(db: Database, writer: Audi
 
 
 async def test_the_writer_needs_a_key(db: Database) -> None:
-    with pytest.raises(ValueError, match="hmac_key"):
+    with pytest.raises(ValueError, match="^hmac_key is empty; the checkpoints need a secret key$"):
         AuditWriter(db, hmac_key=b"")
 
 
@@ -215,10 +215,23 @@ async def test_a_missing_head_row_is_rebuilt_from_the_log_tip(db: Database) -> N
     assert report.ok and report.records == 4, report.message
 
 
+async def test_a_missing_head_row_of_an_empty_log_starts_the_chain_at_one(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM audit_head")
+    writer = AuditWriter(db, hmac_key=KEY)
+    try:
+        assert await writer.append(make_record(1)) == 1
+    finally:
+        await writer.close()
+    report = await verify_chain(db, KEY)
+    assert report.ok and report.records == 1, report.message
+
+
 async def test_closing_an_unused_writer_returns(db: Database) -> None:
     writer = AuditWriter(db, hmac_key=KEY)
     await asyncio.wait_for(writer.close(), 5)
-    with pytest.raises(AuditWriteError, match="closed or has stopped; the record was not written"):
+    with pytest.raises(AuditWriteError,
+                       match="^the audit writer is closed or has stopped; the record was not written$"):
         await writer.append(make_record(1))
 
 

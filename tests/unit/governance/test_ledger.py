@@ -7,6 +7,7 @@ SQLite and on PostgreSQL (whose reserve and settle are separate single-round-tri
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -149,6 +150,50 @@ async def test_a_budget_refusal_says_what_is_spent_reserved_and_asked(db: Databa
         "key_daily_budget_exceeded", 429, float(SECONDS_TO_DAY_END))
 
 
+async def test_the_reset_time_is_utc_on_a_server_in_another_time_zone(
+        db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        with pytest.raises(BudgetExceededError) as refused:
+            await Ledger(db, clock).reserve("r1", [usd("key:k1", 1.0, 2.0)], ttl_s=60, context=CONTEXT)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert refused.value.message.endswith(f"it resets at {DAY_END}")
+
+
+async def test_amounts_are_shown_to_a_hundredth_of_a_cent_without_trailing_zeros(db: Database, clock: Clock) -> None:
+    ledger = Ledger(db, clock)
+    await ledger.reserve("held", [usd(limit=3.0, amount=1.00001)], ttl_s=60, context=CONTEXT)
+    with pytest.raises(BudgetExceededError) as refused:
+        await ledger.reserve("r1", [usd(limit=3.0, amount=2.001)], ttl_s=60, context=CONTEXT)
+    assert "($0.00 spent, $1 reserved by requests in flight, this request may cost up to $2.001)" in (
+        refused.value.message)
+
+
+async def test_a_request_with_no_limits_still_holds_and_settles_a_reservation(db: Database, clock: Clock) -> None:
+    ledger = Ledger(db, clock)
+    await ledger.reserve("r1", [], ttl_s=60, context=CONTEXT)
+    assert await db.fetchone("SELECT id FROM reservations WHERE id = $1", "r1") is not None
+    assert await ledger.settle("r1", Charge(cost_nano=7), CONTEXT) == []
+    assert await db.fetchone("SELECT id FROM reservations WHERE id = $1", "r1") is None
+    assert [r["cost_nano"] for r in await ledger.ledger_rows()] == [7]
+
+
+async def test_settling_marks_the_keys_last_use(db: Database, clock: Clock) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO orgs (id, name, created_at) VALUES ('o1', 'acme', 0)")
+        await tx.execute("INSERT INTO teams (id, org_id, name, created_at) VALUES ('t1', 'o1', 'ml', 0)")
+        for key in ("k1", "k2"):
+            await tx.execute("INSERT INTO api_keys (id, team_id, name, key_hash, key_prefix, created_at) "
+                             "VALUES ($1, 't1', $1, $2, 'tg-', 0)", key, f"hash-{key}")
+    clock.advance(30)
+    await Ledger(db, clock).settle("r1", Charge(cost_nano=1), CONTEXT)
+    used = {r["id"]: r["last_used_at"] for r in await db.fetchall("SELECT id, last_used_at FROM api_keys")}
+    assert used == {"k1": clock.now, "k2": None}
+
+
 async def test_a_lifetime_budget_never_resets(db: Database, clock: Clock) -> None:
     ledger = Ledger(db, clock)
     with pytest.raises(BudgetExceededError) as refused:
@@ -222,6 +267,17 @@ async def test_expired_reservations_are_charged_their_worst_case_oldest_first(db
     assert await ledger.settle_expired() == 0
 
 
+async def test_an_expired_reservation_without_a_budget_or_a_token_limit_charges_nothing_for_it(
+        db: Database, clock: Clock) -> None:
+    ledger = Ledger(db, clock)
+    await ledger.reserve("tokens-only", [rate(Kind.TOKENS, 10_000, 500)], ttl_s=10, context=CONTEXT)
+    await ledger.reserve("usd-only", [usd(amount=2.0)], ttl_s=10, context=CONTEXT)
+    clock.advance(11)
+    assert await ledger.settle_expired() == 2
+    rows = {r["request_id"]: (r["cost_nano"], r["prompt_tokens"]) for r in await ledger.ledger_rows()}
+    assert rows == {"tokens-only": (0, 500), "usd-only": (to_nano(2.0), 0)}
+
+
 async def test_spend_reports_group_and_order_by_spend(db: Database, clock: Clock) -> None:
     ledger = Ledger(db, clock)
     rows = [("a", "t1", "k1", "m1", 1.0, 10, 1), ("b", "t2", "k2", "m1", 4.0, 20, 2),
@@ -261,7 +317,7 @@ def test_a_soft_limit_is_crossed_once(used: int, added: int, soft: int | None, c
 
 
 class _Flaky:
-    """A real database whose first ``failures`` transactions end in the database's deadlock error."""
+    """A real database whose first ``failures`` transactions end in ``name``, a database error's class name."""
 
     def __init__(self, db: Database, failures: int, name: str = "DeadlockDetectedError") -> None:
         self.db, self.failures, self.attempts = db, failures, 0
@@ -280,8 +336,9 @@ class _Flaky:
         return getattr(self.db, name)
 
 
-async def test_a_deadlock_victim_is_run_again(db: Database, clock: Clock) -> None:
-    flaky = _Flaky(db, failures=4)
+@pytest.mark.parametrize("error", ["DeadlockDetectedError", "SerializationError"])
+async def test_a_deadlock_victim_is_run_again(db: Database, clock: Clock, error: str) -> None:
+    flaky = _Flaky(db, failures=4, name=error)
     ledger = Ledger(flaky, clock)  # type: ignore[arg-type]
     await ledger.reserve("r1", [usd(amount=2.0)], ttl_s=60, context=CONTEXT)
     assert flaky.attempts == 5
