@@ -12,6 +12,8 @@ end to end without the internet:
 ``POST /model/{modelId}/converse`` and ``/converse-stream``  Bedrock (SigV4)
 ==========================================================  ===============================
 
+and the embedding endpoints of each (:mod:`fake_providers.embeddings`).
+
 Replies are deterministic (see :mod:`fake_providers.reply`); the byte-level shapes live in
 :mod:`fake_providers.wire`. Control endpoints under ``/_fake``:
 
@@ -65,6 +67,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fake_providers import wire
+from fake_providers.embeddings import FakeEmbeddings
 from fake_providers.reply import (
     RequestShapeError,
     from_anthropic,
@@ -521,6 +524,7 @@ def create_app(*, verify_sigv4: bool | None = None) -> Starlette:
         )
     state = FakeState()
     providers = _Providers(state, credentials if verify_sigv4 else None)
+    embeddings = FakeEmbeddings(providers)
     control = _Control(state)
     routes = [
         Route("/_fake/requests", control.requests, methods=["GET", "DELETE"]),
@@ -530,6 +534,9 @@ def create_app(*, verify_sigv4: bool | None = None) -> Starlette:
         Route("/v1/models", providers.openai_models, methods=["GET"]),
         Route("/openai/deployments/{deployment}/chat/completions", providers.azure_chat, methods=["POST"]),
         Route("/v1/messages", providers.anthropic_messages, methods=["POST"]),
+        Route("/v1/embeddings", embeddings.openai, methods=["POST"]),
+        Route("/openai/deployments/{deployment}/embeddings", embeddings.azure, methods=["POST"]),
+        Route("/model/{model_id:path}/invoke", embeddings.bedrock_invoke, methods=["POST"]),
         # Model ids may be ARNs with an encoded "/", so the id takes the whole middle.
         Route("/model/{model_id:path}/converse", providers.bedrock_converse, methods=["POST"]),
         Route("/model/{model_id:path}/converse-stream", providers.bedrock_converse_stream, methods=["POST"]),

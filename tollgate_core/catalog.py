@@ -82,6 +82,7 @@ class Catalog:
                     "object": "model",
                     "created": self._created,
                     "owned_by": "tollgate",
+                    "type": entry.type.value,
                     "available": any(t["available"] for t in targets),
                     "targets": targets,
                 }

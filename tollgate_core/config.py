@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tollgate_core.errors import ConfigError
 
 __all__ = [
+    "LOCAL_EMBEDDING_MODEL",
     "AuditConfig",
     "AuthConfig",
     "GatewayConfig",
@@ -26,6 +27,7 @@ __all__ = [
     "GuardrailsConfig",
     "LocalLLMConfig",
     "ModelConfig",
+    "ModelType",
     "Prices",
     "ProviderKind",
     "RoutingConfig",
@@ -157,9 +159,26 @@ class RoutingPolicy(str, Enum):
     PRIORITY = "priority"
 
 
+class ModelType(str, Enum):
+    """What a catalog model answers: chat endpoints, or ``/v1/embeddings``."""
+
+    CHAT = "chat"
+    EMBEDDING = "embedding"
+
+
+# The embedding model the semantic cache loads; an embedding model's ``local`` target names it.
+LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+_EMBEDDING_PROVIDERS = frozenset({"openai", "azure", "bedrock", "local"})
+
+
 class ModelConfig(_Strict):
     """A public model name and the targets that serve it."""
 
+    type: ModelType = Field(
+        ModelType.CHAT,
+        description="chat (the chat, messages, responses and completions endpoints) or embedding (/v1/embeddings; "
+        "targets: openai, azure, bedrock, or local for the semantic cache's own all-MiniLM-L6-v2).",
+    )
     targets: list[TargetConfig] = Field(min_length=1, description="Targets (config order is the priority order).")
     description: str | None = Field(None, description="Shown in /v1/models.")
     policy: RoutingPolicy = Field(
@@ -179,6 +198,13 @@ class ModelConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_weights(self) -> ModelConfig:
+        if self.type is ModelType.EMBEDDING:
+            for i, target in enumerate(self.targets):
+                if target.provider.value not in _EMBEDDING_PROVIDERS:
+                    raise ValueError(f"targets.{i}: {target.provider.value} serves no embeddings; an embedding "
+                                     "model's targets are openai, azure, bedrock or local")
+                if target.provider is ProviderKind.LOCAL and target.model != LOCAL_EMBEDDING_MODEL:
+                    raise ValueError(f"targets.{i}.model: the local embedding model is {LOCAL_EMBEDDING_MODEL!r}")
         if self.weights is not None:
             if len(self.weights) != len(self.targets):
                 raise ValueError(f"weights has {len(self.weights)} entries for {len(self.targets)} targets")
@@ -497,6 +523,8 @@ class GatewayConfig(_Strict):
                     raise ValueError(f"models.{name}: fallback {other!r} is not a model in the catalog")
                 if other == name:
                     raise ValueError(f"models.{name}: a model cannot be its own fallback")
+                if self.models[other].type is not model.type:
+                    raise ValueError(f"models.{name}: fallback {other!r} is a {self.models[other].type.value} model")
         self._check_tiering()
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
@@ -504,7 +532,7 @@ class GatewayConfig(_Strict):
             raise ValueError(f"audit.generate_hmac_key is allowed only with profile: local; set {self.audit.hmac_key_env}")
         for name, model in self.models.items():
             for i, target in enumerate(model.targets):
-                if target.provider is not ProviderKind.LOCAL:
+                if target.provider is not ProviderKind.LOCAL or model.type is ModelType.EMBEDDING:
                     continue
                 if self.local_llm is None or not self.local_llm.enabled:
                     raise ValueError(f"models.{name}.targets.{i}: a local target needs local_llm to be configured")
@@ -524,14 +552,18 @@ class GatewayConfig(_Strict):
                 if getattr(policy, tier) not in self.models:
                     raise ValueError(f"tiering.policies.{name}.{tier}: {getattr(policy, tier)!r} is not a model "
                                      "in the catalog")
+                if self.models[getattr(policy, tier)].type is ModelType.EMBEDDING:
+                    raise ValueError(f"tiering.policies.{name}.{tier}: {getattr(policy, tier)!r} is an embedding "
+                                     "model")
         for section in ("teams", "keys"):
             for who, name in getattr(tiering, section).items():
                 if name not in tiering.policies:
                     raise ValueError(f"tiering.{section}.{who}: {name!r} is not a policy in tiering.policies")
 
     def provider_kinds(self) -> set[ProviderKind]:
-        """Provider kinds that some target uses."""
-        return {t.provider for m in self.models.values() for t in m.targets}
+        """Provider kinds whose proxy (or LocalLLM) some target needs; local embeddings need neither."""
+        return {t.provider for m in self.models.values() for t in m.targets
+                if not (m.type is ModelType.EMBEDDING and t.provider is ProviderKind.LOCAL)}
 
 
 def _problems(exc: ValidationError, prefix: str) -> str:

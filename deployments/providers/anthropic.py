@@ -19,7 +19,7 @@ from deployments.providers.anthropic_wire import (
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.openai_compat import ratelimit_headers
 from tollgate_core.config import TargetConfig
-from tollgate_core.errors import UpstreamError
+from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicClient"]
 
@@ -77,6 +77,9 @@ class AnthropicClient:
                     break
             if not stopped:
                 raise UpstreamError(f"{target.label} ended the stream before message_stop; the answer is incomplete")
+
+    async def embed(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        raise BadRequestError(f"{target.label}: Anthropic serves no embeddings", param="model")
 
     async def aclose(self) -> None:
         await self._client.aclose()

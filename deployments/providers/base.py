@@ -32,6 +32,10 @@ class ProviderClient(Protocol):
         """Send a streamed request; yield ``chat.completion.chunk`` dicts until the provider is done."""
         ...
 
+    async def embed(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        """Embed ``request["input"]``; the answer is OpenAI's embedding ``list`` with float vectors."""
+        ...
+
     async def aclose(self) -> None:
         ...
 

@@ -6,6 +6,7 @@ moves bytes and hands JSON to :mod:`deployments.providers.bedrock_wire`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -26,6 +27,14 @@ from deployments.providers.bedrock_wire import (
     bedrock_error,
     from_converse_response,
     to_converse_request,
+)
+from deployments.providers.embeddings_wire import (
+    bedrock_family,
+    cohere_request,
+    cohere_vectors,
+    embedding_list,
+    titan_request,
+    titan_vector,
 )
 from tollgate_core.config import TargetConfig
 from tollgate_core.errors import UpstreamError, UpstreamUnavailableError
@@ -60,11 +69,14 @@ class BedrockClient:
         self._credentials = credentials or load_aws_credentials()
 
     def _signed(self, target: TargetConfig, action: str, request: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
+        body = request if action == "invoke" else to_converse_request(request)
+        return self._sign(target, action, json.dumps(body).encode())
+
+    def _sign(self, target: TargetConfig, action: str, body: bytes) -> tuple[str, bytes, dict[str, str]]:
         creds = self._credentials
         if creds is None:
             raise UpstreamUnavailableError(f"{target.label} is unavailable: AWS credentials are not set")
         url = f"{target.base_url}/model/{quote(target.model, safe='')}/{action}"
-        body = json.dumps(to_converse_request(request)).encode()
         accept = "application/vnd.amazon.eventstream" if action == "converse-stream" else "application/json"
         aws_request = AWSRequest(
             method="POST", url=url, data=body, headers={"Content-Type": "application/json", "Accept": accept}
@@ -85,6 +97,27 @@ class BedrockClient:
         except ValueError as exc:
             raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
         return UpstreamReply(body=from_converse_response(data, model=target.model))
+
+    async def _invoke(self, target: TargetConfig, body: dict[str, Any]) -> Any:
+        url, content, headers = self._signed(target, "invoke", body)
+        response = await request_json(
+            self._client, "POST", url, target=target, content=content, headers=headers, on_error=_on_error
+        )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
+
+    async def embed(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        """Titan: one InvokeModel per input, concurrently; Cohere: one for the batch."""
+        texts = list(request["input"]) if isinstance(request["input"], list) else [request["input"]]
+        if bedrock_family(target.model) == "cohere":
+            vectors = cohere_vectors(await self._invoke(target, cohere_request(texts)), len(texts), target.label)
+            return UpstreamReply(body=embedding_list(vectors, target.model, 0))  # Cohere counts no tokens
+        answers = await asyncio.gather(*(self._invoke(target, titan_request(t, request.get("dimensions")))
+                                         for t in texts))
+        pairs = [titan_vector(a, target.label) for a in answers]
+        return UpstreamReply(body=embedding_list([v for v, _ in pairs], target.model, sum(n for _, n in pairs)))
 
     async def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         url, body, headers = self._signed(target, "converse-stream", request)

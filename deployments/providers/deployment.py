@@ -27,6 +27,9 @@ class _ProxyDeployment:
         async for item in self._proxy.complete_stream(model, index, request):
             yield item
 
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        return await self._proxy.embed(model, index, request)
+
     async def check_health(self) -> None:
         return None
 

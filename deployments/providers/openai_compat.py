@@ -11,6 +11,7 @@ from httpx_sse import EventSource
 
 from deployments.providers._http import guard_iteration, new_client, open_stream, request_json
 from deployments.providers.base import UpstreamReply, api_key_for
+from deployments.providers.embeddings_wire import openai_embedding_body
 from tollgate_core.config import ProviderKind, TargetConfig
 from tollgate_core.errors import UpstreamError
 
@@ -39,12 +40,13 @@ class OpenAICompatClient:
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._client = client or new_client()
 
-    def _url_and_headers(self, target: TargetConfig) -> tuple[str, dict[str, str], dict[str, str]]:
+    def _url_and_headers(self, target: TargetConfig,
+                         path: str = "chat/completions") -> tuple[str, dict[str, str], dict[str, str]]:
         key = api_key_for(target)
         if target.provider is ProviderKind.AZURE:
-            url = f"{target.base_url}/openai/deployments/{target.model}/chat/completions"
+            url = f"{target.base_url}/openai/deployments/{target.model}/{path}"
             return url, {"api-key": key}, {"api-version": target.api_version or ""}
-        return f"{target.base_url}/chat/completions", {"Authorization": f"Bearer {key}"}, {}
+        return f"{target.base_url}/{path}", {"Authorization": f"Bearer {key}"}, {}
 
     def _body(self, target: TargetConfig, request: dict[str, Any], *, stream: bool) -> dict[str, Any]:
         body = {k: v for k, v in request.items() if k not in _GATEWAY_ONLY_FIELDS}
@@ -63,6 +65,17 @@ class OpenAICompatClient:
             self._client, "POST", url, target=target, headers=headers, params=params,
             json=self._body(target, request, stream=False),
         )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
+        return UpstreamReply(body=body, headers=ratelimit_headers(response.headers))
+
+    async def embed(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        url, headers, params = self._url_and_headers(target, "embeddings")
+        model = None if target.provider is ProviderKind.AZURE else target.model
+        response = await request_json(self._client, "POST", url, target=target, headers=headers, params=params,
+                                      json=openai_embedding_body(request, model))
         try:
             body = response.json()
         except ValueError as exc:

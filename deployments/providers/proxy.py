@@ -60,6 +60,13 @@ class ProviderProxy:
         reply = await client.complete(target, request)
         return {"body": reply.body, "headers": reply.headers, "upstream_ms": (time.perf_counter() - started) * 1000}
 
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        """Embeddings: OpenAI's embedding list, the provider's headers and the time spent upstream."""
+        target, client = self._target(model, index)
+        started = time.perf_counter()
+        reply = await client.embed(target, request)
+        return {"body": reply.body, "headers": reply.headers, "upstream_ms": (time.perf_counter() - started) * 1000}
+
     async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Streamed call; yields a meta item, then ``chat.completion.chunk`` dicts."""
         target, client = self._target(model, index)

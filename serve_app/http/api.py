@@ -16,6 +16,7 @@ from deployments.cache.step import CachePurge
 from serve_app.http.admin_api import admin_routes, parse_body
 from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sync_parse
 from serve_app.http.completions_api import completions_routes
+from serve_app.http.embeddings_api import embeddings_routes
 from serve_app.http.messages_api import messages_routes
 from serve_app.http.protocol import parse_chat_request
 from serve_app.http.responses_api import responses_routes
@@ -135,6 +136,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             *messages_routes(call, request_id_of, with_id),
             *responses_routes(call, responses, request_id_of, with_id, _error_response),
             *completions_routes(call, request_id_of, with_id, _error_response),
+            *embeddings_routes(call, request_id_of, with_id, _error_response),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/admin/routing", routing_state, methods=["GET"]),
             Route("/admin/routing/reset", routing_state, methods=["POST"]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -27,6 +27,9 @@ __all__ = ["ChatCaller", "ReleasingStream", "json_response", "read_body", "sse_e
 
 # The body and the caller (a Responses request reads the caller's stored conversation) to the chat request.
 Parse = Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]
+T = TypeVar("T")
+# What an endpoint does once its caller is known: (caller, body, trace, deadline) -> its answer.
+Handle = Callable[[Principal, bytes, RequestTrace, float], Awaitable[T]]
 
 
 def sync_parse(parse: Callable[[bytes], ChatCompletionRequest]) -> Parse:
@@ -99,9 +102,9 @@ class ChatCaller:
         return await self.gateway.authenticate(request.headers.get("authorization"),
                                                request.headers.get(api_key_header))
 
-    async def __call__(self, request: Request, request_id: str | None, parse: Parse, *, endpoint: str,
-                       api_key_header: str = "api-key") -> tuple[ChatCompletionRequest, ChatReply | StreamReply]:
-        """The parsed request and its answer."""
+    async def run(self, request: Request, request_id: str | None, handle: Handle[T], *, endpoint: str,
+                  api_key_header: str = "api-key") -> T:
+        """``handle(caller, body, trace, deadline)`` with the caller authenticated and the body read."""
         gateway = self.gateway
         trace = RequestTrace()
         trace.set(client_request_id=request_id or self._client_request_id(request),
@@ -110,14 +113,7 @@ class ChatCaller:
             principal = await self.principal(request, api_key_header=api_key_header)
             trace.set(org_id=principal.org_id, team_id=principal.team_id, key_id=principal.key_id)
             deadline = gateway.deadline(request.headers.get("x-tollgate-deadline-ms"))
-            chat = await parse(await read_body(request, self.limit), principal)
-            trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
-            if chat.stream:
-                continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
-                return chat, await gateway.chat_stream(chat, trace.started, deadline, continuation=continuation,
-                                                       principal=principal, trace=trace, cache_headers=request.headers)
-            return chat, await gateway.chat(chat, trace.started, deadline, principal=principal, trace=trace,
-                                            cache_headers=request.headers)
+            return await handle(principal, await read_body(request, self.limit), trace, deadline)
         except TollgateError as err:
             await gateway.recorder.record_error(trace, err)
             raise
@@ -128,3 +124,21 @@ class ChatCaller:
             # A bug: the generic handler answers 500; the audit log still gets the request's record.
             await gateway.recorder.record_error(trace, TollgateError("internal error in the gateway"))
             raise
+
+    async def __call__(self, request: Request, request_id: str | None, parse: Parse, *, endpoint: str,
+                       api_key_header: str = "api-key") -> tuple[ChatCompletionRequest, ChatReply | StreamReply]:
+        """The parsed request and its answer."""
+        gateway = self.gateway
+
+        async def chat_call(principal: Principal, body: bytes, trace: RequestTrace,
+                            deadline: float) -> tuple[ChatCompletionRequest, ChatReply | StreamReply]:
+            chat = await parse(body, principal)
+            trace.set(model=chat.model, stream=bool(chat.stream), end_user=chat.user)
+            if chat.stream:
+                continuation = request.headers.get("x-tollgate-stream-continuation", "").lower() in ("1", "true", "on")
+                return chat, await gateway.chat_stream(chat, trace.started, deadline, continuation=continuation,
+                                                       principal=principal, trace=trace, cache_headers=request.headers)
+            return chat, await gateway.chat(chat, trace.started, deadline, principal=principal, trace=trace,
+                                            cache_headers=request.headers)
+
+        return await self.run(request, request_id, chat_call, endpoint=endpoint, api_key_header=api_key_header)

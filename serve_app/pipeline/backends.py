@@ -30,6 +30,9 @@ class Backend(Protocol):
     def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         ...
 
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        ...
+
     async def check_health(self, timeout_s: float) -> None:
         ...
 
@@ -78,6 +81,13 @@ class RayBackend:
     async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
         try:
             result = await self._handle.complete.remote(model, index, request)
+        except Exception as exc:
+            raise translate_ray_error(exc, self._name) from exc
+        return provider_reply(result, self._name)
+
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        try:
+            result = await self._handle.embed.remote(model, index, request)
         except Exception as exc:
             raise translate_ray_error(exc, self._name) from exc
         return provider_reply(result, self._name)

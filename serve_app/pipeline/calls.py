@@ -46,6 +46,23 @@ class Backends:
 
         return attempt
 
+    def embed(self, request: dict[str, Any],
+              local: Callable[[str, dict[str, Any]], Awaitable[ProviderReply]]) -> Callable[[ResolvedTarget, float],
+                                                                                          Awaitable[ProviderReply]]:
+        """The attempt of an embedding request; ``local`` serves the built-in embedding model's targets."""
+
+        async def attempt(rt: ResolvedTarget, remaining: float) -> ProviderReply:
+            if rt.target.provider is ProviderKind.LOCAL:
+                call = local(rt.target.model, request)
+            else:
+                call = self.for_target(rt).embed(rt.model, rt.index, request)
+            try:
+                return await asyncio.wait_for(call, remaining)
+            except TimeoutError as exc:
+                raise DeadlineExceededError(f"{rt.target.label} did not answer before the request's deadline") from exc
+
+        return attempt
+
     def open_stream(self, internal: dict[str, Any]) -> Callable[[ResolvedTarget, float], Awaitable[StreamOpening]]:
         """The attempt of a streamed request: open a stream and wait for its first chunk (the point of no
         failover)."""

@@ -41,6 +41,7 @@ from serve_app.pipeline.auth import bearer_token, is_master_key, require_token
 from serve_app.pipeline.backends import Backend
 from serve_app.pipeline.cache import CacheStep
 from serve_app.pipeline.calls import Backends, answer_text, cost_usd, outcome_of
+from serve_app.pipeline.embeddings import LocalEmbeddings, as_chat_request, inputs_of
 from serve_app.pipeline.guard import GuardStep
 from serve_app.pipeline.parts import Bookkeeping, Deployments
 from serve_app.pipeline.recording import Recorder, new_trace
@@ -48,7 +49,7 @@ from serve_app.pipeline.replies import ChatReply, StreamReply, answer_headers, t
 from serve_app.pipeline.streaming import Relay, StreamJob, StreamRelay
 from serve_app.pipeline.tier import Tiered, TierStep
 from tollgate_core.catalog import Catalog
-from tollgate_core.config import GatewayConfig, ProviderKind
+from tollgate_core.config import GatewayConfig, ModelType, ProviderKind
 from tollgate_core.contracts import META_KEY
 from tollgate_core.entities import MASTER, Principal
 from tollgate_core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
@@ -108,6 +109,7 @@ class Gateway:
                        if deployments.guardrail is not None and deployments.guards is not None else None)
         self.cache = CacheStep(config, deployments.cache, metrics, self.accounts, self.recorder)
         self._tiers = TierStep(config, deployments.tiers, metrics)
+        self._local_embeddings = LocalEmbeddings(getattr(deployments.cache, "embed", None))
         self._relay = StreamRelay(config.routing.idle_timeout_s, self.failover, self.backends, self.accounts,
                                   self.recorder, self.cache)
 
@@ -159,6 +161,10 @@ class Gateway:
         self.accounts.ensure_sweeping()
         trace = trace or new_trace(started, principal, client_request_id)
         trace.set(model=request.model, stream=stream, end_user=request.user)
+        entry = self.config.models.get(request.model)
+        if entry is not None and entry.type is ModelType.EMBEDDING:
+            raise BadRequestError(f"model {request.model!r} is an embedding model; call /v1/embeddings with it",
+                                  param="model")
         internal = request.to_internal()
         guarded = await self._guard.check(principal, request.model, internal, trace) if self._guard else None
         tiered = self._tiers.request(principal, request.model, internal)
@@ -170,15 +176,20 @@ class Gateway:
     async def _routed(self, prep: _Prepared, route: TierRoute | None,
                       attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
                       **options: Any) -> AttemptResult[T]:
+        return await self._route(prep.model, prep.admission, prep.trace, route, attempt, deadline, **options)
+
+    async def _route(self, model: str, admission: Admission | None, trace: RequestTrace, route: TierRoute | None,
+                     attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
+                     **options: Any) -> AttemptResult[T]:
         """The call with retries and failover; a request that gets no answer is settled for what it was."""
         try:
-            result = await self.failover.run(route.model if route else prep.model, attempt, deadline,
+            result = await self.failover.run(route.model if route else model, attempt, deadline,
                                              escalation=route.escalation if route else (), **options)
         except BaseException as exc:
-            await self.accounts.settle(prep.admission, prep.trace, target=None, outcome=outcome_of(exc))
+            await self.accounts.settle(admission, trace, target=None, outcome=outcome_of(exc))
             raise
         target = result.target.target
-        prep.trace.set(target=target.label, provider=target.provider.value, region=target.region,
+        trace.set(target=target.label, provider=target.provider.value, region=target.region,
                        tier=tier_of(result.target, route), attempts=result.attempts, failovers=result.failovers)
         return result
 
@@ -259,6 +270,45 @@ class Gateway:
 
         return StreamReply(body=self._relay.body(job, relay), headers=prep.headers(result, overhead, route),
                            release=never_streamed)
+
+    # Embeddings --------------------------------------------------------------------------------------------------
+
+    async def embed(self, request: dict[str, Any], deadline: float, *, principal: Principal,
+                    trace: RequestTrace) -> ChatReply:
+        """``/v1/embeddings``: guard, admission, the routed call, settlement and the audit record."""
+        if self._sync is not None:
+            self._sync.ensure_started()
+        self.accounts.ensure_sweeping()
+        model = request.get("model")
+        if not isinstance(model, str) or not model:
+            raise BadRequestError("model: a model name is required", param="model")
+        trace.set(model=model, end_user=request.get("user") if isinstance(request.get("user"), str) else None)
+        self.catalog.resolve(model, raise_if_none=False)  # an unknown model is a 404
+        if self.config.models[model].type is not ModelType.EMBEDDING:
+            raise BadRequestError(f"model {model!r} is a chat model; /v1/embeddings needs an embedding model "
+                                  "(GET /v1/models gives each model's type)", param="model")
+        internal = as_chat_request(model, inputs_of(request))
+        if self._guard is not None:
+            await self._guard.check(principal, model, internal, trace)
+        payload = {**{k: request[k] for k in ("dimensions", "user") if request.get(k) is not None},
+                   "input": [m["content"] for m in internal["messages"]]}
+        admission = await self.accounts.admit(principal, model, internal, trace)
+        result = await self._route(model, admission, trace, None, self.backends.embed(payload, self._local_embeddings),
+                                   deadline)
+        reply = result.value
+        usage = dict(reply["body"].get("usage") or {})
+        if not usage.get("prompt_tokens"):  # Cohere on Bedrock reports none: count them here
+            counted = self._local_embeddings.count(payload["input"])
+            usage = {"prompt_tokens": counted, "total_tokens": counted}
+        trace.set(upstream_ms=round(reply["upstream_ms"], 3), ttft_ms=round(reply["upstream_ms"], 3))
+        await self.accounts.settle(admission, trace, target=result.target, usage={**usage, "completion_tokens": 0})
+        trace.set(status=200, outcome="ok")
+        await self.recorder.record(trace)
+        self.failover.observe(result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"],
+                              quota=reply.get("headers") or None)
+        overhead = time.perf_counter() - trace.started - reply["upstream_ms"] / 1000
+        body = {**reply["body"], "model": model, "usage": usage}
+        return ChatReply(body=body, headers=answer_headers(result.target, result.attempts, overhead, None))
 
     # Operators ---------------------------------------------------------------------------------------------------
 

@@ -104,6 +104,12 @@ def gateway_args(fake_url: str, data_dir: str, model_dir: str) -> dict[str, Any]
                                            {"provider": "local", "model": "smollm2", "first_token_timeout_s": 20}],
                                "policy": "priority"},
             "tier1-flaky": {"targets": [openai("t1-flaky")]},
+            # /v1/embeddings (tests/integration/test_apis.py)
+            "minilm": {"type": "embedding", "targets": [{"provider": "local", "model": "all-MiniLM-L6-v2"}]},
+            "fake-embed": {"type": "embedding", "targets": [openai("text-embedding-3-small")]},
+            "titan-embed": {"type": "embedding", "targets": [{
+                "provider": "bedrock", "model": "amazon.titan-embed-text-v2:0", "region": "us-east-1",
+                "api_base": fake_url}]},
         },
         # model: "auto" -> the local tier or the fake frontier model (tests/integration/test_tiering.py)
         "tiering": {"policies": {

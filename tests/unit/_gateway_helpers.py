@@ -30,6 +30,9 @@ class InProcessBackend:
         async for item in self._proxy.complete_stream(model, index, request):
             yield item
 
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
+        return await self._proxy.embed(model, index, request)
+
     async def check_health(self, timeout_s: float) -> None:
         return None
 

@@ -36,7 +36,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def gateway_url(fake: FakeProviderServer) -> Iterator[str]:
     target = {"provider": "openai", "model": "smol", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY"}
-    config = parse_gateway_config({"models": {"llama-3-8b": {"targets": [target]}}})
+    config = parse_gateway_config({"models": {
+        "llama-3-8b": {"targets": [target]},
+        "text-embedding-3-small": {"type": "embedding", "targets": [{**target, "model": "text-embedding-3-small"}]},
+    }})
     gateway = Gateway(config, {ProviderKind.OPENAI: InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))},
                       KEY)
     port = _free_port()
@@ -56,7 +59,7 @@ def gateway_url(fake: FakeProviderServer) -> Iterator[str]:
 
 
 def test_every_api_page_has_an_example() -> None:
-    assert {p.stem for p in PAGES} >= {"messages", "responses", "completions"}
+    assert {p.stem for p in PAGES} >= {"messages", "responses", "completions", "embeddings"}
     for page in PAGES:
         assert "```python" in page.read_text(), page.name
 

@@ -1,8 +1,9 @@
-"""Every chat-shaped endpoint takes the whole pipeline: keys, budgets, guardrail, spend and audit.
+"""Every endpoint beside chat completions takes the whole pipeline: keys, budgets, guardrail, spend and audit.
 
 ``/v1/messages``, ``/v1/responses`` and ``/v1/completions`` each get a budget refusal in their own
 error shape, an injection refusal, redacted personal data upstream, a ledger row and one audit
-record naming the endpoint; plus ``/v1/completions`` on its own (answer, stream, refused fields).
+record naming the endpoint; ``/v1/embeddings`` the same where it applies; plus ``/v1/completions``
+on its own (answer, stream, refused fields).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ async def stack(fake: FakeProviderServer, tmp_path: Path) -> AsyncIterator[tuple
     httpx.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
               "prices": {"input": 1000.0, "output": 1000.0}}
-    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]}},
+    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]},
+                                              "embed": {"type": "embedding",
+                                                        "targets": [{**target, "model": "text-embedding-3-small"}]}},
                                    "guardrails": {"policy": {"injection": {"action": "block"}}}})
     db = await open_database(f"sqlite:///{tmp_path / 'state.db'}")
     writer = AuditWriter(db, hmac_key=AUDIT_KEY)
@@ -199,3 +202,37 @@ async def test_completions_refuse_what_chat_cannot_do(stack: tuple[httpx.AsyncCl
     assert response.json()["error"]["param"] == param
     [record] = await records(db)
     assert (record["endpoint"], record["status"]) == ("/v1/completions", 400)
+
+
+async def test_embeddings_are_charged_recorded_and_refused_past_the_budget(
+        stack: tuple[httpx.AsyncClient, Database]) -> None:
+    client, db = stack
+    auth = await virtual_key(client, budgets={"hourly": {"hard": 0.02}})
+    body = {"model": "embed", "input": ["one two three four five six seven"], "encoding_format": "float"}
+    first = await client.post("/v1/embeddings", json=body, headers={**auth, "x-request-id": "e-1"})
+    assert first.status_code == 200, first.text
+    [row] = await db.fetchall("SELECT * FROM spend_ledger")
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (7, 0) and row["cost_nano"] == 7 * 1_000_000
+    [record] = await records(db)
+    assert (record["endpoint"], record["client_request_id"], record["model"], record["prompt_tokens"]) == (
+        "/v1/embeddings", "e-1", "embed", 7)
+    for _ in range(10):
+        response = await client.post("/v1/embeddings", json=body, headers=auth)
+        if response.status_code != 200:
+            break
+    assert response.status_code == 429 and response.json()["error"]["code"] == "key_hourly_budget_exceeded"
+    assert (await records(db))[-1]["status"] == 429
+    assert (await verify_chain(db, AUDIT_KEY)).ok
+
+
+async def test_embeddings_inputs_are_redacted_and_injections_refused(
+        stack: tuple[httpx.AsyncClient, Database], fake: FakeProviderServer) -> None:
+    client, db = stack
+    sent = await client.post("/v1/embeddings", headers=MASTER,
+                             json={"model": "embed", "input": [f"contact {EMAIL} please", "plain text"]})
+    assert sent.status_code == 200, sent.text
+    [upstream] = await upstream_requests(fake)
+    assert EMAIL not in json.dumps(upstream["body"]) and upstream["body"]["input"][1] == "plain text"
+    refused = await client.post("/v1/embeddings", headers=MASTER, json={"model": "embed", "input": INJECTION})
+    assert refused.status_code == 400
+    assert (await records(db))[-1]["injection_action"] == "block"

@@ -1,0 +1,50 @@
+"""``POST /v1/embeddings``: embedding models of the catalog (``type: embedding``), through the same keys,
+budgets, rate limits, guardrail, routing, spend and audit as chat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from serve_app.audit.trace import RequestTrace
+from serve_app.http.chat_call import ChatCaller, json_response
+from serve_app.pipeline.embeddings import encode_vectors
+from serve_app.pipeline.replies import ChatReply
+from tollgate_core.entities import Principal
+from tollgate_core.errors import BadRequestError, TollgateError
+
+__all__ = ["embeddings_routes"]
+
+_ENCODINGS = ("float", "base64")
+
+
+def embeddings_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],
+                      with_id: Callable[[str | None, dict[str, str]], dict[str, str]],
+                      error_response: Callable[[TollgateError, str | None], Response]) -> list[Route]:
+    async def embeddings(request: Request) -> Response:
+        request_id = request_id_of(request)
+        encoding: list[str | None] = [None]
+
+        async def embed(principal: Principal, raw: bytes, trace: RequestTrace, deadline: float) -> ChatReply:
+            try:
+                body = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+            if not isinstance(body, dict):
+                raise BadRequestError("the request body must be a JSON object")
+            if body.get("encoding_format") not in (None, *_ENCODINGS):
+                raise BadRequestError("encoding_format: float or base64", param="encoding_format")
+            encoding[0] = body.get("encoding_format")
+            return await call.gateway.embed(body, deadline, principal=principal, trace=trace)
+
+        try:
+            reply = await call.run(request, request_id, embed, endpoint="/v1/embeddings")
+        except TollgateError as err:
+            return error_response(err, request_id)
+        return json_response(encode_vectors(reply.body, encoding[0]), headers=with_id(request_id, reply.headers))
+
+    return [Route("/v1/embeddings", embeddings, methods=["POST"])]
