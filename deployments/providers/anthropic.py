@@ -18,6 +18,7 @@ from deployments.providers.anthropic_wire import (
 )
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.openai_compat import ratelimit_headers
+from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from tollgate_core.config import TargetConfig
 from tollgate_core.errors import BadRequestError, UpstreamError
 
@@ -40,6 +41,7 @@ class AnthropicClient:
         return {"x-api-key": api_key_for(target), "anthropic-version": ANTHROPIC_VERSION}
 
     async def complete(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        request, schema_tool = schema_as_tool(request)
         body = to_anthropic_request(request, target.model)
         body["stream"] = False
         response = await request_json(
@@ -50,13 +52,15 @@ class AnthropicClient:
             data = response.json()
         except ValueError as exc:
             raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
-        return UpstreamReply(body=from_anthropic_response(data, model=target.model),
+        return UpstreamReply(body=unwrap_schema_call(from_anthropic_response(data, model=target.model), schema_tool),
                              headers=ratelimit_headers(response.headers))
 
     async def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        request, schema_tool = schema_as_tool(request)
         body = to_anthropic_request(request, target.model)
         body["stream"] = True
         translator = AnthropicStreamTranslator(model=target.model, include_usage=True)
+        answer = SchemaCallStream(schema_tool)
         async with open_stream(
             self._client, "POST", f"{target.base_url}/v1/messages", target=target,
             headers=self._headers(target), json=body, on_error=_on_error,
@@ -71,7 +75,7 @@ class AnthropicClient:
                     raise UpstreamError(f"{target.label} sent a stream event that is not JSON") from exc
                 event = sse.event if sse.event != "message" else str(data.get("type", "message"))
                 for chunk in translator.feed(event, data):
-                    yield chunk
+                    yield answer.feed(chunk)
                 if event == "message_stop":
                     stopped = True
                     break

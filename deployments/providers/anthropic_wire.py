@@ -16,7 +16,7 @@ Where the two formats differ, this module decides as follows:
 - ``temperature`` is clamped to Anthropic's range 0-1 (OpenAI allows up to 2): the router,
   not the caller, picks the provider, so a request valid for OpenAI must not fail here.
 - ``response_format`` ``json_object`` adds nothing (OpenAI itself requires the prompt to ask
-  for JSON); ``json_schema`` is refused, since Anthropic has no schema-constrained output.
+  for JSON); ``json_schema`` arrives here as a forced tool (:mod:`deployments.providers.schema_tool`).
 - ``n`` other than 1 and ``logprobs`` are refused; ``seed``, penalties and ``logit_bias`` are
   ignored. ``parallel_tool_calls: false`` becomes ``disable_parallel_tool_use``.
 - Thinking blocks and server-tool blocks in responses have no Chat Completions form and are

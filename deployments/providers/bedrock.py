@@ -36,6 +36,7 @@ from deployments.providers.embeddings_wire import (
     titan_request,
     titan_vector,
 )
+from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from tollgate_core.config import TargetConfig
 from tollgate_core.errors import UpstreamError, UpstreamUnavailableError
 
@@ -88,6 +89,7 @@ class BedrockClient:
         return url, body, dict(aws_request.headers.items())
 
     async def complete(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
+        request, schema_tool = schema_as_tool(request)
         url, body, headers = self._signed(target, "converse", request)
         response = await request_json(
             self._client, "POST", url, target=target, content=body, headers=headers, on_error=_on_error
@@ -96,7 +98,7 @@ class BedrockClient:
             data = response.json()
         except ValueError as exc:
             raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
-        return UpstreamReply(body=from_converse_response(data, model=target.model))
+        return UpstreamReply(body=unwrap_schema_call(from_converse_response(data, model=target.model), schema_tool))
 
     async def _invoke(self, target: TargetConfig, body: dict[str, Any]) -> Any:
         url, content, headers = self._signed(target, "invoke", body)
@@ -120,8 +122,10 @@ class BedrockClient:
         return UpstreamReply(body=embedding_list([v for v, _ in pairs], target.model, sum(n for _, n in pairs)))
 
     async def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        request, schema_tool = schema_as_tool(request)
         url, body, headers = self._signed(target, "converse-stream", request)
         translator = ConverseStreamTranslator(model=target.model, include_usage=True)
+        answer = SchemaCallStream(schema_tool)
         async with open_stream(
             self._client, "POST", url, target=target, content=body, headers=headers, on_error=_on_error
         ) as response:
@@ -141,7 +145,7 @@ class BedrockClient:
                     else:
                         event_type = str(message.headers.get(":exception-type") or "internalServerException")
                     for chunk in translator.feed(event_type, payload):
-                        yield chunk
+                        yield answer.feed(chunk)
                     if event_type == "metadata":
                         finished = True
             if not finished:

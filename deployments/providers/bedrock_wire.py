@@ -19,7 +19,8 @@ Where the two formats differ, this module decides as follows:
   are sent without a ``toolChoice`` (the model may then still call one).
 - Tool calls in the history without ``tools`` in the request are refused for the same reason.
 - ``temperature`` is clamped to 0-1, the range of the models Bedrock serves.
-- ``response_format`` ``json_object`` adds nothing; ``json_schema`` is refused. ``n`` other than
+- ``response_format`` ``json_object`` adds nothing; ``json_schema`` arrives here as a forced tool
+  (:mod:`deployments.providers.schema_tool`). ``n`` other than
   1 and ``logprobs`` are refused; ``user``, ``seed``, penalties, ``logit_bias`` and
   ``parallel_tool_calls`` have no Converse field and are ignored.
 - Reasoning and citation blocks in responses have no Chat Completions form and are dropped.

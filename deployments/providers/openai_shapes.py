@@ -60,7 +60,8 @@ _S = TypeVar("_S")
 
 
 def refuse_unsupported(req: dict[str, Any], *, provider: str, n_message: str, logprobs_message: str) -> None:
-    """Refuse ``n`` other than 1, ``logprobs``, and a ``response_format`` other than text or json_object.
+    """Refuse ``n`` other than 1, ``logprobs``, and a ``response_format`` other than text or json_object (the
+    clients turn ``json_schema`` into a forced tool first: :mod:`deployments.providers.schema_tool`).
 
     ``n_message`` and ``logprobs_message`` are the provider's whole messages for those two.
     """
@@ -70,12 +71,6 @@ def refuse_unsupported(req: dict[str, Any], *, provider: str, n_message: str, lo
         raise BadRequestError(logprobs_message, param="logprobs")
     fmt = req.get("response_format")
     kind = fmt.get("type") if isinstance(fmt, dict) else fmt
-    if kind == "json_schema":
-        raise BadRequestError(
-            f"{provider} models cannot enforce a JSON schema; use response_format "
-            '{"type": "json_object"} and describe the schema in the prompt, or use an OpenAI model.',
-            param="response_format",
-        )
     if kind not in (None, "text", "json_object"):
         raise BadRequestError(
             f"response_format type {kind!r} is not supported; use text or json_object.",

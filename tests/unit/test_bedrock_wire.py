@@ -210,7 +210,9 @@ def test_inference_config() -> None:
     [
         ({"n": 3}, "n"),
         ({"logprobs": True}, "logprobs"),
-        ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}}, "response_format"),
+        # The client turns json_schema into a forced tool before this translation (test_schema_tool.py).
+        ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}},
+         "response_format.type"),
         ({"response_format": {"type": "xml"}}, "response_format.type"),
         ({"tools": [{"type": "file_search"}]}, "tools[0].type"),
         ({"tools": [WEATHER_TOOL], "tool_choice": {"type": "function"}}, "tool_choice"),
