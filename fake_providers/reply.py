@@ -12,18 +12,26 @@ alone, so a test can predict every byte the fake will send:
 A stop sequence found in the text cuts it just before the stop; a token limit smaller than
 the number of words truncates it. A "token" is a whitespace-separated word everywhere.
 
-:class:`PromptCache` fakes Anthropic and Bedrock prompt caching: the prefix up to the last
-cache marker is written on first sight and read on every later request with the same prefix.
+:mod:`fake_providers.prompt_cache` fakes each provider's prompt caching; a conversation carries the
+prefixes its cache markers (or, for OpenAI, its length) define.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from fake_providers.prompt_cache import (
+    MAX_MARKERS,
+    OPENAI_MIN_TOKENS,
+    CachePrefix,
+    PromptCache,
+    marked_prefixes,
+    min_cacheable,
+    openai_prefixes,
+)
 
 __all__ = [
     "CachePrefix",
@@ -45,6 +53,8 @@ Json = dict[str, Any]
 Finish = Literal["stop", "length", "tool_call", "stop_sequence"]
 
 _WORD = re.compile(r"\s*\S+")
+_ANTHROPIC_TOO_MANY = "A maximum of {limit} blocks with cache_control may be provided. Found {found}."
+_BEDROCK_TOO_MANY = "The number of cachePoint blocks ({found}) exceeds the maximum of {limit}."
 
 
 class RequestShapeError(ValueError):
@@ -77,14 +87,6 @@ def split_words(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class CachePrefix:
-    """The prompt prefix up to the last cache marker: its identity and its size in tokens."""
-
-    key: str
-    tokens: int
-
-
-@dataclass(frozen=True)
 class Conversation:
     """What the fake needs from any provider's request."""
 
@@ -97,7 +99,8 @@ class Conversation:
     forced_tool: str | None
     max_tokens: int | None
     stop: tuple[str, ...]
-    cache_prefix: CachePrefix | None = None
+    cache_prefixes: tuple[CachePrefix, ...] = ()
+    min_cache_tokens: int = OPENAI_MIN_TOKENS
 
     @property
     def prompt_tokens(self) -> int:
@@ -155,50 +158,23 @@ def plan_reply(conv: Conversation) -> Reply:
     return Reply(text, tuple(pieces), None, finish, matched, prompt, count_words(text))
 
 
-class PromptCache:
-    """Remembers which prompt prefixes were seen, so cache reads follow cache writes."""
-
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-
-    def account(self, prefix: CachePrefix | None) -> tuple[int, int]:
-        """Return ``(read_tokens, write_tokens)`` for a request with ``prefix``."""
-        if prefix is None or prefix.tokens == 0:
-            return 0, 0
-        with self._lock:
-            if prefix.key in self._seen:
-                return prefix.tokens, 0
-            self._seen.add(prefix.key)
-            return 0, prefix.tokens
-
-    def clear(self) -> None:
-        """Forget every prefix."""
-        with self._lock:
-            self._seen.clear()
-
-
 # --- shared helpers -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Segment:
-    """One piece of a prompt in provider order; ``marked`` ends a cacheable prefix."""
+    """One piece of a prompt in provider order; ``marker`` (a cache marker's value) ends a cacheable prefix."""
 
     item: Any
     text: str
-    marked: bool
+    marker: Any = None
 
 
-def _cache_prefix(model: str, segments: list[_Segment]) -> CachePrefix | None:
-    marks = [i for i, seg in enumerate(segments) if seg.marked]
-    if not marks:
-        return None
-    prefix = segments[: marks[-1] + 1]
-    digest = hashlib.sha256(
-        json.dumps([model, [s.item for s in prefix]], sort_keys=True, default=str).encode()
-    ).hexdigest()
-    return CachePrefix(key=digest, tokens=sum(count_words(s.text) for s in prefix))
+def _prefixes(model: str, segments: list[_Segment], error: str) -> tuple[CachePrefix, ...]:
+    markers = sum(1 for seg in segments if seg.marker is not None)
+    if markers > MAX_MARKERS:
+        raise RequestShapeError(error.format(limit=MAX_MARKERS, found=markers))
+    return marked_prefixes(model, [(seg.item, count_words(seg.text), seg.marker) for seg in segments])
 
 
 def _list_of_dicts(value: Any, param: str) -> list[Json]:
@@ -280,6 +256,7 @@ def from_openai(body: Json, *, provider: str, model: str) -> Conversation:
         forced_tool=forced,
         max_tokens=_optional_int(body, "max_completion_tokens", "max_tokens"),
         stop=_stop_list(body.get("stop"), "stop"),
+        cache_prefixes=openai_prefixes(model, [w for t in texts for w in t.split()]),
     )
 
 
@@ -312,13 +289,13 @@ def from_anthropic(body: Json) -> Conversation:
     messages = _messages(body)
     segments: list[_Segment] = []
     tools = _list_of_dicts(body.get("tools") or [], "tools")
-    segments += [_Segment({"tool": t}, "", "cache_control" in t) for t in tools]
+    segments += [_Segment({"tool": t}, "", t.get("cache_control")) for t in tools]
     system = body.get("system")
     if isinstance(system, str):
         segments.append(_Segment({"system": system}, system, False))
     elif system is not None:
         for block in _list_of_dicts(system, "system"):
-            segments.append(_Segment(block, str(block.get("text", "")), "cache_control" in block))
+            segments.append(_Segment(block, str(block.get("text", "")), block.get("cache_control")))
     user_texts: list[str] = []
     last_results: list[str] | None = None
     for message in messages:
@@ -332,7 +309,7 @@ def from_anthropic(body: Json) -> Conversation:
         for block in blocks:
             text = _anthropic_block_text(block)
             item = {"role": role, **{k: v for k, v in block.items() if k != "cache_control"}}
-            segments.append(_Segment(item, text, "cache_control" in block))
+            segments.append(_Segment(item, text, block.get("cache_control")))
             if block.get("type") == "text" and text.strip():
                 texts.append(text)
         if role == "user" and texts:
@@ -354,7 +331,8 @@ def from_anthropic(body: Json) -> Conversation:
         forced_tool=forced if isinstance(forced, str) else None,
         max_tokens=max_tokens,
         stop=_stop_list(body.get("stop_sequences"), "stop_sequences"),
-        cache_prefix=_cache_prefix(model, segments),
+        cache_prefixes=_prefixes(model, segments, _ANTHROPIC_TOO_MANY),
+        min_cache_tokens=min_cacheable(model),
     )
 
 
@@ -389,9 +367,9 @@ def from_bedrock(body: Json, *, model_id: str) -> Conversation:
         spec = tool.get("toolSpec")
         if isinstance(spec, dict) and "name" in spec:
             names.append(str(spec["name"]))
-        segments.append(_Segment(tool, "", "cachePoint" in tool))
+        segments.append(_Segment(tool, "", tool.get("cachePoint")))
     for block in _list_of_dicts(body.get("system") or [], "system"):
-        segments.append(_Segment(block, _bedrock_block_text(block), "cachePoint" in block))
+        segments.append(_Segment(block, _bedrock_block_text(block), block.get("cachePoint")))
     user_texts: list[str] = []
     last_results: list[str] | None = None
     for message in messages:
@@ -400,7 +378,7 @@ def from_bedrock(body: Json, *, model_id: str) -> Conversation:
         texts = []
         for block in blocks:
             text = _bedrock_block_text(block)
-            segments.append(_Segment({"role": role, **block}, text, "cachePoint" in block))
+            segments.append(_Segment({"role": role, **block}, text, block.get("cachePoint")))
             if "text" in block and text.strip():
                 texts.append(text)
         if role == "user" and texts:
@@ -421,5 +399,6 @@ def from_bedrock(body: Json, *, model_id: str) -> Conversation:
         forced_tool=forced if isinstance(forced, str) else None,
         max_tokens=_optional_int(config, "maxTokens"),
         stop=_stop_list(config.get("stopSequences"), "inferenceConfig.stopSequences"),
-        cache_prefix=_cache_prefix(model_id, segments),
+        cache_prefixes=_prefixes(model_id, segments, _BEDROCK_TOO_MANY),
+        min_cache_tokens=min_cacheable(model_id),
     )

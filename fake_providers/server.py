@@ -353,15 +353,16 @@ class _Providers:
         except RequestShapeError as exc:
             return _error(wire.openai_error(400, exc.message, "invalid_request_error", param=exc.param))
         reply, ident, created = plan_reply(conv), self.state.next_id(), int(time.time())
+        cached, _ = self.state.cache.account(conv.cache_prefixes, conv.min_cache_tokens)  # writes are free
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
         return await self._reply(
             request,
             fault,
             stream=body.get("stream") is True,
-            body=lambda: wire.openai_completion(reply, model=conv.model, ident=ident, created=created),
+            body=lambda: wire.openai_completion(reply, model=conv.model, ident=ident, created=created, cached=cached),
             chunks=lambda: wire.openai_chunks(
-                reply, model=conv.model, ident=ident, created=created, include_usage=include_usage
+                reply, model=conv.model, ident=ident, created=created, include_usage=include_usage, cached=cached
             ),
             media_type=_SSE,
             headers={**_openai_headers(ident), **extra_headers},
@@ -406,7 +407,7 @@ class _Providers:
         except RequestShapeError as exc:
             return _error(wire.anthropic_error(400, "invalid_request_error", exc.message))
         reply, ident = plan_reply(conv), self.state.next_id()
-        cache = self.state.cache.account(conv.cache_prefix)
+        cache = self.state.cache.account(conv.cache_prefixes, conv.min_cache_tokens)
         return await self._reply(
             request,
             fault,
@@ -451,7 +452,7 @@ class _Providers:
         except RequestShapeError as exc:
             return _error(wire.bedrock_error(400, "ValidationException", exc.message))
         reply, ident = plan_reply(conv), self.state.next_id()
-        cache = self.state.cache.account(conv.cache_prefix)
+        cache = self.state.cache.account(conv.cache_prefixes, conv.min_cache_tokens)
 
         def latency() -> int:
             return int((time.monotonic() - started) * 1000)

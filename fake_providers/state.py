@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from fake_providers.reply import PromptCache
+from fake_providers.prompt_cache import PromptCache
 
 __all__ = ["FAULT_KINDS", "FakeState", "FaultRule"]
 

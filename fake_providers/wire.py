@@ -73,17 +73,18 @@ def sse(data: Json | str, event: str | None = None) -> bytes:
 # --- OpenAI and Azure OpenAI ----------------------------------------------------------------
 
 
-def _openai_usage(reply: Reply) -> Json:
+def _openai_usage(reply: Reply, cached: int = 0) -> Json:
+    # OpenAI's prompt_tokens counts cached tokens too; cached_tokens says how many were read.
     return {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
 
 
-def openai_completion(reply: Reply, *, model: str, ident: str, created: int) -> Json:
+def openai_completion(reply: Reply, *, model: str, ident: str, created: int, cached: int = 0) -> Json:
     """A non-streamed ``chat.completion`` object."""
     message: Json = {"role": "assistant", "content": reply.text, "refusal": None}
     if reply.tool_call is not None:
@@ -109,12 +110,12 @@ def openai_completion(reply: Reply, *, model: str, ident: str, created: int) -> 
                 "finish_reason": _OPENAI_FINISH[reply.finish],
             }
         ],
-        "usage": _openai_usage(reply),
+        "usage": _openai_usage(reply, cached),
     }
 
 
 def openai_chunks(
-    reply: Reply, *, model: str, ident: str, created: int, include_usage: bool
+    reply: Reply, *, model: str, ident: str, created: int, include_usage: bool, cached: int = 0
 ) -> list[bytes]:
     """The SSE stream of ``chat.completion.chunk`` objects, ``[DONE]`` included.
 
@@ -163,7 +164,7 @@ def openai_chunks(
                     "model": model,
                     "system_fingerprint": _FINGERPRINT,
                     "choices": [],
-                    "usage": _openai_usage(reply),
+                    "usage": _openai_usage(reply, cached),
                 }
             )
         )

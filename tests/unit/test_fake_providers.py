@@ -379,13 +379,16 @@ def test_anthropic_max_tokens_truncates(client: httpx.Client) -> None:
     assert resp["usage"]["output_tokens"] == 2
 
 
+LONG = " ".join(f"rule{i}" for i in range(2100))  # over the 2,048-token minimum of Haiku models
+
+
 def test_anthropic_prompt_cache_writes_then_reads(client: httpx.Client) -> None:
-    system = [{"type": "text", "text": "you are a very helpful bot", "cache_control": {"type": "ephemeral"}}]
+    system = [{"type": "text", "text": LONG, "cache_control": {"type": "ephemeral"}}]
     first_body, second_body = anthropic_body(system=system), anthropic_body("other question", system=system)
     first = client.post("/v1/messages", json=first_body, headers=ANTHROPIC_AUTH).json()["usage"]
     second = client.post("/v1/messages", json=second_body, headers=ANTHROPIC_AUTH).json()["usage"]
-    assert first["cache_creation_input_tokens"] == 6 and first["cache_read_input_tokens"] == 0
-    assert second["cache_read_input_tokens"] == 6 and second["cache_creation_input_tokens"] == 0
+    assert first["cache_creation_input_tokens"] == 2100 and first["cache_read_input_tokens"] == 0
+    assert second["cache_read_input_tokens"] == 2100 and second["cache_creation_input_tokens"] == 0
     assert first["input_tokens"] == 2 and second["input_tokens"] == 2
 
 
@@ -450,7 +453,7 @@ def test_bedrock_stream_tool_use(client: httpx.Client) -> None:
 
 
 def test_bedrock_tool_result_and_cache_point(client: httpx.Client) -> None:
-    system = [{"text": "be brief and kind"}, {"cachePoint": {"type": "default"}}]
+    system = [{"text": LONG}, {"cachePoint": {"type": "default"}}]
     messages = [
         {"role": "user", "content": [{"text": "find cats"}]},
         {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "search", "input": {}}}]},
@@ -459,8 +462,8 @@ def test_bedrock_tool_result_and_cache_point(client: httpx.Client) -> None:
     first = bedrock_post(client, {"system": system, "messages": messages}).json()
     second = bedrock_post(client, {"system": system, "messages": messages}).json()
     assert first["output"]["message"]["content"] == [{"text": "Tool said: two cats"}]
-    assert first["usage"]["cacheWriteInputTokens"] == 4 and first["usage"]["cacheReadInputTokens"] == 0
-    assert second["usage"]["cacheReadInputTokens"] == 4 and second["usage"]["cacheWriteInputTokens"] == 0
+    assert first["usage"]["cacheWriteInputTokens"] == 2100 and first["usage"]["cacheReadInputTokens"] == 0
+    assert second["usage"]["cacheReadInputTokens"] == 2100 and second["usage"]["cacheWriteInputTokens"] == 0
 
 
 def test_bedrock_max_tokens_and_stop_sequence(client: httpx.Client) -> None:
