@@ -15,10 +15,13 @@ from typing_extensions import TypedDict
 
 from tollgate_core.errors import UpstreamError
 
-__all__ = ["META_KEY", "ProviderReply", "StreamMeta", "provider_reply"]
+__all__ = ["META_KEY", "PROMPT_CACHE_FIELD", "ProviderReply", "StreamMeta", "provider_reply"]
 
 # The first item of every stream is ``{META_KEY: StreamMeta}``; chunks follow.
 META_KEY = "_tollgate_meta"
+# The gateway's prompt-caching choice for one request ("auto" or "off"), in the request a provider proxy gets;
+# never sent upstream (deployments/providers/prompt_cache.py).
+PROMPT_CACHE_FIELD = "_tollgate_prompt_cache"
 
 
 class ProviderReply(TypedDict):

@@ -13,7 +13,7 @@ from typing import Any
 from ray.serve.llm.deployment import LLMServer
 
 from deployments.local_llm.chunks import error_from_response, sse_to_chunks
-from tollgate_core.contracts import META_KEY, ProviderReply
+from tollgate_core.contracts import META_KEY, PROMPT_CACHE_FIELD, ProviderReply
 from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["LocalLLMServer"]
@@ -26,6 +26,7 @@ class LocalLLMServer(LLMServer):
         from ray.serve.llm.openai_api_models import ChatCompletionRequest
 
         body = dict(request)
+        body.pop(PROMPT_CACHE_FIELD, None)  # vLLM caches prefixes by itself (enable_prefix_caching)
         body["model"] = self._llm_config.model_id
         body["stream"] = stream
         if stream:

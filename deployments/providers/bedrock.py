@@ -36,8 +36,10 @@ from deployments.providers.embeddings_wire import (
     titan_request,
     titan_vector,
 )
+from deployments.providers.prompt_cache import mark_bedrock
 from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from tollgate_core.config import TargetConfig
+from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import UpstreamError, UpstreamUnavailableError
 
 __all__ = ["BedrockClient", "load_aws_credentials"]
@@ -70,7 +72,9 @@ class BedrockClient:
         self._credentials = credentials or load_aws_credentials()
 
     def _signed(self, target: TargetConfig, action: str, request: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
-        body = request if action == "invoke" else to_converse_request(request)
+        if action == "invoke":
+            return self._sign(target, action, json.dumps(request).encode())
+        body = mark_bedrock(to_converse_request(request), request.get(PROMPT_CACHE_FIELD), target.min_cache_tokens)
         return self._sign(target, action, json.dumps(body).encode())
 
     def _sign(self, target: TargetConfig, action: str, body: bytes) -> tuple[str, bytes, dict[str, str]]:

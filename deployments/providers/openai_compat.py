@@ -12,12 +12,14 @@ from httpx_sse import EventSource
 from deployments.providers._http import guard_iteration, new_client, open_stream, request_json
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.embeddings_wire import openai_embedding_body
-from tollgate_core.config import ProviderKind, TargetConfig
+from deployments.providers.prompt_cache import openai_cache_key
+from tollgate_core.config import PromptCacheMode, ProviderKind, TargetConfig
+from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import UpstreamError
 
 __all__ = ["OpenAICompatClient", "ratelimit_headers"]
 
-_GATEWAY_ONLY_FIELDS = ("stream_options",)
+_GATEWAY_ONLY_FIELDS = ("stream_options", PROMPT_CACHE_FIELD)
 
 
 def ratelimit_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -57,6 +59,8 @@ class OpenAICompatClient:
             body["stream_options"] = {"include_usage": True}
         if target.provider is ProviderKind.AZURE:
             body.pop("model")
+        elif request.get(PROMPT_CACHE_FIELD) != PromptCacheMode.OFF.value and "prompt_cache_key" not in body:
+            body["prompt_cache_key"] = openai_cache_key(request, target.model)
         return body
 
     async def complete(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:

@@ -49,8 +49,8 @@ from serve_app.pipeline.replies import ChatReply, StreamReply, answer_headers, t
 from serve_app.pipeline.streaming import Relay, StreamJob, StreamRelay
 from serve_app.pipeline.tier import Tiered, TierStep
 from tollgate_core.catalog import Catalog
-from tollgate_core.config import GatewayConfig, ModelType, ProviderKind
-from tollgate_core.contracts import META_KEY
+from tollgate_core.config import GatewayConfig, ModelType, PromptCacheMode, ProviderKind
+from tollgate_core.contracts import META_KEY, PROMPT_CACHE_FIELD
 from tollgate_core.entities import MASTER, Principal
 from tollgate_core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
 from tollgate_core.metrics import GatewayMetrics, NullMetrics
@@ -58,6 +58,7 @@ from tollgate_core.metrics import GatewayMetrics, NullMetrics
 __all__ = ["Bookkeeping", "ChatReply", "Deployments", "Gateway", "StreamReply"]
 
 T = TypeVar("T")
+PROMPT_CACHE_HEADER = "x-tollgate-prompt-cache"
 
 
 @dataclass
@@ -171,7 +172,23 @@ class Gateway:
         admission = await self.accounts.admit(principal, request.model, internal, trace)
         plan = self.cache.plan(principal, internal, cache_headers, guarded)
         lookup = await self.cache.lookup(plan, request.model, trace)
+        internal[PROMPT_CACHE_FIELD] = self._prompt_cache_mode(request.model, principal, cache_headers).value
         return _Prepared(request.model, internal, trace, guarded, tiered, admission, plan, lookup)
+
+    def _prompt_cache_mode(self, model: str, principal: Principal,
+                           headers: Mapping[str, str] | None) -> PromptCacheMode:
+        """The request's prompt caching: the header, else the team's setting, else the model's (auto)."""
+        asked = (headers or {}).get(PROMPT_CACHE_HEADER)
+        if asked is not None:
+            try:
+                return PromptCacheMode(asked.strip().lower())
+            except ValueError:
+                raise BadRequestError(f"{PROMPT_CACHE_HEADER} must be auto or off", param=PROMPT_CACHE_HEADER) from None
+        team = self.config.prompt_cache.teams.get(principal.team_path or "")
+        if team is not None:
+            return team
+        entry = self.config.models.get(model)
+        return entry.prompt_cache if entry is not None else PromptCacheMode.AUTO
 
     async def _routed(self, prep: _Prepared, route: TierRoute | None,
                       attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
