@@ -227,13 +227,19 @@ def from_anthropic_response(body: dict[str, Any], *, model: str) -> dict[str, An
 
 
 def _usage(usage: Any) -> dict[str, Any]:
-    return openai_usage(
+    converted = openai_usage(
         usage,
         prompt="input_tokens",
         cache_read="cache_read_input_tokens",
         cache_write="cache_creation_input_tokens",
         completion="output_tokens",
     )
+    # Writes with the 1-hour TTL cost more; Anthropic says how many of the writes they were.
+    creation = usage.get("cache_creation") if isinstance(usage, dict) else None
+    hour = int((creation or {}).get("ephemeral_1h_input_tokens") or 0) if isinstance(creation, dict) else 0
+    if hour:
+        converted["prompt_tokens_details"]["cache_write_1h_tokens"] = hour
+    return converted
 
 
 class AnthropicStreamTranslator:

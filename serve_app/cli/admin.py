@@ -204,7 +204,8 @@ def _spend_report(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(payload, indent=2))
         return
-    print(_table(payload["data"], [args.by, "requests", "prompt_tokens", "completion_tokens", "spend_usd"]))
+    print(_table(payload["data"], [args.by, "requests", "prompt_tokens", "cached_tokens", "cache_write_tokens",
+                                   "completion_tokens", "spend_usd", "saved_usd"]))
 
 
 def _common_flags() -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ from typing import Any
 from tollgate_core.catalog import models_reachable
 from tollgate_core.config import GatewayConfig, Prices
 
-__all__ = ["TokenCounter", "actual_cost_nano", "usage_numbers", "worst_case_prices"]
+__all__ = ["TokenCounter", "actual_cost_nano", "cache_saving_nano", "usage_numbers", "worst_case_prices",
+           "write_1h_tokens"]
 
 logger = logging.getLogger("tollgate.costing")
 
@@ -104,10 +105,33 @@ def usage_numbers(usage: Any) -> tuple[int, int, int, int] | None:
     )
 
 
-def actual_cost_nano(prices: Prices, prompt: int, completion: int, cached: int = 0, cache_write: int = 0) -> int:
-    """The cost in nano-dollars from the provider's usage and the target's prices."""
+def write_1h_tokens(usage: Any) -> int:
+    """The cache writes with Anthropic's 1-hour TTL (``prompt_tokens_details.cache_write_1h_tokens``), a part of
+    ``cache_write_tokens``."""
+    details = usage.get("prompt_tokens_details") if isinstance(usage, dict) else None
+    return int((details or {}).get("cache_write_1h_tokens") or 0)
+
+
+def _input_usd_per_m(prices: Prices, prompt: int, cached: int, cache_write: int, write_1h: int) -> float:
     cached_price = prices.input if prices.cached_input is None else prices.cached_input
     write_price = prices.input if prices.cache_write is None else prices.cache_write
+    write_1h_price = write_price if prices.cache_write_1h is None else prices.cache_write_1h
     uncached = max(0, prompt - cached - cache_write)
-    usd_per_m = uncached * prices.input + cached * cached_price + cache_write * write_price + completion * prices.output
+    write_1h = min(write_1h, cache_write)
+    return (uncached * prices.input + cached * cached_price + (cache_write - write_1h) * write_price
+            + write_1h * write_1h_price)
+
+
+def actual_cost_nano(prices: Prices, prompt: int, completion: int, cached: int = 0, cache_write: int = 0,
+                     write_1h: int = 0) -> int:
+    """The cost in nano-dollars from the provider's usage and the target's prices (``prompt`` counts every input
+    token, cache reads and writes included, as OpenAI's ``prompt_tokens`` does)."""
+    usd_per_m = _input_usd_per_m(prices, prompt, cached, cache_write, write_1h) + completion * prices.output
     return math.ceil(usd_per_m * _NANO_PER_TOKEN_PER_USD_PER_M)
+
+
+def cache_saving_nano(prices: Prices, prompt: int, cached: int = 0, cache_write: int = 0, write_1h: int = 0) -> int:
+    """What prompt caching saved against every input token at the uncached price (negative when the writes cost
+    more than the reads saved)."""
+    saved = prompt * prices.input - _input_usd_per_m(prices, prompt, cached, cache_write, write_1h)
+    return round(saved * _NANO_PER_TOKEN_PER_USD_PER_M)

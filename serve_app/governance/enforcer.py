@@ -17,7 +17,9 @@ from typing import Any
 from serve_app.governance.costing import (
     TokenCounter,
     actual_cost_nano,
+    cache_saving_nano,
     usage_numbers,
+    write_1h_tokens,
     worst_case_nano,
     worst_case_prices,
 )
@@ -136,9 +138,12 @@ class Governance:
             produced = self.counter.count_text(produced_text)
             prompt = admission.prompt_estimate if target is not None else 0
             numbers = (prompt, produced, 0, 0)
-        cost = actual_cost_nano(target.prices, *numbers) if target is not None else 0
+        write_1h = write_1h_tokens(usage)
+        cost = actual_cost_nano(target.prices, *numbers, write_1h) if target is not None else 0
+        saved = (cache_saving_nano(target.prices, numbers[0], numbers[2], numbers[3], write_1h)
+                 if target is not None else 0)
         charge = Charge(cost_nano=cost, prompt_tokens=numbers[0], completion_tokens=numbers[1],
-                        cached_tokens=numbers[2], cache_write_tokens=numbers[3],
+                        cached_tokens=numbers[2], cache_write_tokens=numbers[3], saved_nano=saved,
                         target=target.label if target is not None else None, outcome=outcome)
         after = await self.ledger.settle(admission.request_id, charge, admission.context)
         ctx = admission.context

@@ -71,6 +71,7 @@ class Charge:
     completion_tokens: int = 0
     cached_tokens: int = 0
     cache_write_tokens: int = 0
+    saved_nano: int = 0  # what prompt caching saved against uncached input prices
     target: str | None = None
     outcome: str = "ok"
 
@@ -141,8 +142,8 @@ ORDER BY w.ord
 _PG_SETTLE_LEDGER = """
 WITH ins AS (
     INSERT INTO spend_ledger (request_id, client_request_id, org_id, team_id, key_id, end_user, model, target,
-        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at, saved_nano)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id
 ), held AS (
@@ -163,8 +164,8 @@ RETURNING c.scope, c.metric, c.used
 
 _LEDGER_INSERT = """
 INSERT INTO spend_ledger (request_id, client_request_id, org_id, team_id, key_id, end_user, model, target,
-    prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano, outcome, created_at, saved_nano)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (request_id) DO NOTHING
 RETURNING request_id
 """
@@ -289,7 +290,7 @@ class Ledger:
         row = (request_id, context.get("client_request_id"), context.get("org_id"), context.get("team_id"),
                context.get("key_id"), context.get("end_user"), context.get("model") or "", charge.target,
                charge.prompt_tokens, charge.completion_tokens, charge.cached_tokens, charge.cache_write_tokens,
-               charge.cost_nano, charge.outcome, now)
+               charge.cost_nano, charge.outcome, now, charge.saved_nano)
         if self.db.dialect == "postgresql":
             return await self._settle_pg(tx, row, charge)
         inserted = await tx.fetchone(_LEDGER_INSERT, *row)
@@ -359,16 +360,21 @@ class Ledger:
         )
 
     async def spend_report(self, by: str, since: float) -> list[dict[str, Any]]:
-        """Requests, tokens and USD grouped by ``team``, ``key``, ``org``, ``model`` or ``end_user``."""
+        """Requests, tokens (cache reads and writes among the prompt tokens), USD and what prompt caching saved,
+        grouped by ``team``, ``key``, ``org``, ``model`` or ``end_user``."""
         column = {"team": "team_id", "key": "key_id", "org": "org_id", "model": "model", "end_user": "end_user"}[by]
         rows = await self.db.fetchall(
             f"SELECT {column} AS grp, COUNT(*) AS requests, SUM(prompt_tokens) AS prompt_tokens, "
-            f"SUM(completion_tokens) AS completion_tokens, SUM(cost_nano) AS cost_nano "
+            f"SUM(completion_tokens) AS completion_tokens, SUM(cached_tokens) AS cached_tokens, "
+            f"SUM(cache_write_tokens) AS cache_write_tokens, SUM(cost_nano) AS cost_nano, "
+            f"SUM(saved_nano) AS saved_nano "
             f"FROM spend_ledger WHERE created_at >= $1 GROUP BY {column} ORDER BY SUM(cost_nano) DESC",
             since,
         )
         return [
             {by: r["grp"], "requests": int(r["requests"]), "prompt_tokens": int(r["prompt_tokens"] or 0),
-             "completion_tokens": int(r["completion_tokens"] or 0), "spend_usd": int(r["cost_nano"] or 0) / NANO}
+             "completion_tokens": int(r["completion_tokens"] or 0), "cached_tokens": int(r["cached_tokens"] or 0),
+             "cache_write_tokens": int(r["cache_write_tokens"] or 0), "spend_usd": int(r["cost_nano"] or 0) / NANO,
+             "saved_usd": int(r["saved_nano"] or 0) / NANO}
             for r in rows
         ]

@@ -146,6 +146,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         )""",
         "CREATE INDEX stored_responses_created ON stored_responses (created_at)",
     ]),
+    (5, "spend ledger: what prompt caching saved per request", [
+        "ALTER TABLE spend_ledger ADD COLUMN saved_nano BIGINT NOT NULL DEFAULT 0",
+    ]),
 ]
 
 

@@ -77,8 +77,9 @@ async def test_a_virtual_key_calls_a_model_and_is_charged_its_usage(api: httpx.A
     assert row["cost_nano"] == (usage["prompt_tokens"] + usage["completion_tokens"]) * 1_000_000  # $0.001 a token
     report = (await api.get("/admin/spend?by=key&window=day", headers=MASTER)).json()
     assert report["data"] == [{"key": key["id"], "requests": 1, "prompt_tokens": usage["prompt_tokens"],
-                               "completion_tokens": usage["completion_tokens"],
-                               "spend_usd": pytest.approx(row["cost_nano"] / 1e9)}]
+                               "completion_tokens": usage["completion_tokens"], "cached_tokens": 0,
+                               "cache_write_tokens": 0, "spend_usd": pytest.approx(row["cost_nano"] / 1e9),
+                               "saved_usd": 0.0}]
 
 
 async def test_azure_style_api_key_header_is_accepted(api: httpx.AsyncClient) -> None:

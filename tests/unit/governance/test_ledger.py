@@ -79,7 +79,7 @@ async def test_settling_moves_the_actual_amounts_and_reports_each_counter(db: Da
     assert {k: row[k] for k in row if k != "created_at"} == {
         "request_id": "r1", "client_request_id": "c-1", "org_id": "o1", "team_id": "t1", "key_id": "k1",
         "end_user": None, "model": "m", "target": "openai:x", "prompt_tokens": 100, "completion_tokens": 50,
-        "cached_tokens": 20, "cache_write_tokens": 10, "cost_nano": to_nano(1.5), "outcome": "ok",
+        "cached_tokens": 20, "cache_write_tokens": 10, "cost_nano": to_nano(1.5), "outcome": "ok", "saved_nano": 0,
     }
     assert row["created_at"] == clock.now
 
@@ -288,9 +288,11 @@ async def test_spend_reports_group_and_order_by_spend(db: Database, clock: Clock
         clock.advance(10)
 
     assert await ledger.spend_report("team", since=0) == [
-        {"team": "t1", "requests": 2, "prompt_tokens": 40, "completion_tokens": 4, "spend_usd": 3.5},
-        {"team": "t2", "requests": 1, "prompt_tokens": 20, "completion_tokens": 2, "spend_usd": 4.0},
-    ][::-1]
+        {"team": "t2", "requests": 1, "prompt_tokens": 20, "completion_tokens": 2, "cached_tokens": 0,
+         "cache_write_tokens": 0, "spend_usd": 4.0, "saved_usd": 0.0},
+        {"team": "t1", "requests": 2, "prompt_tokens": 40, "completion_tokens": 4, "cached_tokens": 0,
+         "cache_write_tokens": 0, "spend_usd": 3.5, "saved_usd": 0.0},
+    ]
     assert [(r["model"], r["spend_usd"]) for r in await ledger.spend_report("model", since=0)] == [
         ("m1", 5.0), ("m2", 2.5)]
     assert [r["key"] for r in await ledger.spend_report("key", since=0)] == ["k2", "k3", "k1"]
@@ -301,6 +303,17 @@ async def test_spend_reports_group_and_order_by_spend(db: Database, clock: Clock
     assert [r["team"] for r in await ledger.spend_report("team", since=since)] == ["t2", "t1"]
     assert [r["request_id"] for r in await ledger.ledger_rows(since)] == ["b", "c"]
     assert await ledger.spend_report("team", since=clock.now + 1) == []
+
+
+async def test_the_report_sums_cache_reads_writes_and_savings(db: Database, clock: Clock) -> None:
+    ledger = Ledger(db, clock)
+    context = {"org_id": "o1", "team_id": "t1", "key_id": "k1", "model": "claude"}
+    await ledger.settle("a", Charge(to_nano(0.5), 1000, 10, cache_write_tokens=900, saved_nano=-to_nano(0.02)),
+                        context)
+    await ledger.settle("b", Charge(to_nano(0.1), 1000, 10, cached_tokens=900, saved_nano=to_nano(0.24)), context)
+    [row] = await ledger.spend_report("model", since=0)
+    assert row == {"model": "claude", "requests": 2, "prompt_tokens": 2000, "completion_tokens": 20,
+                   "cached_tokens": 900, "cache_write_tokens": 900, "spend_usd": 0.6, "saved_usd": 0.22}
 
 
 @pytest.mark.parametrize(("used", "added", "soft", "crossed"), [
