@@ -114,6 +114,10 @@ class LocalLLMConfig(_Strict):
         default_factory=lambda: [{"CPU": 1.0}], description="Ray placement group bundles for one replica."
     )
     runtime_env: dict[str, Any] = Field(default_factory=dict, description="Ray runtime_env of the engine replicas.")
+    prefix_affinity: bool = Field(
+        True, description="Route requests that share a prompt prefix to the replica that has it in its KV cache "
+        "(Ray Serve LLM's PrefixCacheAffinityRouter; vLLM caches prefixes by itself).",
+    )
 
     def resolved_model_source(self, data_dir: Path) -> str:
         """``model_source`` with environment variables and ``~`` expanded, or the prepared folder."""

@@ -8,6 +8,7 @@ where it enters the ingress.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -15,13 +16,22 @@ from typing_extensions import TypedDict
 
 from tollgate_core.errors import UpstreamError
 
-__all__ = ["META_KEY", "PROMPT_CACHE_FIELD", "ProviderReply", "StreamMeta", "provider_reply"]
+__all__ = ["META_KEY", "PROMPT_CACHE_FIELD", "LocalChatRequest", "ProviderReply", "StreamMeta", "provider_reply"]
 
 # The first item of every stream is ``{META_KEY: StreamMeta}``; chunks follow.
 META_KEY = "_tollgate_meta"
 # The gateway's prompt-caching choice for one request ("auto" or "off"), in the request a provider proxy gets;
 # never sent upstream (deployments/providers/prompt_cache.py).
 PROMPT_CACHE_FIELD = "_tollgate_prompt_cache"
+
+
+@dataclass(frozen=True)
+class LocalChatRequest:
+    """A chat request on its way to the local tier. Ray Serve LLM's prefix-aware router reads ``messages`` off a
+    call's arguments to send requests that share a prefix to the replica that has it cached."""
+
+    messages: list[Any]
+    body: dict[str, Any]
 
 
 class ProviderReply(TypedDict):

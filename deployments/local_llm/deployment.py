@@ -13,6 +13,7 @@ from tollgate_core.config import LocalLLMConfig
 __all__ = ["LOCAL_LLM_DEPLOYMENT", "build_local_llm", "to_llm_config"]
 
 LOCAL_LLM_DEPLOYMENT = "LocalLLM"
+PREFIX_ROUTER = "ray.serve.llm.request_router.PrefixCacheAffinityRouter"
 
 
 def to_llm_config(cfg: LocalLLMConfig, data_dir: Path) -> LLMConfig:
@@ -26,6 +27,8 @@ def to_llm_config(cfg: LocalLLMConfig, data_dir: Path) -> LLMConfig:
         options["accelerator_type"] = cfg.accelerator_type
     if cfg.runtime_env:
         options["runtime_env"] = dict(cfg.runtime_env)
+    if cfg.prefix_affinity:
+        options["deployment_config"] = {"request_router_config": {"request_router_class": PREFIX_ROUTER}}
     return LLMConfig(**options)
 
 

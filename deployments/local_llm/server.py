@@ -13,7 +13,7 @@ from typing import Any
 from ray.serve.llm.deployment import LLMServer
 
 from deployments.local_llm.chunks import error_from_response, sse_to_chunks
-from tollgate_core.contracts import META_KEY, PROMPT_CACHE_FIELD, ProviderReply
+from tollgate_core.contracts import META_KEY, PROMPT_CACHE_FIELD, LocalChatRequest, ProviderReply
 from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["LocalLLMServer"]
@@ -22,10 +22,10 @@ __all__ = ["LocalLLMServer"]
 class LocalLLMServer(LLMServer):
     """The local tier's engine replica (vLLM), callable like a provider proxy."""
 
-    def _request(self, request: dict[str, Any], *, stream: bool) -> Any:
+    def _request(self, request: LocalChatRequest | dict[str, Any], *, stream: bool) -> Any:
         from ray.serve.llm.openai_api_models import ChatCompletionRequest
 
-        body = dict(request)
+        body = dict(request.body if isinstance(request, LocalChatRequest) else request)
         body.pop(PROMPT_CACHE_FIELD, None)  # vLLM caches prefixes by itself (enable_prefix_caching)
         body["model"] = self._llm_config.model_id
         body["stream"] = stream
@@ -38,7 +38,7 @@ class LocalLLMServer(LLMServer):
         except ValueError as exc:  # pydantic's ValidationError and vLLM's own validation errors
             raise BadRequestError(f"the local model cannot take this request: {exc}") from exc
 
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+    async def complete(self, model: str, index: int, request: LocalChatRequest | dict[str, Any]) -> ProviderReply:
         """Non-streamed chat; same contract as ``ProviderProxy.complete``."""
         started = time.perf_counter()
         generator = await self.chat(self._request(request, stream=False))
@@ -49,7 +49,8 @@ class LocalLLMServer(LLMServer):
             return {"body": payload, "headers": {}, "upstream_ms": (time.perf_counter() - started) * 1000}
         raise UpstreamError("the local model returned no response")
 
-    async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def complete_stream(self, model: str, index: int,
+                              request: LocalChatRequest | dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Streamed chat; same contract as ``ProviderProxy.complete_stream``."""
         started = time.perf_counter()
         generator = await self.chat(self._request(request, stream=True))

@@ -19,9 +19,9 @@ from serve_app.governance.costing import (
     actual_cost_nano,
     cache_saving_nano,
     usage_numbers,
-    write_1h_tokens,
     worst_case_nano,
     worst_case_prices,
+    write_1h_tokens,
 )
 from serve_app.governance.directory import Directory
 from serve_app.governance.ledger import Charge, Check, Kind, Ledger

@@ -11,7 +11,7 @@ from serve_app.governance.costing import actual_cost_nano, usage_numbers
 from serve_app.pipeline.backends import Backend
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.config import ProviderKind
-from tollgate_core.contracts import ProviderReply
+from tollgate_core.contracts import LocalChatRequest, ProviderReply
 from tollgate_core.errors import DeadlineExceededError, TollgateError, UpstreamError, UpstreamTimeoutError
 
 __all__ = ["Backends", "Chunk", "StreamOpening", "answer_text", "cost_usd", "outcome_of"]
@@ -38,8 +38,9 @@ class Backends:
         """The attempt of a non-streamed request: the whole answer, within what is left of the deadline."""
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> ProviderReply:
+            call = self.for_target(rt).complete(rt.model, rt.index, _for_target(rt, internal))
             try:
-                return await asyncio.wait_for(self.for_target(rt).complete(rt.model, rt.index, internal), remaining)
+                return await asyncio.wait_for(call, remaining)
             except TimeoutError as exc:
                 # Only the request's own deadline is enforced here; the target's timeouts are httpx's.
                 raise DeadlineExceededError(f"{rt.target.label} did not answer before the request's deadline") from exc
@@ -70,7 +71,7 @@ class Backends:
 
         async def attempt(rt: ResolvedTarget, remaining: float) -> StreamOpening:
             first_token_timeout = rt.target.first_token_timeout_s or default_timeout
-            source = self.for_target(rt).complete_stream(rt.model, rt.index, internal)
+            source = self.for_target(rt).complete_stream(rt.model, rt.index, _for_target(rt, internal))
             timeout = min(first_token_timeout, remaining)
             try:
                 meta = await asyncio.wait_for(anext(source), timeout)
@@ -97,6 +98,13 @@ class Backends:
         results = await asyncio.gather(*(_check(self._backends[k]) for k in kinds))
         components = {k.value: {"ready": r is None, **({"error": r} if r else {})} for k, r in zip(kinds, results)}
         return {"ready": all(r is None for r in results), "components": components}
+
+
+def _for_target(rt: ResolvedTarget, internal: dict[str, Any]) -> Any:
+    """The request as the target's backend takes it: the local tier's with its messages exposed for routing."""
+    if rt.target.provider is ProviderKind.LOCAL:
+        return LocalChatRequest(messages=list(internal.get("messages") or []), body=internal)
+    return internal
 
 
 async def _check(backend: Backend) -> str | None:

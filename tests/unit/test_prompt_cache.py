@@ -154,3 +154,18 @@ def test_markers_go_where_the_prefix_is_long_enough_in_order_of_value() -> None:
     assert converse["system"] == [{"text": long_text}, {"cachePoint": {"type": "default"}}]
     mark_bedrock(converse, "off", 1024)
     assert converse["system"] == [{"text": long_text}]
+
+
+@pytest.mark.parametrize("model", ["claude", "bedrock"])
+def test_a_streams_final_usage_chunk_counts_reads_and_writes(http: TestClient, model: str) -> None:
+    def streamed_usage(question: str) -> dict[str, Any]:
+        body = {"model": model, "max_tokens": 20, "stream": True, "stream_options": {"include_usage": True},
+                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]}
+        lines = http.post("/v1/chat/completions", headers=AUTH, json=body).text.splitlines()
+        chunks = [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
+        return dict(chunks[-1]["usage"])
+
+    first, second = streamed_usage("first question"), streamed_usage("second question")
+    assert first["prompt_tokens_details"]["cache_write_tokens"] == 10_000
+    assert second["prompt_tokens_details"]["cached_tokens"] == 10_000
+    assert second["prompt_tokens"] == 10_002
