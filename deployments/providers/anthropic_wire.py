@@ -190,6 +190,8 @@ def _convert_tools(tools: Any) -> list[dict[str, Any]]:
         spec: dict[str, Any] = {"name": tool.name, "input_schema": tool.parameters}
         if tool.description:
             spec["description"] = tool.description
+        if tool.cache_control is not None:
+            spec["cache_control"] = tool.cache_control
         out.append(spec)
     return out
 

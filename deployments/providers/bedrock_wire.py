@@ -65,6 +65,7 @@ __all__ = [
     "to_converse_request",
 ]
 
+_CACHE_POINT = {"cachePoint": {"type": "default"}}
 _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 
 _FINISH_REASONS: dict[str, str] = {
@@ -107,7 +108,7 @@ def to_converse_request(req: dict[str, Any]) -> dict[str, Any]:
     )
     system, messages = convert_messages(
         req.get("messages"),
-        system=lambda content, path: texts(content, path, images=False),
+        system=_system_blocks,
         user=_user_blocks,
         assistant=_assistant_blocks,
         tool=_tool_result_block,
@@ -115,7 +116,7 @@ def to_converse_request(req: dict[str, Any]) -> dict[str, Any]:
     )
     body: dict[str, Any] = {"messages": messages}
     if system:
-        body["system"] = [{"text": t} for t in system]
+        body["system"] = system
     config = _inference_config(req)
     if config:
         body["inferenceConfig"] = config
@@ -150,6 +151,21 @@ def _inference_config(req: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _cache_point_after(part: Any) -> list[dict[str, Any]]:
+    """A ``cachePoint`` block for a part the client marked with Anthropic-style ``cache_control``."""
+    return [dict(_CACHE_POINT)] if isinstance(part, dict) and isinstance(part.get("cache_control"), dict) else []
+
+
+def _system_blocks(content: Any, path: str) -> list[dict[str, Any]]:
+    if not isinstance(content, list):
+        return [{"text": t} for t in texts(content, path, images=False)]
+    blocks: list[dict[str, Any]] = []
+    for j, part in enumerate(content):
+        if text := part_text(part, f"{path}.content[{j}]", images=False):
+            blocks += [{"text": text}, *_cache_point_after(part)]
+    return blocks
+
+
 def _user_blocks(content: Any, path: str) -> list[dict[str, Any]]:
     if not isinstance(content, list):
         return [{"text": t} for t in texts(content, path, images=True)]
@@ -159,7 +175,7 @@ def _user_blocks(content: Any, path: str) -> list[dict[str, Any]]:
             blocks.append(_image_block(part.get("image_url"), f"{path}.content[{j}]"))
         elif text := part_text(part, f"{path}.content[{j}]", images=True):
             # Converse rejects blank text blocks, so an empty refusal is dropped as well.
-            blocks.append({"text": text})
+            blocks += [{"text": text}, *_cache_point_after(part)]
     return blocks
 
 
@@ -204,6 +220,8 @@ def _convert_tools(tools: Any) -> list[dict[str, Any]]:
         if tool.description:
             spec["description"] = tool.description
         out.append({"toolSpec": spec})
+        if tool.cache_control is not None:
+            out.append(dict(_CACHE_POINT))
     return out
 
 

@@ -12,7 +12,7 @@ from httpx_sse import EventSource
 from deployments.providers._http import guard_iteration, new_client, open_stream, request_json
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.embeddings_wire import openai_embedding_body
-from deployments.providers.prompt_cache import openai_cache_key
+from deployments.providers.prompt_cache import openai_cache_key, without_cache_control
 from tollgate_core.config import PromptCacheMode, ProviderKind, TargetConfig
 from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import UpstreamError
@@ -51,7 +51,7 @@ class OpenAICompatClient:
         return f"{target.base_url}/{path}", {"Authorization": f"Bearer {key}"}, {}
 
     def _body(self, target: TargetConfig, request: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-        body = {k: v for k, v in request.items() if k not in _GATEWAY_ONLY_FIELDS}
+        body = {k: v for k, v in without_cache_control(request).items() if k not in _GATEWAY_ONLY_FIELDS}
         body["model"] = target.model
         body["stream"] = stream
         if stream:

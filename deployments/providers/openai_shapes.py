@@ -275,6 +275,7 @@ class FunctionTool(NamedTuple):
     name: Any
     description: Any
     parameters: Any
+    cache_control: Any = None  # Anthropic-style, on the tool: the prefix up to here is cached
 
 
 def function_tools(tools: Any, *, provider: str) -> list[FunctionTool]:
@@ -291,7 +292,8 @@ def function_tools(tools: Any, *, provider: str) -> list[FunctionTool]:
         if not isinstance(fn, dict) or not fn.get("name"):
             raise BadRequestError("Each tool needs function.name.", param=f"tools[{j}].function.name")
         schema = fn.get("parameters") or {"type": "object", "properties": {}}
-        out.append(FunctionTool(fn["name"], fn.get("description"), schema))
+        marker = tool.get("cache_control") if isinstance(tool.get("cache_control"), dict) else None
+        out.append(FunctionTool(fn["name"], fn.get("description"), schema, marker))
     return out
 
 

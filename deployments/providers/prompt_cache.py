@@ -25,7 +25,7 @@ from typing import Any
 
 from tollgate_core.config import PromptCacheMode
 
-__all__ = ["MAX_MARKERS", "mark_anthropic", "mark_bedrock", "openai_cache_key"]
+__all__ = ["MAX_MARKERS", "mark_anthropic", "mark_bedrock", "openai_cache_key", "without_cache_control"]
 
 MAX_MARKERS = 4
 _EPHEMERAL = {"type": "ephemeral"}
@@ -139,3 +139,23 @@ def openai_cache_key(request: dict[str, Any], model: str) -> str:
     digest = hashlib.sha256(json.dumps([model, request.get("tools") or [], system], sort_keys=True,
                                        default=str).encode()).hexdigest()
     return f"tollgate-{digest[:32]}"
+
+
+def without_cache_control(request: dict[str, Any]) -> dict[str, Any]:
+    """The request without Anthropic-style ``cache_control`` on parts and tools, for OpenAI-wire targets (copied
+    where it changes; the caller's request is shared with other attempts)."""
+    def clean(item: Any) -> Any:
+        return {k: v for k, v in item.items() if k != "cache_control"} if isinstance(item, dict) else item
+
+    out = dict(request)
+    if any(isinstance(t, dict) and "cache_control" in t for t in request.get("tools") or []):
+        out["tools"] = [clean(t) for t in request["tools"]]
+    messages = []
+    for message in request.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(isinstance(p, dict) and "cache_control" in p for p in content):
+            message = {**message, "content": [clean(p) for p in content]}
+        messages.append(message)
+    if "messages" in request:
+        out["messages"] = messages
+    return out

@@ -195,7 +195,8 @@ def _function_tool(tool: Any, param: str) -> dict[str, Any]:
     function: dict[str, Any] = {"name": tool["name"], "parameters": tool.get("input_schema") or {"type": "object"}}
     if tool.get("description"):
         function["description"] = tool["description"]
-    return {"type": "function", "function": function}
+    marker = {"cache_control": tool["cache_control"]} if isinstance(tool.get("cache_control"), dict) else {}
+    return {"type": "function", "function": function, **marker}
 
 
 def _usage(usage: Any) -> dict[str, int]:

@@ -169,3 +169,15 @@ def test_a_streams_final_usage_chunk_counts_reads_and_writes(http: TestClient, m
     assert first["prompt_tokens_details"]["cache_write_tokens"] == 10_000
     assert second["prompt_tokens_details"]["cached_tokens"] == 10_000
     assert second["prompt_tokens"] == 10_002
+
+
+def test_the_clients_markers_reach_each_provider_in_its_own_form(http: TestClient, fake: FakeProviderServer) -> None:
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}},
+              "cache_control": MARK}]
+    system = [{"type": "text", "text": "Be brief.", "cache_control": MARK}]
+    for model in ("claude", "bedrock", "gpt"):
+        ask(http, model, "hello", system=system, tools=tools, tool_choice="none")
+    claude, bedrock, gpt = upstream(fake)
+    assert claude["tools"][0]["cache_control"] == MARK and claude["system"][0]["cache_control"] == MARK
+    assert bedrock["system"] == [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}]
+    assert "cache_control" not in json.dumps(gpt)  # OpenAI caches on its own and takes no markers
