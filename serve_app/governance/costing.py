@@ -83,7 +83,8 @@ def worst_case_prices(config: GatewayConfig, model: str) -> tuple[float, float]:
     for name in models_reachable(config, model):
         for target in config.models[name].targets:
             p = target.prices
-            worst_in = max(worst_in, p.input, p.cached_input or 0.0, p.cache_write or 0.0)
+            # A cache write with the 1-hour TTL is the dearest input token there is.
+            worst_in = max(worst_in, p.input, p.cached_input or 0.0, p.cache_write or 0.0, p.cache_write_1h or 0.0)
             worst_out = max(worst_out, p.output)
     return worst_in, worst_out
 
