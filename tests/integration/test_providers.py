@@ -154,7 +154,8 @@ def test_max_tokens_gives_length(client: openai.OpenAI, fake: FakeProviderServer
 
 
 def test_anthropic_prompt_cache_tokens_are_reported(client: openai.OpenAI, fake: FakeProviderServer) -> None:
-    system = [{"type": "text", "text": "Policy handbook. " * 50, "cache_control": {"type": "ephemeral"}}]
+    # Over the 1,024-token minimum a provider caches (the fake counts words).
+    system = [{"type": "text", "text": "Policy handbook. " * 600, "cache_control": {"type": "ephemeral"}}]
     messages: Any = [{"role": "system", "content": system}, {"role": "user", "content": "hi"}]
     first = client.chat.completions.create(model="fake-anthropic", messages=messages)
     second = client.chat.completions.create(model="fake-anthropic", messages=messages)
