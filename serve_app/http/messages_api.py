@@ -94,6 +94,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
             principal = await call.principal(request, api_key_header=API_KEY_HEADER)
             data = json.loads(await read_body(request, call.limit) or b"null")
             chat = to_chat_request({"max_tokens": 1, **data} if isinstance(data, dict) else data)
+            call.gateway.catalog.resolve(chat["model"], raise_if_none=False)  # an unknown model is a 404
             if not principal.may_use(chat["model"]):
                 raise PermissionDeniedError(f"this key may not use model {chat['model']!r}", param="model",
                                             code="model_not_allowed")

@@ -178,6 +178,8 @@ def test_count_tokens_counts_the_prompt(client: anthropic.Anthropic) -> None:
                                         messages=[{"role": "user", "content": "hi " * 50}])
     assert 0 < short.input_tokens < long.input_tokens
     assert long.input_tokens - short.input_tokens >= 50
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.count_tokens(model="no-such-model", messages=[{"role": "user", "content": "hi"}])
 
 
 def test_an_images_base64_source_becomes_a_data_url(client: anthropic.Anthropic, fake: FakeProviderServer) -> None:
