@@ -160,6 +160,10 @@ class StateConfig(_Strict):
         description="sqlite:///PATH (embedded; the default is DATA_DIR/state.db) or postgresql://USER:PASS@HOST:PORT/DB "
         "(one store for many ingress replicas on many nodes). ${VAR} references are expanded.",
     )
+    responses_retention_days: float = Field(
+        30.0, gt=0, description="How long a stored Responses API response (store: true) is kept for "
+        "previous_response_id and GET /v1/responses/{id}; OpenAI keeps them 30 days.",
+    )
 
     @field_validator("url")
     @classmethod

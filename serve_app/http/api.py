@@ -61,7 +61,8 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         return {"x-request-id": request_id, **headers} if request_id else headers
 
     call = ChatCaller(gateway, limit, client_request_id)
-    responses = ResponseStore(gateway.governance.db if gateway.governance is not None else None)
+    responses = ResponseStore(gateway.governance.db if gateway.governance is not None else None,
+                              retention_s=gateway.config.state.responses_retention_days * 86400)
 
     async def chat_completions(request: Request) -> Response:
         request_id = request_id_of(request)
