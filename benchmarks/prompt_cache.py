@@ -39,7 +39,7 @@ MODELS = {
                   "prices": {"input": 3.0, "output": 15.0}},
     "bedrock": {"provider": "bedrock", "model": "anthropic.claude-3-5-sonnet-20241022-v2:0", "region": "us-east-1",
                 "prices": {"input": 3.0, "output": 15.0}},
-    "openai": {"provider": "openai", "model": "gpt-4o", "api_key_env": "BENCH_KEY",
+    "openai": {"provider": "openai", "model": "gpt-4o", "api_key_env": "BENCH_KEY", "prompt_caching": True,
                "prices": {"input": 2.5, "output": 10.0}},
 }
 

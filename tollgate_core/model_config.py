@@ -114,6 +114,11 @@ class TargetConfig(_Strict):
         None, gt=0, description="Longest wait for this target's first streamed chunk; defaults to "
         "routing.first_token_timeout_s (a CPU-served local tier may need longer than a commercial API).",
     )
+    prompt_caching: bool | None = Field(
+        None, description="Whether this target takes prompt-cache directives: cache markers (Anthropic, Bedrock) or "
+        "prompt_cache_key (OpenAI). Default: Anthropic yes; Bedrock for Claude and Nova models (others refuse "
+        "cachePoint); OpenAI at api.openai.com only (other OpenAI-compatible servers may refuse the field).",
+    )
     min_cacheable_tokens: int | None = Field(
         None, gt=0, description="The shortest prompt prefix the provider caches; defaults to 1024 (2048 for Claude "
         "Haiku models). Automatic cache markers are placed only where the prefix reaches it.",
@@ -130,6 +135,18 @@ class TargetConfig(_Strict):
         except ValidationError:
             return data  # reported, with its path, by the normal validation
         return {**data, "prices": prices.for_provider(str(getattr(provider, "value", provider)))}
+
+    @property
+    def takes_prompt_cache(self) -> bool:
+        if self.prompt_caching is not None:
+            return self.prompt_caching
+        if self.provider is ProviderKind.ANTHROPIC:
+            return True
+        if self.provider is ProviderKind.BEDROCK:
+            return "anthropic.claude" in self.model or "amazon.nova" in self.model
+        if self.provider is ProviderKind.OPENAI:
+            return self.base_url.startswith("https://api.openai.com")
+        return False
 
     @property
     def min_cache_tokens(self) -> int:

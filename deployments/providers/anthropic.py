@@ -18,10 +18,10 @@ from deployments.providers.anthropic_wire import (
 )
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.openai_compat import ratelimit_headers
+from deployments.providers.prompt_cache import cache_mode as _cache_mode
 from deployments.providers.prompt_cache import mark_anthropic
 from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from tollgate_core.config import TargetConfig
-from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicClient"]
@@ -44,7 +44,7 @@ class AnthropicClient:
 
     async def complete(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
         request, schema_tool = schema_as_tool(request)
-        body = mark_anthropic(to_anthropic_request(request, target.model), request.get(PROMPT_CACHE_FIELD),
+        body = mark_anthropic(to_anthropic_request(request, target.model), _cache_mode(target, request),
                               target.min_cache_tokens)
         body["stream"] = False
         response = await request_json(
@@ -60,7 +60,7 @@ class AnthropicClient:
 
     async def stream(self, target: TargetConfig, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         request, schema_tool = schema_as_tool(request)
-        body = mark_anthropic(to_anthropic_request(request, target.model), request.get(PROMPT_CACHE_FIELD),
+        body = mark_anthropic(to_anthropic_request(request, target.model), _cache_mode(target, request),
                               target.min_cache_tokens)
         body["stream"] = True
         translator = AnthropicStreamTranslator(model=target.model, include_usage=True)

@@ -29,6 +29,7 @@ from deployments.providers.bedrock_wire import (
     to_converse_request,
 )
 from deployments.providers.embeddings_wire import (
+    COHERE_BATCH,
     bedrock_family,
     cohere_request,
     cohere_vectors,
@@ -36,13 +37,14 @@ from deployments.providers.embeddings_wire import (
     titan_request,
     titan_vector,
 )
-from deployments.providers.prompt_cache import mark_bedrock
+from deployments.providers.prompt_cache import cache_mode, mark_bedrock
 from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from tollgate_core.config import TargetConfig
-from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import UpstreamError, UpstreamUnavailableError
 
 __all__ = ["BedrockClient", "load_aws_credentials"]
+
+_EMBED_CONCURRENCY = 8  # Titan calls in flight for one request: enough to be quick, few enough not to be throttled
 
 
 def load_aws_credentials() -> Credentials | None:
@@ -74,7 +76,7 @@ class BedrockClient:
     def _signed(self, target: TargetConfig, action: str, request: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
         if action == "invoke":
             return self._sign(target, action, json.dumps(request).encode())
-        body = mark_bedrock(to_converse_request(request), request.get(PROMPT_CACHE_FIELD), target.min_cache_tokens)
+        body = mark_bedrock(to_converse_request(request), cache_mode(target, request), target.min_cache_tokens)
         return self._sign(target, action, json.dumps(body).encode())
 
     def _sign(self, target: TargetConfig, action: str, body: bytes) -> tuple[str, bytes, dict[str, str]]:
@@ -115,13 +117,28 @@ class BedrockClient:
             raise UpstreamError(f"{target.label} returned a body that is not JSON") from exc
 
     async def embed(self, target: TargetConfig, request: dict[str, Any]) -> UpstreamReply:
-        """Titan: one InvokeModel per input, concurrently; Cohere: one for the batch."""
+        """Titan: one InvokeModel per input, a few at a time; Cohere: batches of 96 (its limit per call).
+        The first failure cancels the calls still running (a task group), so failover starts clean."""
         texts = list(request["input"]) if isinstance(request["input"], list) else [request["input"]]
-        if bedrock_family(target.model) == "cohere":
-            vectors = cohere_vectors(await self._invoke(target, cohere_request(texts)), len(texts), target.label)
+        limit = asyncio.Semaphore(_EMBED_CONCURRENCY)
+
+        async def invoke(body: dict[str, Any]) -> Any:
+            async with limit:
+                return await self._invoke(target, body)
+
+        cohere = bedrock_family(target.model) == "cohere"
+        bodies = ([cohere_request(texts[i:i + COHERE_BATCH]) for i in range(0, len(texts), COHERE_BATCH)] if cohere
+                  else [titan_request(t, request.get("dimensions")) for t in texts])
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(invoke(body)) for body in bodies]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the provider's own error, for routing and the client
+        answers = [task.result() for task in tasks]
+        if cohere:
+            vectors = [v for body, answer in zip(bodies, answers, strict=True)
+                       for v in cohere_vectors(answer, len(body["texts"]), target.label)]
             return UpstreamReply(body=embedding_list(vectors, target.model, 0))  # Cohere counts no tokens
-        answers = await asyncio.gather(*(self._invoke(target, titan_request(t, request.get("dimensions")))
-                                         for t in texts))
         pairs = [titan_vector(a, target.label) for a in answers]
         return UpstreamReply(body=embedding_list([v for v, _ in pairs], target.model, sum(n for _, n in pairs)))
 

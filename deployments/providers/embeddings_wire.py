@@ -14,6 +14,7 @@ from typing import Any
 from tollgate_core.errors import BadRequestError, UpstreamError
 
 __all__ = [
+    "COHERE_BATCH",
     "bedrock_family",
     "cohere_request",
     "cohere_vectors",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 _OPENAI_FIELDS = ("input", "dimensions", "user")
+COHERE_BATCH = 96  # the most texts Cohere's embedding models on Bedrock take in one call
 
 
 def openai_embedding_body(request: dict[str, Any], model: str | None) -> dict[str, Any]:

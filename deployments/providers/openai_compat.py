@@ -12,7 +12,7 @@ from httpx_sse import EventSource
 from deployments.providers._http import guard_iteration, new_client, open_stream, request_json
 from deployments.providers.base import UpstreamReply, api_key_for
 from deployments.providers.embeddings_wire import openai_embedding_body
-from deployments.providers.prompt_cache import openai_cache_key, without_cache_control
+from deployments.providers.prompt_cache import cache_mode, openai_cache_key, without_cache_control
 from tollgate_core.config import PromptCacheMode, ProviderKind, TargetConfig
 from tollgate_core.contracts import PROMPT_CACHE_FIELD
 from tollgate_core.errors import UpstreamError
@@ -59,7 +59,7 @@ class OpenAICompatClient:
             body["stream_options"] = {"include_usage": True}
         if target.provider is ProviderKind.AZURE:
             body.pop("model")
-        elif request.get(PROMPT_CACHE_FIELD) != PromptCacheMode.OFF.value and "prompt_cache_key" not in body:
+        elif cache_mode(target, request) is PromptCacheMode.AUTO and "prompt_cache_key" not in body:
             body["prompt_cache_key"] = openai_cache_key(request, target.model)
         return body
 

@@ -23,9 +23,10 @@ import hashlib
 import json
 from typing import Any
 
-from tollgate_core.config import PromptCacheMode
+from tollgate_core.config import PromptCacheMode, TargetConfig
+from tollgate_core.contracts import PROMPT_CACHE_FIELD
 
-__all__ = ["MAX_MARKERS", "mark_anthropic", "mark_bedrock", "openai_cache_key", "without_cache_control"]
+__all__ = ["MAX_MARKERS", "cache_mode", "mark_anthropic", "mark_bedrock", "openai_cache_key", "without_cache_control"]
 
 MAX_MARKERS = 4
 _EPHEMERAL = {"type": "ephemeral"}
@@ -42,6 +43,13 @@ def _mode(value: Any) -> PromptCacheMode:
     return PromptCacheMode.OFF if value == PromptCacheMode.OFF.value else PromptCacheMode.AUTO
 
 
+def cache_mode(target: TargetConfig, request: dict[str, Any]) -> PromptCacheMode | None:
+    """The request's choice, or None for a target that takes no prompt-cache directives (leave its body alone)."""
+    if not target.takes_prompt_cache:
+        return None
+    return _mode(request.get(PROMPT_CACHE_FIELD))
+
+
 def _blocks(container: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """``container[key]`` as a list of blocks (a string becomes one text block)."""
     value = container.get(key)
@@ -54,7 +62,10 @@ def _blocks(container: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def mark_anthropic(body: dict[str, Any], mode: Any, min_tokens: int) -> dict[str, Any]:
-    """Place (``auto``) or remove (``off``) ``cache_control`` markers in a Messages body, in place."""
+    """Place (``auto``) or remove (``off``) ``cache_control`` markers in a Messages body, in place; ``None`` (a target
+    that takes no directives) leaves it as it is."""
+    if mode is None:
+        return body
     tools = body.get("tools") or []
     system = _blocks(body, "system") if body.get("system") else []
     messages = body.get("messages") or []
@@ -96,7 +107,10 @@ def _strip_points(blocks: list[Any]) -> list[Any]:
 
 
 def mark_bedrock(body: dict[str, Any], mode: Any, min_tokens: int) -> dict[str, Any]:
-    """Place (``auto``) or remove (``off``) ``cachePoint`` blocks in a Converse body, in place."""
+    """Place (``auto``) or remove (``off``) ``cachePoint`` blocks in a Converse body, in place; ``None`` (a model
+    that refuses cachePoint) removes the client's too."""
+    if mode is None:
+        mode = PromptCacheMode.OFF
     tool_config = body.get("toolConfig") if isinstance(body.get("toolConfig"), dict) else None
     tools: list[Any] = tool_config.get("tools") if tool_config is not None else []  # type: ignore[assignment]
     system: list[Any] = body.get("system") or []

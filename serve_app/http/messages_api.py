@@ -100,7 +100,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
                                             code="model_not_allowed")
             counter = counter or TokenCounter()
             return json_response({"input_tokens": counter.count_prompt(chat)}, headers=with_id(request_id, {}))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _error(BadRequestError(f"the request body is not valid JSON ({exc})"), request_id)
         except TollgateError as err:
             return _error(err, request_id)

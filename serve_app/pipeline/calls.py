@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from serve_app.governance.costing import actual_cost_nano, usage_numbers
+from serve_app.governance.costing import actual_cost_nano, usage_numbers, write_1h_tokens
 from serve_app.pipeline.backends import Backend
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.config import ProviderKind
@@ -122,7 +122,7 @@ def answer_text(body: dict[str, Any]) -> str:
 def cost_usd(rt: ResolvedTarget, usage: Any) -> float:
     """What an answer cost at the catalog's prices (what a cache hit on it saves)."""
     numbers = usage_numbers(usage)
-    return actual_cost_nano(rt.target.prices, *numbers) / 1e9 if numbers is not None else 0.0
+    return actual_cost_nano(rt.target.prices, *numbers, write_1h_tokens(usage)) / 1e9 if numbers is not None else 0.0
 
 
 def outcome_of(exc: BaseException) -> str:

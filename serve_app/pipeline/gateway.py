@@ -167,12 +167,13 @@ class Gateway:
             raise BadRequestError(f"model {request.model!r} is an embedding model; call /v1/embeddings with it",
                                   param="model")
         internal = request.to_internal()
+        prompt_cache = self._prompt_cache_mode(request.model, principal, cache_headers)  # a bad header: 400 now
         guarded = await self._guard.check(principal, request.model, internal, trace) if self._guard else None
         tiered = self._tiers.request(principal, request.model, internal)
         admission = await self.accounts.admit(principal, request.model, internal, trace)
         plan = self.cache.plan(principal, internal, cache_headers, guarded)
         lookup = await self.cache.lookup(plan, request.model, trace)
-        internal[PROMPT_CACHE_FIELD] = self._prompt_cache_mode(request.model, principal, cache_headers).value
+        internal[PROMPT_CACHE_FIELD] = prompt_cache.value  # after the cache key: it does not change the answer
         return _Prepared(request.model, internal, trace, guarded, tiered, admission, plan, lookup)
 
     def _prompt_cache_mode(self, model: str, principal: Principal,

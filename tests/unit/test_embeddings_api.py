@@ -89,7 +89,8 @@ def test_each_provider_gets_its_own_wire_format(client: openai.OpenAI, fake: Fak
     client.embeddings.create(model="titan", input=["d", "e f"])
     client.embeddings.create(model="cohere", input=["g", "h"])
     sent = upstream(fake)
-    assert [(r["path"], r["body"]) for r in sent] == [
+    titan = sorted(sent[2:4], key=lambda r: r["body"]["inputText"])  # Titan's calls run concurrently
+    assert [(r["path"], r["body"]) for r in [*sent[:2], *titan, sent[4]]] == [
         ("/v1/embeddings", {"input": ["a b"], "dimensions": 8, "encoding_format": "float",
                             "model": "text-embedding-3-small"}),
         ("/openai/deployments/embed-deploy/embeddings", {"input": ["c"], "encoding_format": "float"}),
@@ -98,8 +99,9 @@ def test_each_provider_gets_its_own_wire_format(client: openai.OpenAI, fake: Fak
         ("/model/cohere.embed-english-v3/invoke", {"texts": ["g", "h"], "input_type": "search_document",
                                                    "embedding_types": ["float"]}),
     ]
+    assert len(sent) == 5
     assert sent[1]["query"] == {"api-version": "2024-10-21"}
-    assert sent[2]["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDUNIT/")
+    assert titan[0]["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDUNIT/")
 
 
 def test_cohere_reports_no_tokens_so_the_gateway_counts_them(client: openai.OpenAI) -> None:
@@ -161,3 +163,19 @@ def test_an_embedding_model_is_refused_on_the_chat_endpoint(http: TestClient) ->
 def test_the_config_refuses_targets_that_cannot_embed(target: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         parse_gateway_config({"models": {"e": {"type": "embedding", "targets": [target]}}})
+
+
+def test_cohere_inputs_go_in_batches_of_96_and_come_back_in_order(client: openai.OpenAI,
+                                                                 fake: FakeProviderServer) -> None:
+    texts = [f"text {i}" for i in range(200)]
+    result = client.embeddings.create(model="cohere", input=texts, encoding_format="float")
+    assert [len(r["body"]["texts"]) for r in upstream(fake)] == [96, 96, 8]
+    assert all(close(item.embedding, fake_vector(text)) for item, text in zip(result.data, texts, strict=True))
+
+
+def test_a_failing_titan_call_fails_the_request_as_the_providers_error(http: TestClient,
+                                                                       fake: FakeProviderServer) -> None:
+    httpx.post(f"{fake.base_url}/_fake/faults",
+               json=[{"match": {"model": "amazon.titan-embed-text-v2:0"}, "fault": "429"}])
+    response = http.post("/v1/embeddings", headers=AUTH, json={"model": "titan", "input": ["a", "b", "c"]})
+    assert response.status_code == 429, response.text

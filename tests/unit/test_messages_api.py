@@ -161,8 +161,10 @@ def test_bad_input_is_a_400_naming_the_field(http: TestClient, body: dict[str, o
     assert error["error"]["message"].startswith(param)
 
 
-def test_invalid_json_is_a_400(http: TestClient) -> None:
-    response = http.post("/v1/messages", headers={"x-api-key": KEY}, content=b"{not json")
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+@pytest.mark.parametrize("body", [b"{not json", b'{"model": "gpt\xff"}'], ids=["syntax", "not-utf8"])
+def test_invalid_json_is_a_400(http: TestClient, path: str, body: bytes) -> None:
+    response = http.post(path, headers={"x-api-key": KEY}, content=body)
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
 
 

@@ -36,8 +36,9 @@ def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[
                                 "api_key_env": "UNIT_ANTHROPIC_KEY"}]},
         "bedrock": {"targets": [{"provider": "bedrock", "model": "anthropic.claude-3-5-sonnet-20241022-v2:0",
                                  "region": "us-east-1", "api_base": fake.base_url}]},
+        # The fake stands in for api.openai.com, so it is told it takes prompt_cache_key.
         "gpt": {"targets": [{"provider": "openai", "model": "gpt-4o", "api_base": f"{fake.base_url}/v1",
-                             "api_key_env": "UNIT_OPENAI_KEY"}]},
+                             "api_key_env": "UNIT_OPENAI_KEY", "prompt_caching": True}]},
         "claude-off": {"prompt_cache": "off", "targets": [{"provider": "anthropic", "model": "claude-sonnet-x",
                                                            "api_base": fake.base_url,
                                                            "api_key_env": "UNIT_ANTHROPIC_KEY"}]},
@@ -181,3 +182,33 @@ def test_the_clients_markers_reach_each_provider_in_its_own_form(http: TestClien
     assert claude["tools"][0]["cache_control"] == MARK and claude["system"][0]["cache_control"] == MARK
     assert bedrock["system"] == [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}]
     assert "cache_control" not in json.dumps(gpt)  # OpenAI caches on its own and takes no markers
+
+
+def test_targets_that_take_no_directives_get_none() -> None:
+    from tollgate_core.config import TargetConfig
+
+    def target(**fields: Any) -> TargetConfig:
+        return TargetConfig.model_validate(fields)
+
+    assert target(provider="anthropic", model="claude-x", api_key_env="K").takes_prompt_cache
+    assert target(provider="bedrock", model="us.anthropic.claude-sonnet-4", region="us-east-1").takes_prompt_cache
+    assert target(provider="bedrock", model="amazon.nova-pro-v1:0", region="us-east-1").takes_prompt_cache
+    assert not target(provider="bedrock", model="meta.llama3-70b-instruct-v1:0", region="us-east-1").takes_prompt_cache
+    assert target(provider="openai", model="gpt-4o", api_key_env="K").takes_prompt_cache  # api.openai.com
+    assert not target(provider="openai", model="m", api_key_env="K", api_base="http://vllm:8000/v1").takes_prompt_cache
+    assert target(provider="openai", model="m", api_key_env="K", api_base="http://x/v1",
+                  prompt_caching=True).takes_prompt_cache
+    assert not target(provider="azure", model="d", api_key_env="K", api_base="https://r.openai.azure.com",
+                      api_version="2024-10-21").takes_prompt_cache
+
+
+def test_a_bedrock_model_without_prompt_caching_gets_no_cache_point() -> None:
+    from deployments.providers.prompt_cache import cache_mode
+    from tollgate_core.config import TargetConfig
+
+    llama = TargetConfig.model_validate({"provider": "bedrock", "model": "meta.llama3-70b-instruct-v1:0",
+                                         "region": "us-east-1"})
+    body = {"system": [{"text": "x" * 40_000}, {"cachePoint": {"type": "default"}}],
+            "messages": [{"role": "user", "content": [{"text": "q"}]}]}
+    mark_bedrock(body, cache_mode(llama, {"_tollgate_prompt_cache": "auto"}), 1024)
+    assert markers(body) == 0

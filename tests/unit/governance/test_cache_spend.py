@@ -92,3 +92,25 @@ async def test_the_ledger_and_the_report_agree_with_the_fakes_usage(
     uncached_input = 10 * 10_002 * 3.0 / 1e6
     assert line["saved_usd"] == pytest.approx(uncached_input - (10 * 2 * 3.0 + 10_000 * 3.75 + 90_000 * 0.3) / 1e6)
     assert line["saved_usd"] / uncached_input > 0.75
+
+
+async def test_a_bad_prompt_cache_header_reserves_nothing(fake: FakeProviderServer, db: Database,
+                                                          clock: Clock) -> None:
+    config = parse_gateway_config({"models": {"m": {"targets": [{
+        "provider": "openai", "model": "x", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
+        "prices": {"input": 1.0, "output": 1.0}}]}}})
+    backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
+    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
+                      books=Bookkeeping(governance=Governance(db, config, clock=clock)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(gateway)),
+                                 base_url="http://gateway") as api:
+        await api.post("/admin/orgs", headers=MASTER, json={"name": "acme"})
+        await api.post("/admin/teams", headers=MASTER, json={"org": "acme", "name": "ml"})
+        key = (await api.post("/admin/keys", headers=MASTER, json={
+            "team": "acme/ml", "name": "svc", "budgets": {"daily": {"hard": 5.0}}})).json()
+        response = await api.post("/v1/chat/completions", json={"model": "m", "messages": [
+            {"role": "user", "content": "hi"}]}, headers={"Authorization": f"Bearer {key['key']}",
+                                                          "x-tollgate-prompt-cache": "yes"})
+    assert response.status_code == 400
+    assert await db.fetchall("SELECT * FROM reservations") == []
+    assert await db.fetchall("SELECT * FROM spend_ledger") == []
