@@ -21,9 +21,9 @@ from serve_app.http.protocol import ChatCompletionRequest
 from serve_app.pipeline.gateway import Gateway
 from serve_app.pipeline.replies import ChatReply, StreamReply
 from tollgate_core.entities import Principal
-from tollgate_core.errors import RequestTooLargeError, TollgateError
+from tollgate_core.errors import BadRequestError, RequestTooLargeError, TollgateError
 
-__all__ = ["ChatCaller", "ReleasingStream", "json_response", "read_body", "sse_event", "sse_events", "sync_parse"]
+__all__ = ["ChatCaller", "ReleasingStream", "json_response", "parse_json", "read_body", "sse_event", "sse_events", "sync_parse"]
 
 # The body and the caller (a Responses request reads the caller's stored conversation) to the chat request.
 Parse = Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]
@@ -37,6 +37,16 @@ def sync_parse(parse: Callable[[bytes], ChatCompletionRequest]) -> Parse:
         return parse(body)
 
     return parse_body
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON; a 400 for invalid JSON, invalid UTF-8 or nesting too deep to parse."""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+    except RecursionError:
+        raise BadRequestError("the request body nests JSON too deeply") from None
 
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

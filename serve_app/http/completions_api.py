@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sse_events, sync_parse
+from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, parse_json, sse_events, sync_parse
 from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
 from serve_app.pipeline.replies import StreamReply, sse
 from tollgate_core.errors import BadRequestError, TollgateError
@@ -69,10 +69,7 @@ class _Parsed:
         self.include_usage = False
 
     def __call__(self, raw: bytes) -> ChatCompletionRequest:
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+        body = parse_json(raw)
         self.include_usage = _client_wants_usage(body)
         return parse_chat_request(json.dumps(to_chat_request(body)).encode())
 

@@ -3,7 +3,6 @@ budgets, rate limits, guardrail, routing, spend and audit as chat."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -11,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from serve_app.audit.trace import RequestTrace
-from serve_app.http.chat_call import ChatCaller, json_response
+from serve_app.http.chat_call import ChatCaller, json_response, parse_json
 from serve_app.pipeline.embeddings import encode_vectors
 from serve_app.pipeline.replies import ChatReply
 from tollgate_core.entities import Principal
@@ -30,10 +29,7 @@ def embeddings_routes(call: ChatCaller, request_id_of: Callable[[Request], str |
         encoding: list[str | None] = [None]
 
         async def embed(principal: Principal, raw: bytes, trace: RequestTrace, deadline: float) -> ChatReply:
-            try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+            body = parse_json(raw)
             if not isinstance(body, dict):
                 raise BadRequestError("the request body must be a JSON object")
             if body.get("encoding_format") not in (None, *_ENCODINGS):

@@ -19,6 +19,7 @@ from serve_app.http.chat_call import (
     ChatCaller,
     ReleasingStream,
     json_response,
+    parse_json,
     read_body,
     sse_event,
     sse_events,
@@ -27,7 +28,7 @@ from serve_app.http.chat_call import (
 from serve_app.http.messages_wire import MessageEvents, anthropic_error_body, to_chat_request, to_message
 from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
 from serve_app.pipeline.replies import StreamReply
-from tollgate_core.errors import BadRequestError, PermissionDeniedError, TollgateError
+from tollgate_core.errors import PermissionDeniedError, TollgateError
 
 __all__ = ["messages_routes"]
 
@@ -44,11 +45,7 @@ def _error(err: TollgateError, request_id: str | None) -> Response:
 
 def parse_messages_request(body: bytes) -> ChatCompletionRequest:
     """The chat request a Messages body stands for; errors name the Messages field."""
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
-    return parse_chat_request(json.dumps(to_chat_request(data)).encode())
+    return parse_chat_request(json.dumps(to_chat_request(parse_json(body))).encode())
 
 
 async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
@@ -92,7 +89,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
         request_id = request_id_of(request)
         try:
             principal = await call.principal(request, api_key_header=API_KEY_HEADER)
-            data = json.loads(await read_body(request, call.limit) or b"null")
+            data = parse_json(await read_body(request, call.limit) or b"null")
             chat = to_chat_request({"max_tokens": 1, **data} if isinstance(data, dict) else data)
             call.gateway.catalog.resolve(chat["model"], raise_if_none=False)  # an unknown model is a 404
             if not principal.may_use(chat["model"]):
@@ -100,8 +97,6 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
                                             code="model_not_allowed")
             counter = counter or TokenCounter()
             return json_response({"input_tokens": counter.count_prompt(chat)}, headers=with_id(request_id, {}))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return _error(BadRequestError(f"the request body is not valid JSON ({exc})"), request_id)
         except TollgateError as err:
             return _error(err, request_id)
 

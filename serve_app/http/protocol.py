@@ -24,6 +24,11 @@ __all__ = [
 logger = logging.getLogger("tollgate.protocol")
 
 
+# No model writes more than this in one answer (today's largest output limits are 128K); a larger request is a
+# mistake, refused rather than forwarded (and reserved against budgets at its worst case).
+MAX_OUTPUT_TOKENS = 1_000_000
+
+
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -104,8 +109,8 @@ class ChatCompletionRequest(_Wire):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_OUTPUT_TOKENS)
     stop: str | list[str] | None = None
     n: int | None = None
     tools: list[ToolDef] | None = None

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sse_event, sse_events
+from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, parse_json, sse_event, sse_events
 from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
 from serve_app.http.responses_store import ResponseStore
 from serve_app.http.responses_wire import (
@@ -29,7 +29,7 @@ from serve_app.http.responses_wire import (
 )
 from serve_app.pipeline.replies import StreamReply
 from tollgate_core.entities import Principal
-from tollgate_core.errors import BadRequestError, NotFoundError, TollgateError
+from tollgate_core.errors import NotFoundError, TollgateError
 
 __all__ = ["responses_routes"]
 
@@ -63,10 +63,7 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
 
     def parser(pending: _Pending) -> Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]:
         async def parse(raw: bytes, principal: Principal) -> ChatCompletionRequest:
-            try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise BadRequestError(f"the request body is not valid JSON ({exc}); send a JSON object") from None
+            body = parse_json(raw)
             pending.body, pending.owner = body if isinstance(body, dict) else {}, _owner(principal)
             previous = body.get("previous_response_id") if isinstance(body, dict) else None
             if previous is not None:
