@@ -82,6 +82,7 @@ class Ingress:
             Bookkeeping(governance=Governance(self._db, config, metrics=metrics), audit=self._audit,
                         seal=_sealer(config), metrics=metrics),
         )
+        await self._gateway.start()  # the shared routing state, before Serve sends this replica a request
 
     def __serve_build_asgi_app__(self) -> Starlette:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)

@@ -118,6 +118,14 @@ class Gateway:
     def governance(self) -> Governance | None:
         return self.accounts.governance
 
+    async def start(self) -> None:
+        """Before the first request: load the routing state the other replicas built (cooldowns, open circuits,
+        latency statistics), then keep it in sync. A replica that starts later must not rediscover a target's
+        Retry-After by calling it."""
+        if self._sync is not None:
+            await self._sync.sync_once()
+            self._sync.ensure_started()
+
     async def drain(self) -> None:
         """Wait for the work that runs after responses (cache writes, audit records of gone clients)."""
         await self.recorder.drain()
