@@ -129,7 +129,9 @@ class LocalLLMConfig(_Strict):
 class ServerConfig(_Strict):
     """HTTP behaviour of the ingress."""
 
-    max_request_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Larger request bodies get 413.")
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Larger request bodies get 413 (10 MiB: room for a few base64 images)."
+    )
     data_dir: str = Field(
         "~/.tollgate",
         description="Where the gateway keeps its files (generated master key, local model). "
