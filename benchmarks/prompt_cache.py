@@ -24,12 +24,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deployments.providers.proxy import ProviderProxy  # noqa: E402
-from fake_providers.server import FakeProviderServer  # noqa: E402
-from serve_app.governance.costing import actual_cost_nano  # noqa: E402
-from serve_app.http.api import create_api  # noqa: E402
-from serve_app.pipeline.gateway import Gateway  # noqa: E402
-from tollgate_core.config import ProviderKind, parse_gateway_config  # noqa: E402
+from deployments.providers.proxy import ProviderProxy
+from fake_providers.server import FakeProviderServer
+from serve_app.governance.costing import actual_cost_nano
+from serve_app.http.api import create_api
+from serve_app.pipeline.gateway import Gateway
+from tollgate_core.config import ProviderKind, parse_gateway_config
 
 SYSTEM_TOKENS = 10_000
 REQUESTS = 10
@@ -74,7 +74,8 @@ def _gateway(fake_url: str) -> Gateway:
 
 
 async def _run(api: httpx.AsyncClient, fake_url: str, gateway: Gateway, model: str, mode: str) -> list[dict[str, Any]]:
-    httpx.post(f"{fake_url}/_fake/reset").raise_for_status()
+    async with httpx.AsyncClient() as admin:
+        (await admin.post(f"{fake_url}/_fake/reset")).raise_for_status()
     system = " ".join(f"policy{i}" for i in range(SYSTEM_TOKENS))
     usages = []
     for i in range(REQUESTS):
