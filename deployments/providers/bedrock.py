@@ -74,8 +74,7 @@ class BedrockClient:
         self._credentials = credentials or load_aws_credentials()
 
     def _signed(self, target: TargetConfig, action: str, request: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
-        if action == "invoke":
-            return self._sign(target, action, json.dumps(request).encode())
+        """A Converse call: the chat request translated, with the prompt-cache points, signed."""
         body = mark_bedrock(to_converse_request(request), cache_mode(target, request), target.min_cache_tokens)
         return self._sign(target, action, json.dumps(body).encode())
 
@@ -107,7 +106,7 @@ class BedrockClient:
         return UpstreamReply(body=unwrap_schema_call(from_converse_response(data, model=target.model), schema_tool))
 
     async def _invoke(self, target: TargetConfig, body: dict[str, Any]) -> Any:
-        url, content, headers = self._signed(target, "invoke", body)
+        url, content, headers = self._sign(target, "invoke", json.dumps(body).encode())
         response = await request_json(
             self._client, "POST", url, target=target, content=content, headers=headers, on_error=_on_error
         )

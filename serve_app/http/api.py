@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from deployments.cache.step import CachePurge
 from serve_app.http.admin_api import admin_routes, parse_body
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, sync_parse
+from serve_app.http.chat_call import ChatCaller, event_stream, json_response, sync_parse
 from serve_app.http.completions_api import completions_routes
 from serve_app.http.embeddings_api import embeddings_routes
 from serve_app.http.messages_api import messages_routes
@@ -71,8 +71,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         except TollgateError as err:
             return _error_response(err, request_id)
         if isinstance(reply, StreamReply):
-            headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
-            return ReleasingStream(reply.release, reply.body, media_type="text/event-stream", headers=headers)
+            return event_stream(reply.release, reply.body, with_id(request_id, reply.headers))
         return json_response(reply.body, headers=with_id(request_id, reply.headers))
 
     async def list_models(request: Request) -> Response:

@@ -23,7 +23,7 @@ from serve_app.pipeline.replies import ChatReply, StreamReply
 from tollgate_core.entities import Principal
 from tollgate_core.errors import BadRequestError, RequestTooLargeError, TollgateError
 
-__all__ = ["ChatCaller", "ReleasingStream", "json_response", "parse_json", "read_body", "sse_event", "sse_events", "sync_parse"]
+__all__ = ["ChatCaller", "ReleasingStream", "event_stream", "json_response", "parse_json", "read_body", "sse_event", "sse_events", "stream_error", "sync_parse"]
 
 # The body and the caller (a Responses request reads the caller's stored conversation) to the chat request.
 Parse = Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]
@@ -85,6 +85,18 @@ class ReleasingStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self._release()
+
+
+def event_stream(release: Callable[[], None], body: AsyncIterator[bytes], headers: dict[str, str]) -> ReleasingStream:
+    """The SSE response of a streamed answer, in whichever API's events ``body`` yields."""
+    return ReleasingStream(release, body, media_type="text/event-stream", headers={"cache-control": "no-cache", **headers})
+
+
+def stream_error(payload: Any) -> dict[str, Any] | None:
+    """The gateway's error event in a chat stream (an error after the first chunk), or None for a chunk."""
+    if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
+        return payload["error"] or {}
+    return None
 
 
 async def sse_events(body: AsyncIterator[bytes]) -> AsyncIterator[Any]:

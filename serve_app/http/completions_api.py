@@ -18,10 +18,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, parse_json, sse_events, sync_parse
-from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
+from serve_app.http.chat_call import (
+    ChatCaller,
+    event_stream,
+    json_response,
+    parse_json,
+    sse_events,
+    stream_error,
+    sync_parse,
+)
+from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request, require
 from serve_app.pipeline.replies import StreamReply, sse
-from tollgate_core.errors import BadRequestError, TollgateError
+from tollgate_core.errors import TollgateError
 
 __all__ = ["completions_routes", "to_chat_request"]
 
@@ -29,23 +37,18 @@ _DEFAULT_MAX_TOKENS = 16  # OpenAI's default for this endpoint
 _REFUSED = ("echo", "suffix", "logprobs")
 
 
-def _require(condition: bool, message: str, param: str) -> None:
-    if not condition:
-        raise BadRequestError(message, param=param)
-
-
 def to_chat_request(body: Any) -> dict[str, Any]:
-    _require(isinstance(body, dict), "the request body must be a JSON object", "")
-    _require(isinstance(body.get("model"), str) and bool(body["model"]), "model: a model name is required", "model")
+    require(isinstance(body, dict), "the request body must be a JSON object", "")
+    require(isinstance(body.get("model"), str) and bool(body["model"]), "model: a model name is required", "model")
     prompt = body.get("prompt")
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         prompt = prompt[0]
-    _require(isinstance(prompt, str) and bool(prompt),
+    require(isinstance(prompt, str) and bool(prompt),
              "prompt: one non-empty string is required (send one request per prompt)", "prompt")
     for field in _REFUSED:
-        _require(body.get(field) in (None, False), f"{field}: not supported: completions are answered by chat models",
+        require(body.get(field) in (None, False), f"{field}: not supported: completions are answered by chat models",
                  field)
-    _require(body.get("best_of") in (None, 1), "best_of: only 1 is supported", "best_of")
+    require(body.get("best_of") in (None, 1), "best_of: only 1 is supported", "best_of")
     chat: dict[str, Any] = {"model": body["model"], "messages": [{"role": "user", "content": prompt}],
                             "max_tokens": body.get("max_tokens") or _DEFAULT_MAX_TOKENS}
     for field in ("temperature", "top_p", "stop", "n", "user", "seed", "presence_penalty", "frequency_penalty"):
@@ -89,7 +92,7 @@ async def _chunks(body: AsyncIterator[bytes], model: str, include_usage: bool) -
         if payload is None:
             yield b"data: [DONE]\n\n"
             return
-        if "error" in payload and "choices" not in payload:
+        if stream_error(payload) is not None:
             yield sse(payload)
             return
         for choice in payload.get("choices") or []:
@@ -113,9 +116,8 @@ def completions_routes(call: ChatCaller, request_id_of: Callable[[Request], str 
         except TollgateError as err:
             return error_response(err, request_id)
         if isinstance(reply, StreamReply):
-            headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
-            return ReleasingStream(reply.release, _chunks(reply.body, chat.model, parsed.include_usage),
-                                   media_type="text/event-stream", headers=headers)
+            return event_stream(reply.release, _chunks(reply.body, chat.model, parsed.include_usage),
+                                with_id(request_id, reply.headers))
         message = reply.body["choices"][0]["message"]
         body = _completion(f"cmpl-{uuid.uuid4().hex}", chat.model, message.get("content") or "",
                            reply.body["choices"][0].get("finish_reason"), reply.body.get("usage") or {})

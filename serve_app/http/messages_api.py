@@ -17,12 +17,13 @@ from starlette.routing import Route
 from serve_app.governance.costing import TokenCounter
 from serve_app.http.chat_call import (
     ChatCaller,
-    ReleasingStream,
+    event_stream,
     json_response,
     parse_json,
     read_body,
     sse_event,
     sse_events,
+    stream_error,
     sync_parse,
 )
 from serve_app.http.messages_wire import MessageEvents, anthropic_error_body, to_chat_request, to_message
@@ -56,8 +57,7 @@ async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterato
             for name, data in events.finish():
                 yield sse_event(name, data)
             return
-        if "error" in payload and "choices" not in payload:
-            error = payload["error"] or {}
+        if (error := stream_error(payload)) is not None:
             status = 429 if error.get("type") in ("rate_limit_error", "budget_exceeded") else 500
             err = TollgateError(str(error.get("message")), code=error.get("code"), status_code=status)
             yield sse_event("error", anthropic_error_body(err))
@@ -79,9 +79,7 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
             return _error(err, request_id)
         model = chat.model
         if isinstance(reply, StreamReply):
-            headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
-            return ReleasingStream(reply.release, message_stream(reply.body, model), media_type="text/event-stream",
-                                   headers=headers)
+            return event_stream(reply.release, message_stream(reply.body, model), with_id(request_id, reply.headers))
         return json_response(to_message(reply.body, model), headers=with_id(request_id, reply.headers))
 
     async def count_tokens(request: Request) -> Response:

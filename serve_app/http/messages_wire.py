@@ -28,6 +28,7 @@ import json
 import uuid
 from typing import Any
 
+from serve_app.http.protocol import require
 from tollgate_core.errors import BadRequestError, TollgateError
 
 __all__ = ["MessageEvents", "anthropic_error_body", "anthropic_error_type", "to_chat_request", "to_message"]
@@ -36,19 +37,14 @@ _STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool
                  "function_call": "tool_use", "content_filter": "refusal"}
 
 
-def _require(condition: bool, message: str, param: str) -> None:
-    if not condition:
-        raise BadRequestError(message, param=param)
-
-
 def _text_parts(content: Any, param: str) -> str | list[dict[str, Any]]:
     """A system prompt or tool result's content: a string, or text parts (``cache_control`` kept)."""
     if isinstance(content, str):
         return content
-    _require(isinstance(content, list), f"{param}: a string or a list of text blocks", param)
+    require(isinstance(content, list), f"{param}: a string or a list of text blocks", param)
     parts = []
     for i, block in enumerate(content):
-        _require(isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str),
+        require(isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str),
                  f"{param}[{i}]: only text blocks are allowed here", f"{param}[{i}]")
         parts.append({"type": "text", "text": block["text"],
                       **({"cache_control": block["cache_control"]} if "cache_control" in block else {})})
@@ -57,14 +53,14 @@ def _text_parts(content: Any, param: str) -> str | list[dict[str, Any]]:
 
 def _image_part(block: dict[str, Any], param: str) -> dict[str, Any]:
     source = block.get("source")
-    _require(isinstance(source, dict), f"{param}.source: an object is required", f"{param}.source")
+    require(isinstance(source, dict), f"{param}.source: an object is required", f"{param}.source")
     if source.get("type") == "base64":
         media, data = source.get("media_type"), source.get("data")
-        _require(isinstance(media, str) and isinstance(data, str), f"{param}.source: media_type and data are required",
+        require(isinstance(media, str) and isinstance(data, str), f"{param}.source: media_type and data are required",
                  f"{param}.source")
         return {"type": "image_url", "image_url": {"url": f"data:{media};base64,{data}"}}
     if source.get("type") == "url":
-        _require(isinstance(source.get("url"), str), f"{param}.source.url: a string is required", f"{param}.source.url")
+        require(isinstance(source.get("url"), str), f"{param}.source.url: a string is required", f"{param}.source.url")
         return {"type": "image_url", "image_url": {"url": source["url"]}}
     raise BadRequestError(f"{param}.source.type: base64 or url", param=f"{param}.source.type")
 
@@ -72,20 +68,20 @@ def _image_part(block: dict[str, Any], param: str) -> dict[str, Any]:
 def _user_messages(content: Any, param: str) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"role": "user", "content": content}]
-    _require(isinstance(content, list), f"{param}: a string or a list of content blocks", param)
+    require(isinstance(content, list), f"{param}: a string or a list of content blocks", param)
     tools: list[dict[str, Any]] = []
     parts: list[dict[str, Any]] = []
     for i, block in enumerate(content):
         where = f"{param}[{i}]"
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "text":
-            _require(isinstance(block.get("text"), str), f"{where}.text: a string is required", f"{where}.text")
+            require(isinstance(block.get("text"), str), f"{where}.text: a string is required", f"{where}.text")
             parts.append({"type": "text", "text": block["text"],
                           **({"cache_control": block["cache_control"]} if "cache_control" in block else {})})
         elif kind == "image":
             parts.append(_image_part(block, where))
         elif kind == "tool_result":
-            _require(isinstance(block.get("tool_use_id"), str), f"{where}.tool_use_id: a string is required",
+            require(isinstance(block.get("tool_use_id"), str), f"{where}.tool_use_id: a string is required",
                      f"{where}.tool_use_id")
             result = block.get("content", "")
             text = result if isinstance(result, str) else "".join(
@@ -104,7 +100,7 @@ def _user_messages(content: Any, param: str) -> list[dict[str, Any]]:
 def _assistant_message(content: Any, param: str) -> dict[str, Any]:
     if isinstance(content, str):
         return {"role": "assistant", "content": content}
-    _require(isinstance(content, list), f"{param}: a string or a list of content blocks", param)
+    require(isinstance(content, list), f"{param}: a string or a list of content blocks", param)
     text, calls = [], []
     for i, block in enumerate(content):
         where = f"{param}[{i}]"
@@ -112,7 +108,7 @@ def _assistant_message(content: Any, param: str) -> dict[str, Any]:
         if kind == "text":
             text.append(str(block.get("text") or ""))
         elif kind == "tool_use":
-            _require(isinstance(block.get("id"), str) and isinstance(block.get("name"), str),
+            require(isinstance(block.get("id"), str) and isinstance(block.get("name"), str),
                      f"{where}: a tool_use block needs id and name", where)
             arguments = json.dumps(block.get("input") or {}, ensure_ascii=False, separators=(",", ":"))
             calls.append({"id": block["id"], "type": "function", "function": {"name": block["name"],
@@ -131,31 +127,31 @@ def _assistant_message(content: Any, param: str) -> dict[str, Any]:
 def _tool_choice(choice: Any) -> tuple[Any, bool | None]:
     if choice is None:
         return None, None
-    _require(isinstance(choice, dict), "tool_choice: an object such as {\"type\": \"auto\"}", "tool_choice")
+    require(isinstance(choice, dict), "tool_choice: an object such as {\"type\": \"auto\"}", "tool_choice")
     parallel = False if choice.get("disable_parallel_tool_use") else None
     kind = choice.get("type")
     if kind == "tool":
-        _require(isinstance(choice.get("name"), str), "tool_choice.name: a string is required", "tool_choice.name")
+        require(isinstance(choice.get("name"), str), "tool_choice.name: a string is required", "tool_choice.name")
         return {"type": "function", "function": {"name": choice["name"]}}, parallel
     mapped = {"auto": "auto", "any": "required", "none": "none"}.get(str(kind))
-    _require(mapped is not None, "tool_choice.type: auto, any, tool or none", "tool_choice.type")
+    require(mapped is not None, "tool_choice.type: auto, any, tool or none", "tool_choice.type")
     return mapped, parallel
 
 
 def to_chat_request(body: Any) -> dict[str, Any]:
     """The chat-completions body for a Messages request body; :class:`BadRequestError` names the field."""
-    _require(isinstance(body, dict), "the request body must be a JSON object", "")
+    require(isinstance(body, dict), "the request body must be a JSON object", "")
     model, max_tokens, turns = body.get("model"), body.get("max_tokens"), body.get("messages")
-    _require(isinstance(model, str) and bool(model), "model: a model name is required", "model")
-    _require(isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1,
+    require(isinstance(model, str) and bool(model), "model: a model name is required", "model")
+    require(isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1,
              "max_tokens: a positive integer is required", "max_tokens")
-    _require(isinstance(turns, list) and bool(turns), "messages: at least one message is required", "messages")
+    require(isinstance(turns, list) and bool(turns), "messages: at least one message is required", "messages")
     messages: list[dict[str, Any]] = []
     if body.get("system"):
         messages.append({"role": "system", "content": _text_parts(body["system"], "system")})
     for i, turn in enumerate(turns):
         role = turn.get("role") if isinstance(turn, dict) else None
-        _require(role in ("user", "assistant", "system"), f"messages[{i}].role: user, assistant or system",
+        require(role in ("user", "assistant", "system"), f"messages[{i}].role: user, assistant or system",
                  f"messages[{i}].role")
         content = turn.get("content")
         if role == "system":  # Claude Code sends context as system turns between the others
@@ -171,7 +167,7 @@ def to_chat_request(body: Any) -> dict[str, Any]:
     if body.get("stop_sequences"):
         chat["stop"] = body["stop_sequences"]
     if body.get("tools"):
-        _require(isinstance(body["tools"], list), "tools: a list is required", "tools")
+        require(isinstance(body["tools"], list), "tools: a list is required", "tools")
         chat["tools"] = [_function_tool(tool, f"tools[{i}]") for i, tool in enumerate(body["tools"])]
     choice, parallel = _tool_choice(body.get("tool_choice"))
     if choice is not None:
@@ -188,9 +184,9 @@ def to_chat_request(body: Any) -> dict[str, Any]:
 
 
 def _function_tool(tool: Any, param: str) -> dict[str, Any]:
-    _require(isinstance(tool, dict) and isinstance(tool.get("name"), str), f"{param}.name: a string is required",
+    require(isinstance(tool, dict) and isinstance(tool.get("name"), str), f"{param}.name: a string is required",
              f"{param}.name")
-    _require(tool.get("type") in (None, "custom"),
+    require(tool.get("type") in (None, "custom"),
              f"{param}.type: {tool.get('type')!r}: only client tools (name, input_schema) are supported", f"{param}.type")
     function: dict[str, Any] = {"name": tool["name"], "parameters": tool.get("input_schema") or {"type": "object"}}
     if tool.get("description"):

@@ -19,6 +19,7 @@ __all__ = [
     "ChatCompletionRequest",
     "ChatMessage",
     "parse_chat_request",
+    "require",
 ]
 
 logger = logging.getLogger("tollgate.protocol")
@@ -27,6 +28,12 @@ logger = logging.getLogger("tollgate.protocol")
 # No model writes more than this in one answer (today's largest output limits are 128K); a larger request is a
 # mistake, refused rather than forwarded (and reserved against budgets at its worst case).
 MAX_OUTPUT_TOKENS = 1_000_000
+
+
+def require(condition: bool, message: str, param: str) -> None:
+    """A 400 naming ``param`` unless ``condition`` holds: the other APIs' translators check their bodies with it."""
+    if not condition:
+        raise BadRequestError(message, param=param)
 
 
 class _Wire(BaseModel):

@@ -16,7 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from serve_app.http.chat_call import ChatCaller, ReleasingStream, json_response, parse_json, sse_event, sse_events
+from serve_app.http.chat_call import (
+    ChatCaller,
+    event_stream,
+    json_response,
+    parse_json,
+    sse_event,
+    sse_events,
+    stream_error,
+)
 from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
 from serve_app.http.responses_store import ResponseStore
 from serve_app.http.responses_wire import (
@@ -86,8 +94,7 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
                 for name, data in closing:
                     yield sse_event(name, data)
                 return
-            if "error" in payload and "choices" not in payload:
-                error = payload["error"] or {}
+            if (error := stream_error(payload)) is not None:
                 for name, data in translator.error(error.get("code"), str(error.get("message"))):
                     yield sse_event(name, data)
                 return
@@ -100,9 +107,7 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
         try:
             _, reply = await call(request, request_id, parser(pending), endpoint="/v1/responses")
             if isinstance(reply, StreamReply):
-                headers = with_id(request_id, {"cache-control": "no-cache", **reply.headers})
-                return ReleasingStream(reply.release, events(pending, reply.body), media_type="text/event-stream",
-                                       headers=headers)
+                return event_stream(reply.release, events(pending, reply.body), with_id(request_id, reply.headers))
             response = to_response(reply.body, pending.body, pending.response_id)
             if pending.stored:
                 await store.save(pending.owner, response, pending.conversation(response))

@@ -20,14 +20,10 @@ import time
 import uuid
 from typing import Any
 
+from serve_app.http.protocol import require
 from tollgate_core.errors import BadRequestError
 
 __all__ = ["ResponseEvents", "new_response_id", "output_messages", "to_chat_request", "to_response"]
-
-
-def _require(condition: bool, message: str, param: str) -> None:
-    if not condition:
-        raise BadRequestError(message, param=param)
 
 
 def new_response_id() -> str:
@@ -37,16 +33,16 @@ def new_response_id() -> str:
 def _content(content: Any, param: str) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
-    _require(isinstance(content, list), f"{param}: a string or a list of content parts", param)
+    require(isinstance(content, list), f"{param}: a string or a list of content parts", param)
     parts: list[dict[str, Any]] = []
     for i, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind in ("input_text", "output_text", "text"):
-            _require(isinstance(part.get("text"), str), f"{param}[{i}].text: a string is required", f"{param}[{i}].text")
+            require(isinstance(part.get("text"), str), f"{param}[{i}].text: a string is required", f"{param}[{i}].text")
             parts.append({"type": "text", "text": part["text"]})
         elif kind == "input_image":
             url = part.get("image_url")
-            _require(isinstance(url, str), f"{param}[{i}].image_url: a URL or data URL is required (file_id is not "
+            require(isinstance(url, str), f"{param}[{i}].image_url: a URL or data URL is required (file_id is not "
                      "supported)", f"{param}[{i}].image_url")
             parts.append({"type": "image_url", "image_url": {"url": url, **(
                 {"detail": part["detail"]} if part.get("detail") in ("low", "high", "auto") else {})}})
@@ -62,15 +58,15 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
     """Chat messages for a Responses ``input`` (a string or a list of items)."""
     if isinstance(items, str):
         return [{"role": "user", "content": items}]
-    _require(isinstance(items, list) and bool(items), "input: a string or a non-empty list of items", "input")
+    require(isinstance(items, list) and bool(items), "input: a string or a non-empty list of items", "input")
     messages: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         where = f"input[{i}]"
-        _require(isinstance(item, dict), f"{where}: an object is required", where)
+        require(isinstance(item, dict), f"{where}: an object is required", where)
         kind = item.get("type", "message")
         if kind == "message":
             role = item.get("role")
-            _require(role in ("user", "assistant", "system", "developer"),
+            require(role in ("user", "assistant", "system", "developer"),
                      f"{where}.role: user, assistant, system or developer", f"{where}.role")
             content = _content(item.get("content"), f"{where}.content")
             if role == "assistant" and isinstance(content, list):
@@ -78,7 +74,7 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
             messages.append({"role": role, "content": content})
         elif kind == "function_call":
             for field in ("call_id", "name", "arguments"):
-                _require(isinstance(item.get(field), str), f"{where}.{field}: a string is required", f"{where}.{field}")
+                require(isinstance(item.get(field), str), f"{where}.{field}: a string is required", f"{where}.{field}")
             call = {"id": item["call_id"], "type": "function",
                     "function": {"name": item["name"], "arguments": item["arguments"]}}
             if messages and messages[-1]["role"] == "assistant" and messages[-1].get("tool_calls") is not None:
@@ -88,7 +84,7 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
             else:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind == "function_call_output":
-            _require(isinstance(item.get("call_id"), str), f"{where}.call_id: a string is required", f"{where}.call_id")
+            require(isinstance(item.get("call_id"), str), f"{where}.call_id: a string is required", f"{where}.call_id")
             output = item.get("output")
             text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": text})
@@ -102,15 +98,15 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
 
 def _tools(tools: Any) -> list[dict[str, Any]]:
     """Function tools in chat form; built-in tools, which a chat target cannot run, are left out."""
-    _require(isinstance(tools, list), "tools: a list is required", "tools")
+    require(isinstance(tools, list), "tools: a list is required", "tools")
     out = []
     for i, tool in enumerate(tools):
         where = f"tools[{i}]"
-        _require(isinstance(tool, dict) and isinstance(tool.get("type"), str), f"{where}.type: a string is required",
+        require(isinstance(tool, dict) and isinstance(tool.get("type"), str), f"{where}.type: a string is required",
                  f"{where}.type")
         if tool["type"] != "function":
             continue
-        _require(isinstance(tool.get("name"), str), f"{where}.name: a string is required", f"{where}.name")
+        require(isinstance(tool.get("name"), str), f"{where}.name: a string is required", f"{where}.name")
         function = {"name": tool["name"], "parameters": tool.get("parameters") or {"type": "object", "properties": {}}}
         if tool.get("description"):
             function["description"] = tool["description"]
@@ -122,10 +118,10 @@ def _tools(tools: Any) -> list[dict[str, Any]]:
 
 def _tool_choice(choice: Any) -> Any:
     if isinstance(choice, str):
-        _require(choice in ("auto", "none", "required"), "tool_choice: auto, none, required or a function",
+        require(choice in ("auto", "none", "required"), "tool_choice: auto, none, required or a function",
                  "tool_choice")
         return choice
-    _require(isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str),
+    require(isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str),
              "tool_choice: auto, none, required or {\"type\": \"function\", \"name\": ...}", "tool_choice")
     return {"type": "function", "function": {"name": choice["name"]}}
 
@@ -139,8 +135,8 @@ def _response_format(text: Any) -> dict[str, Any] | None:
         return None
     if kind == "json_object":
         return {"type": "json_object"}
-    _require(kind == "json_schema", "text.format.type: text, json_object or json_schema", "text.format.type")
-    _require(isinstance(fmt.get("schema"), dict) and isinstance(fmt.get("name"), str),
+    require(kind == "json_schema", "text.format.type: text, json_object or json_schema", "text.format.type")
+    require(isinstance(fmt.get("schema"), dict) and isinstance(fmt.get("name"), str),
              "text.format: a json_schema format needs name and schema", "text.format")
     schema = {"name": fmt["name"], "schema": fmt["schema"],
               **({"strict": fmt["strict"]} if fmt.get("strict") is not None else {}),
@@ -150,12 +146,12 @@ def _response_format(text: Any) -> dict[str, Any] | None:
 
 def to_chat_request(body: Any, history: list[dict[str, Any]]) -> dict[str, Any]:
     """The chat-completions body for a Responses body, after the stored ``history`` (chat messages)."""
-    _require(isinstance(body, dict), "the request body must be a JSON object", "")
-    _require(isinstance(body.get("model"), str) and bool(body["model"]), "model: a model name is required", "model")
-    _require("input" in body, "input: a string or a list of items is required", "input")
+    require(isinstance(body, dict), "the request body must be a JSON object", "")
+    require(isinstance(body.get("model"), str) and bool(body["model"]), "model: a model name is required", "model")
+    require("input" in body, "input: a string or a list of items is required", "input")
     messages = list(history) + input_messages(body["input"])
     if body.get("instructions"):
-        _require(isinstance(body["instructions"], str), "instructions: a string is required", "instructions")
+        require(isinstance(body["instructions"], str), "instructions: a string is required", "instructions")
         messages.insert(0, {"role": "system", "content": body["instructions"]})
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
     if body.get("max_output_tokens") is not None:
