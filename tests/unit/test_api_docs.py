@@ -67,7 +67,7 @@ def test_every_api_page_has_an_example() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
 def test_the_pages_example_runs(page: Path, gateway_url: str, fake: FakeProviderServer) -> None:
     httpx.post(f"{fake.base_url}/_fake/reset")
-    [example] = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    [example] = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
     code = example.replace("http://127.0.0.1:8000", gateway_url).replace("YOUR_TOLLGATE_KEY", KEY)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

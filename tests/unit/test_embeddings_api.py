@@ -13,29 +13,24 @@ import openai
 import pytest
 from starlette.testclient import TestClient
 
-from deployments.providers.proxy import ProviderProxy
 from fake_providers.embeddings import fake_vector
 from fake_providers.server import FakeProviderServer
-from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
-from tests.unit._gateway_helpers import InProcessBackend
-from tollgate_core.config import ProviderKind, parse_gateway_config
+from tests.unit._gateway_helpers import MASTER_KEY, gateway_over_fakes, provider_credentials, recorded_requests
+from tollgate_core.config import parse_gateway_config
 from tollgate_core.errors import ConfigError
 
-KEY = "unit-master"
+KEY = MASTER_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture
 def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit-secret")
-    httpx.post(f"{fake.base_url}/_fake/reset")
+    provider_credentials(monkeypatch)
     openai_t = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY"}
     azure_t = {"provider": "azure", "model": "embed-deploy", "api_base": fake.base_url, "api_version": "2024-10-21",
                "api_key_env": "UNIT_OPENAI_KEY"}
     bedrock_t = {"provider": "bedrock", "region": "us-east-1", "api_base": fake.base_url}
-    config = parse_gateway_config({"models": {
+    models = {
         "small": {"type": "embedding", "targets": [{**openai_t, "model": "text-embedding-3-small"}]},
         "pair": {"type": "embedding", "policy": "priority", "targets": [
             {**openai_t, "model": "first-embed"}, {**openai_t, "model": "second-embed"}]},
@@ -44,10 +39,8 @@ def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "cohere": {"type": "embedding", "targets": [{**bedrock_t, "model": "cohere.embed-english-v3"}]},
         "minilm": {"type": "embedding", "targets": [{"provider": "local", "model": "all-MiniLM-L6-v2"}]},
         "gpt": {"targets": [{**openai_t, "model": "gpt-x"}]},
-    }})
-    proxy = ProviderProxy(config, {ProviderKind.OPENAI, ProviderKind.AZURE, ProviderKind.BEDROCK})
-    backends = {kind: InProcessBackend(proxy) for kind in (ProviderKind.OPENAI, ProviderKind.BEDROCK)}
-    with TestClient(create_api(Gateway(config, backends, KEY))) as test_client:
+    }
+    with gateway_over_fakes(fake, models) as test_client:
         yield test_client
 
 
@@ -57,7 +50,7 @@ def client(http: TestClient) -> openai.OpenAI:
 
 
 def upstream(fake: FakeProviderServer) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{fake.base_url}/_fake/requests").json())
+    return recorded_requests(fake)
 
 
 def close(a: list[float], b: list[float]) -> bool:

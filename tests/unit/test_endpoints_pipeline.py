@@ -17,18 +17,10 @@ import httpx
 import openai
 import pytest
 
-from deployments.guardrail.service import GuardrailService
-from deployments.guardrail.step import LocalGuardrailLink
-from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
 from serve_app.audit.verify import verify_chain
-from serve_app.audit.writer import AuditWriter
-from serve_app.governance.enforcer import Governance
-from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
-from tests.unit._gateway_helpers import InProcessBackend, upstream_requests
-from tollgate_core.config import ProviderKind, parse_gateway_config
-from tollgate_core.store import Database, open_database
+from tests.unit._gateway_helpers import audit_records, audited_gateway, upstream_requests
+from tollgate_core.store import Database
 
 AUDIT_KEY = b"unit-audit-key"
 MASTER = {"Authorization": "Bearer unit-master"}
@@ -69,29 +61,13 @@ def answer_text(endpoint: str, body: dict[str, Any]) -> str:
 
 @pytest.fixture
 async def stack(fake: FakeProviderServer, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
-    httpx.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
               "prices": {"input": 1000.0, "output": 1000.0}}
-    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]},
-                                              "embed": {"type": "embedding",
-                                                        "targets": [{**target, "model": "text-embedding-3-small"}]}},
-                                   "guardrails": {"policy": {"injection": {"action": "block"}}}})
-    db = await open_database(f"sqlite:///{tmp_path / 'state.db'}")
-    writer = AuditWriter(db, hmac_key=AUDIT_KEY)
-    rails = config.guardrails
-    service = GuardrailService(rails.policy, rails.teams, rails.keys)
-    gateway = Gateway(config, {ProviderKind.OPENAI: InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))},
-                      "unit-master", Deployments(guardrail=LocalGuardrailLink(service), guards=service),
-                      Bookkeeping(governance=Governance(db, config), audit=writer))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(gateway)),
-                                 base_url="http://gateway") as client:
+    models = {"gpt-4o": {"targets": [{**target, "model": "gpt-4o"}]},
+              "embed": {"type": "embedding", "targets": [{**target, "model": "text-embedding-3-small"}]}}
+    async with audited_gateway(fake, tmp_path / "state.db", models, AUDIT_KEY,
+                               {"policy": {"injection": {"action": "block"}}}) as (client, db):
         yield client, db
-    await writer.close()
-    await db.close()
-
-
-async def records(db: Database) -> list[dict[str, Any]]:
-    return [json.loads(r["record"]) for r in await db.fetchall("SELECT record FROM audit_log ORDER BY seq")]
 
 
 async def virtual_key(client: httpx.AsyncClient, **key: Any) -> dict[str, str]:
@@ -113,7 +89,7 @@ async def test_an_answer_is_charged_and_recorded_once(stack: tuple[httpx.AsyncCl
     assert response.status_code == 200, response.text
     [row] = await db.fetchall("SELECT * FROM spend_ledger")
     assert row["outcome"] == "ok" and row["completion_tokens"] > 0 and row["cost_nano"] > 0
-    [record] = await records(db)
+    [record] = await audit_records(db)
     assert (record["endpoint"], record["client_request_id"], record["stream"], record["status"]) == (
         endpoint, "r-1", stream, 200)
     assert record["key_id"] == row["key_id"] and record["completion_tokens"] == row["completion_tokens"]
@@ -134,7 +110,7 @@ async def test_a_spent_budget_is_refused_in_the_endpoints_own_shape(stack: tuple
     assert "hourly budget of $0.05" in error["message"]
     assert error["type"] == ("rate_limit_error" if endpoint == "/v1/messages" else "budget_exceeded")
     assert int(response.headers["retry-after"]) >= 1
-    refused = (await records(db))[-1]
+    refused = (await audit_records(db))[-1]
     assert (refused["endpoint"], refused["status"], refused["error_code"]) == (
         endpoint, 429, "key_hourly_budget_exceeded")
 
@@ -146,7 +122,7 @@ async def test_an_injection_is_refused_and_recorded_without_its_text(
     response = await client.post(endpoint, json=ENDPOINTS[endpoint](INJECTION), headers=MASTER)
     assert response.status_code == 400, response.text
     assert "injection" in json.dumps(error_of(endpoint, response)).lower()
-    [record] = await records(db)
+    [record] = await audit_records(db)
     assert (record["endpoint"], record["outcome"], record["injection_action"]) == (
         endpoint, "prompt_injection_detected", "block")
     assert "DAN" not in json.dumps(record)
@@ -200,7 +176,7 @@ async def test_completions_refuse_what_chat_cannot_do(stack: tuple[httpx.AsyncCl
     response = await client.post("/v1/completions", json={"model": "gpt-4o", "prompt": "hi", **extra}, headers=MASTER)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
-    [record] = await records(db)
+    [record] = await audit_records(db)
     assert (record["endpoint"], record["status"]) == ("/v1/completions", 400)
 
 
@@ -213,7 +189,7 @@ async def test_embeddings_are_charged_recorded_and_refused_past_the_budget(
     assert first.status_code == 200, first.text
     [row] = await db.fetchall("SELECT * FROM spend_ledger")
     assert (row["prompt_tokens"], row["completion_tokens"]) == (7, 0) and row["cost_nano"] == 7 * 1_000_000
-    [record] = await records(db)
+    [record] = await audit_records(db)
     assert (record["endpoint"], record["client_request_id"], record["model"], record["prompt_tokens"]) == (
         "/v1/embeddings", "e-1", "embed", 7)
     for _ in range(10):
@@ -221,7 +197,7 @@ async def test_embeddings_are_charged_recorded_and_refused_past_the_budget(
         if response.status_code != 200:
             break
     assert response.status_code == 429 and response.json()["error"]["code"] == "key_hourly_budget_exceeded"
-    assert (await records(db))[-1]["status"] == 429
+    assert (await audit_records(db))[-1]["status"] == 429
     assert (await verify_chain(db, AUDIT_KEY)).ok
 
 
@@ -235,4 +211,4 @@ async def test_embeddings_inputs_are_redacted_and_injections_refused(
     assert EMAIL not in json.dumps(upstream["body"]) and upstream["body"]["input"][1] == "plain text"
     refused = await client.post("/v1/embeddings", headers=MASTER, json={"model": "embed", "input": INJECTION})
     assert refused.status_code == 400
-    assert (await records(db))[-1]["injection_action"] == "block"
+    assert (await audit_records(db))[-1]["injection_action"] == "block"

@@ -7,19 +7,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from deployments.providers.prompt_cache import mark_anthropic, mark_bedrock
-from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
-from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
-from tests.unit._gateway_helpers import InProcessBackend
-from tollgate_core.config import ProviderKind, parse_gateway_config
+from tests.unit._gateway_helpers import MASTER_KEY, gateway_over_fakes, provider_credentials, recorded_requests
 
-KEY = "unit-master"
+KEY = MASTER_KEY
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SYSTEM = " ".join(f"rule{i}" for i in range(10_000))  # 10,000 tokens as the fakes count them
 MARK = {"type": "ephemeral"}
@@ -27,11 +22,8 @@ MARK = {"type": "ephemeral"}
 
 @pytest.fixture
 def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit-secret")
-    httpx.post(f"{fake.base_url}/_fake/reset")
-    config = parse_gateway_config({"models": {
+    provider_credentials(monkeypatch)
+    models = {
         "claude": {"targets": [{"provider": "anthropic", "model": "claude-sonnet-x", "api_base": fake.base_url,
                                 "api_key_env": "UNIT_ANTHROPIC_KEY"}]},
         "bedrock": {"targets": [{"provider": "bedrock", "model": "anthropic.claude-3-5-sonnet-20241022-v2:0",
@@ -42,11 +34,8 @@ def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "claude-off": {"prompt_cache": "off", "targets": [{"provider": "anthropic", "model": "claude-sonnet-x",
                                                            "api_base": fake.base_url,
                                                            "api_key_env": "UNIT_ANTHROPIC_KEY"}]},
-    }})
-    proxy = ProviderProxy(config, {ProviderKind.OPENAI, ProviderKind.ANTHROPIC, ProviderKind.BEDROCK})
-    backends = {kind: InProcessBackend(proxy) for kind in (ProviderKind.OPENAI, ProviderKind.ANTHROPIC,
-                                                           ProviderKind.BEDROCK)}
-    with TestClient(create_api(Gateway(config, backends, KEY))) as client:
+    }
+    with gateway_over_fakes(fake, models) as client:
         yield client
 
 
@@ -60,7 +49,7 @@ def ask(http: TestClient, model: str, question: str, system: Any = SYSTEM, heade
 
 
 def upstream(fake: FakeProviderServer) -> list[dict[str, Any]]:
-    return [r["body"] for r in httpx.get(f"{fake.base_url}/_fake/requests").json()]
+    return [r["body"] for r in recorded_requests(fake)]
 
 
 def markers(body: dict[str, Any]) -> int:

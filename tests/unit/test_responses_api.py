@@ -5,34 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import openai
 import pytest
 from starlette.testclient import TestClient
 
-from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
-from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
-from tests.unit._gateway_helpers import InProcessBackend
-from tollgate_core.config import ProviderKind, parse_gateway_config
+from tests.unit._gateway_helpers import MASTER_KEY, gateway_over_fakes, provider_credentials, recorded_requests
 
-KEY = "unit-master"
+KEY = MASTER_KEY
 WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city",
            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 
 
 @pytest.fixture
 def http(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
-    httpx.post(f"{fake.base_url}/_fake/reset")
+    provider_credentials(monkeypatch)
     openai_t = {"provider": "openai", "model": "gpt-x", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY"}
     claude_t = {"provider": "anthropic", "model": "claude-x", "api_base": fake.base_url,
                 "api_key_env": "UNIT_ANTHROPIC_KEY"}
-    config = parse_gateway_config({"models": {"gpt": {"targets": [openai_t]}, "claude": {"targets": [claude_t]}}})
-    proxy = ProviderProxy(config, {ProviderKind.OPENAI, ProviderKind.ANTHROPIC})
-    backends = {ProviderKind.OPENAI: InProcessBackend(proxy), ProviderKind.ANTHROPIC: InProcessBackend(proxy)}
-    with TestClient(create_api(Gateway(config, backends, KEY))) as test_client:
+    with gateway_over_fakes(fake, {"gpt": {"targets": [openai_t]}, "claude": {"targets": [claude_t]}}) as test_client:
         yield test_client
 
 
@@ -42,7 +33,7 @@ def client(http: TestClient) -> openai.OpenAI:
 
 
 def upstream_bodies(fake: FakeProviderServer) -> list[dict[str, object]]:
-    return [r["body"] for r in httpx.get(f"{fake.base_url}/_fake/requests").json()]
+    return [r["body"] for r in recorded_requests(fake)]
 
 
 @pytest.mark.parametrize("model", ["gpt", "claude"])

@@ -6,20 +6,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import openai
 import pytest
-from starlette.testclient import TestClient
 
-from deployments.providers.proxy import ProviderProxy
 from deployments.providers.schema_tool import SchemaCallStream, schema_as_tool, unwrap_schema_call
 from fake_providers.server import FakeProviderServer
-from serve_app.http.api import create_api
-from serve_app.pipeline.gateway import Gateway
-from tests.unit._gateway_helpers import InProcessBackend
-from tollgate_core.config import ProviderKind, parse_gateway_config
+from tests.unit._gateway_helpers import MASTER_KEY, gateway_over_fakes, provider_credentials, recorded_requests
 
-KEY = "unit-master"
+KEY = MASTER_KEY
 SCHEMA = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
 FORMAT = {"type": "json_schema", "json_schema": {"name": "lookup", "schema": SCHEMA, "strict": True}}
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
@@ -27,24 +21,19 @@ WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters":
 
 @pytest.fixture
 def client(fake: FakeProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[openai.OpenAI]:
-    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDUNIT")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit-secret")
-    httpx.post(f"{fake.base_url}/_fake/reset")
-    config = parse_gateway_config({"models": {
+    provider_credentials(monkeypatch)
+    models = {
         "claude": {"targets": [{"provider": "anthropic", "model": "claude-x", "api_base": fake.base_url,
                                 "api_key_env": "UNIT_ANTHROPIC_KEY"}]},
         "bedrock": {"targets": [{"provider": "bedrock", "model": "anthropic.claude-3-haiku-20240307-v1:0",
                                  "region": "us-east-1", "api_base": fake.base_url}]},
-    }})
-    proxy = ProviderProxy(config, {ProviderKind.ANTHROPIC, ProviderKind.BEDROCK})
-    backends = {ProviderKind.ANTHROPIC: InProcessBackend(proxy), ProviderKind.BEDROCK: InProcessBackend(proxy)}
-    with TestClient(create_api(Gateway(config, backends, KEY))) as http:
+    }
+    with gateway_over_fakes(fake, models) as http:
         yield openai.OpenAI(base_url="http://testserver/v1", api_key=KEY, http_client=http, max_retries=0)
 
 
 def last_upstream(fake: FakeProviderServer) -> dict[str, Any]:
-    return dict(httpx.get(f"{fake.base_url}/_fake/requests").json()[-1]["body"])
+    return dict(recorded_requests(fake)[-1]["body"])
 
 
 @pytest.mark.parametrize("model", ["claude", "bedrock"])

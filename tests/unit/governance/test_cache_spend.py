@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -16,7 +18,7 @@ from serve_app.http.api import create_api
 from serve_app.pipeline.gateway import Bookkeeping, Gateway
 from tests.unit._gateway_helpers import InProcessBackend
 from tests.unit.governance.conftest import Clock
-from tollgate_core.config import Prices, ProviderKind, parse_gateway_config
+from tollgate_core.config import Prices, parse_gateway_config
 from tollgate_core.store import Database
 
 MASTER = {"Authorization": "Bearer unit-master"}
@@ -43,22 +45,30 @@ def test_reads_writes_and_one_hour_writes_are_charged_at_their_prices() -> None:
     assert cache_saving_nano(prices, 10_003, cached=10_000) == round(10_000 * (3.0 - 0.3) * 1000)
 
 
-async def test_the_ledger_and_the_report_agree_with_the_fakes_usage(
-        fake: FakeProviderServer, db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
-    httpx.post(f"{fake.base_url}/_fake/reset")
-    config = parse_gateway_config({"models": {"claude": {"targets": [{
-        "provider": "anthropic", "model": "claude-sonnet-x", "api_base": fake.base_url,
-        "api_key_env": "UNIT_ANTHROPIC_KEY", "prices": CLAUDE_PRICES}]}}})
-    backend = InProcessBackend(ProviderProxy(config, {ProviderKind.ANTHROPIC}))
-    gateway = Gateway(config, {ProviderKind.ANTHROPIC: backend}, "unit-master",
+@asynccontextmanager
+async def governed_key(db: Database, clock: Clock, models: dict[str, Any],
+                       **key: Any) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """The gateway in process with governance on ``db``, and the auth header of a new key of team acme/ml."""
+    config = parse_gateway_config({"models": models})
+    kinds = config.provider_kinds()
+    backend = InProcessBackend(ProviderProxy(config, kinds))
+    gateway = Gateway(config, dict.fromkeys(kinds, backend), "unit-master",
                       books=Bookkeeping(governance=Governance(db, config, clock=clock)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(gateway)),
                                  base_url="http://gateway") as api:
         await api.post("/admin/orgs", headers=MASTER, json={"name": "acme"})
         await api.post("/admin/teams", headers=MASTER, json={"org": "acme", "name": "ml"})
-        key = (await api.post("/admin/keys", headers=MASTER, json={"team": "acme/ml", "name": "svc"})).json()
-        auth = {"Authorization": f"Bearer {key['key']}"}
+        created = (await api.post("/admin/keys", headers=MASTER, json={"team": "acme/ml", "name": "svc", **key})).json()
+        yield api, {"Authorization": f"Bearer {created['key']}"}
+
+
+async def test_the_ledger_and_the_report_agree_with_the_fakes_usage(
+        fake: FakeProviderServer, db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "sk-ant-unit")
+    httpx.post(f"{fake.base_url}/_fake/reset")
+    models = {"claude": {"targets": [{"provider": "anthropic", "model": "claude-sonnet-x", "api_base": fake.base_url,
+                                      "api_key_env": "UNIT_ANTHROPIC_KEY", "prices": CLAUDE_PRICES}]}}
+    async with governed_key(db, clock, models) as (api, auth):
         usages = []
         for i in range(10):
             body = {"model": "claude", "max_tokens": 30, "messages": [
@@ -96,21 +106,11 @@ async def test_the_ledger_and_the_report_agree_with_the_fakes_usage(
 
 async def test_a_bad_prompt_cache_header_reserves_nothing(fake: FakeProviderServer, db: Database,
                                                           clock: Clock) -> None:
-    config = parse_gateway_config({"models": {"m": {"targets": [{
-        "provider": "openai", "model": "x", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
-        "prices": {"input": 1.0, "output": 1.0}}]}}})
-    backend = InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))
-    gateway = Gateway(config, {ProviderKind.OPENAI: backend}, "unit-master",
-                      books=Bookkeeping(governance=Governance(db, config, clock=clock)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(gateway)),
-                                 base_url="http://gateway") as api:
-        await api.post("/admin/orgs", headers=MASTER, json={"name": "acme"})
-        await api.post("/admin/teams", headers=MASTER, json={"org": "acme", "name": "ml"})
-        key = (await api.post("/admin/keys", headers=MASTER, json={
-            "team": "acme/ml", "name": "svc", "budgets": {"daily": {"hard": 5.0}}})).json()
+    models = {"m": {"targets": [{"provider": "openai", "model": "x", "api_base": f"{fake.base_url}/v1",
+                                 "api_key_env": "UNIT_OPENAI_KEY", "prices": {"input": 1.0, "output": 1.0}}]}}
+    async with governed_key(db, clock, models, budgets={"daily": {"hard": 5.0}}) as (api, auth):
         response = await api.post("/v1/chat/completions", json={"model": "m", "messages": [
-            {"role": "user", "content": "hi"}]}, headers={"Authorization": f"Bearer {key['key']}",
-                                                          "x-tollgate-prompt-cache": "yes"})
+            {"role": "user", "content": "hi"}]}, headers={**auth, "x-tollgate-prompt-cache": "yes"})
     assert response.status_code == 400
     assert await db.fetchall("SELECT * FROM reservations") == []
     assert await db.fetchall("SELECT * FROM spend_ledger") == []
