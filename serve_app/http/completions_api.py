@@ -8,7 +8,6 @@ rather than continuing it token by token. ``prompt`` is one string (or a list of
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -27,7 +26,7 @@ from serve_app.http.chat_call import (
     stream_error,
     sync_parse,
 )
-from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request, require
+from serve_app.http.protocol import ChatCompletionRequest, chat_request_from, require
 from serve_app.pipeline.replies import StreamReply, sse
 from tollgate_core.errors import TollgateError
 
@@ -74,7 +73,7 @@ class _Parsed:
     def __call__(self, raw: bytes) -> ChatCompletionRequest:
         body = parse_json(raw)
         self.include_usage = _client_wants_usage(body)
-        return parse_chat_request(json.dumps(to_chat_request(body)).encode())
+        return chat_request_from(to_chat_request(body))
 
 
 def _completion(completion_id: str, model: str, text: str, finish: Any, usage: Any = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ Errors are Anthropic's ``{"type": "error", "error": {"type", "message"}}``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
@@ -27,7 +26,7 @@ from serve_app.http.chat_call import (
     sync_parse,
 )
 from serve_app.http.messages_wire import MessageEvents, anthropic_error_body, to_chat_request, to_message
-from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
+from serve_app.http.protocol import ChatCompletionRequest, chat_request_from
 from serve_app.pipeline.replies import StreamReply
 from tollgate_core.errors import PermissionDeniedError, TollgateError
 
@@ -46,7 +45,7 @@ def _error(err: TollgateError, request_id: str | None) -> Response:
 
 def parse_messages_request(body: bytes) -> ChatCompletionRequest:
     """The chat request a Messages body stands for; errors name the Messages field."""
-    return parse_chat_request(json.dumps(to_chat_request(parse_json(body))).encode())
+    return chat_request_from(to_chat_request(parse_json(body)))
 
 
 async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:

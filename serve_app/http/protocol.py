@@ -9,6 +9,7 @@ in one method, :meth:`ChatCompletionRequest.to_internal`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,6 +19,7 @@ from tollgate_core.errors import BadRequestError
 __all__ = [
     "ChatCompletionRequest",
     "ChatMessage",
+    "chat_request_from",
     "parse_chat_request",
     "require",
 ]
@@ -176,8 +178,17 @@ def _param_path(loc: tuple[int | str, ...]) -> str:
 
 def parse_chat_request(body: bytes) -> ChatCompletionRequest:
     """Parse and validate a request body; raise :class:`BadRequestError` naming the field."""
+    return _validated(ChatCompletionRequest.model_validate_json, body)
+
+
+def chat_request_from(data: dict[str, Any]) -> ChatCompletionRequest:
+    """Validate a chat request another API's translator built (no second round through JSON)."""
+    return _validated(ChatCompletionRequest.model_validate, data)
+
+
+def _validated(validate: Callable[[Any], ChatCompletionRequest], raw: Any) -> ChatCompletionRequest:
     try:
-        return ChatCompletionRequest.model_validate_json(body)
+        return validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]
@@ -192,4 +203,3 @@ def parse_chat_request(body: bytes) -> ChatCompletionRequest:
         param = _param_path(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         raise BadRequestError(f"invalid value for '{param}': {msg}", param=param or None) from None
-

@@ -8,7 +8,6 @@ Errors are OpenAI's error shape.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from serve_app.http.chat_call import (
     sse_events,
     stream_error,
 )
-from serve_app.http.protocol import ChatCompletionRequest, parse_chat_request
+from serve_app.http.protocol import ChatCompletionRequest, chat_request_from
 from serve_app.http.responses_store import ResponseStore
 from serve_app.http.responses_wire import (
     ResponseEvents,
@@ -80,7 +79,7 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
                     raise NotFoundError(f"Previous response with id {previous!r} not found.",
                                         param="previous_response_id", code="previous_response_not_found")
                 pending.history = found[1]
-            return parse_chat_request(json.dumps(to_chat_request(body, pending.history)).encode())
+            return chat_request_from(to_chat_request(body, pending.history))
 
         return parse
 
