@@ -316,7 +316,10 @@ class RouterSync:
         sent = list(self._pending)
         self._pending.clear()
         try:
-            snapshot = await asyncio.wait_for(self._router.exchange(list(sent)), self._timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that arrives as the
+            # exchange completes, and the periodic task would then never stop.
+            async with asyncio.timeout(self._timeout):
+                snapshot = await self._router.exchange(list(sent))
         except Exception as exc:  # the router being away must never fail a request
             logger.warning("router sync failed (%s); keeping local statistics", type(exc).__name__)
             if generation == self._generation:
@@ -334,7 +337,8 @@ class RouterSync:
         self._pending.clear()
         self._board.reset()
         try:
-            await asyncio.wait_for(self._router.reset(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await self._router.reset()
         except TimeoutError as exc:
             raise UpstreamUnavailableError("the Router deployment did not answer; this replica was reset") from exc
 
