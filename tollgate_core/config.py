@@ -132,6 +132,12 @@ class ServerConfig(_Strict):
     max_request_bytes: int = Field(
         10 * 1024 * 1024, gt=0, description="Larger request bodies get 413 (10 MiB: room for a few base64 images)."
     )
+    max_in_flight: int = Field(
+        256, gt=0,
+        description="API requests one ingress replica works on at once (a stream counts until its end); past it "
+        "a request gets 503 with Retry-After at once instead of waiting in a queue. Keep it below the Ingress "
+        "deployment's max_ongoing_requests.",
+    )
     data_dir: str = Field(
         "~/.tollgate",
         description="Where the gateway keeps its files (generated master key, local model). "

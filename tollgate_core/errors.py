@@ -38,9 +38,11 @@ __all__ = [
     "GuardrailRefusedError",
     "ModelNotFoundError",
     "NotFoundError",
+    "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "StoreUnavailableError",
     "TollgateError",
     "UpstreamError",
     "UpstreamStatusError",
@@ -155,6 +157,23 @@ class BudgetExceededError(RateLimitError):
 
     error_type = "budget_exceeded"
     code = "budget_exceeded"
+
+
+class OverloadedError(TollgateError):
+    """The ingress replica is at ``server.max_in_flight``; the client should retry after ``retry_after``."""
+
+    status_code = 503
+    error_type = "server_error"
+    code = "overloaded"
+
+
+class StoreUnavailableError(TollgateError):
+    """The state store (keys, budgets, ledger, audit log) cannot be reached: the request is refused, not answered
+    unmetered."""
+
+    status_code = 503
+    error_type = "service_unavailable"
+    code = "state_store_unavailable"
 
 
 class ConfigError(TollgateError):

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from deployments.cache.step import CachePurge
+from serve_app.http.admission import AdmissionLimit
 from serve_app.http.admin_api import admin_routes, parse_body
 from serve_app.http.chat_call import ChatCaller, event_stream, json_response, sync_parse
 from serve_app.http.completions_api import completions_routes
@@ -129,7 +130,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
                      lambda err, request: _error_response(err, request_id_of(request)))
         if gateway.governance is not None else []
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             *governed,
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -147,3 +148,5 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         ],
         exception_handlers={HTTPException: http_error, Exception: unexpected_error},
     )
+    app.add_middleware(AdmissionLimit, limit=gateway.config.server.max_in_flight, metrics=gateway.metrics)
+    return app

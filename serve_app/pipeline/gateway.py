@@ -98,6 +98,7 @@ class Gateway:
         self.board = TargetBoard(config.routing.circuit)
         self._master_key = master_key
         metrics: GatewayMetrics = books.metrics or NullMetrics()
+        self.metrics = metrics
         self._sync = (RouterSync(self.board, deployments.router, config.routing.sync_interval_s)
                       if deployments.router else None)
         self.failover = Failover(config, self.catalog, self.board, metrics=books.metrics,

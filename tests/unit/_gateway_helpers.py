@@ -4,6 +4,9 @@ gateway's HTTP API served in process."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -11,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from deployments.providers.proxy import ProviderProxy
@@ -21,7 +26,7 @@ from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.store import Database, open_database
 
 __all__ = ["MASTER_KEY", "GatewayClient", "InProcessBackend", "audit_records", "audited_gateway", "gateway_over_fakes",
-           "provider_credentials", "recorded_requests", "serve_in_process", "upstream_requests"]
+           "provider_credentials", "recorded_requests", "serve_http", "serve_in_process", "upstream_requests"]
 
 MASTER_KEY = "unit-master"
 
@@ -58,6 +63,31 @@ class GatewayClient:
         response = await self.client.post("/v1/chat/completions", json=body, headers={**self._auth, **(headers or {})})
         await self.gateway.drain()
         return response
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_http(app: Starlette) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1 in a thread (real sockets, real streaming); yields
+    its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
+                                           loop="asyncio"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @asynccontextmanager

@@ -5,32 +5,22 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
 from serve_app.http.api import create_api
 from serve_app.pipeline.gateway import Gateway
-from tests.unit._gateway_helpers import InProcessBackend
+from tests.unit._gateway_helpers import InProcessBackend, serve_http
 from tollgate_core.config import ProviderKind, parse_gateway_config
 
 KEY = "unit-master"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api"
 PAGES = sorted(DOCS.glob("*.md"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +32,8 @@ def gateway_url(fake: FakeProviderServer) -> Iterator[str]:
     }})
     gateway = Gateway(config, {ProviderKind.OPENAI: InProcessBackend(ProviderProxy(config, {ProviderKind.OPENAI}))},
                       KEY)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(gateway), host="127.0.0.1", port=port, log_level="warning",
-                                           loop="asyncio"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the gateway did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_http(create_api(gateway)) as url:
+        yield url
 
 
 def test_every_api_page_has_an_example() -> None:
