@@ -35,6 +35,10 @@ __all__ = ["FakeEmbeddings", "fake_vector"]
 DEFAULT_DIMENSIONS = 16
 
 
+OPENAI_MAX_DIMENSIONS = 3072  # text-embedding-3-large; larger values get OpenAI's 400
+TITAN_DIMENSIONS = (DEFAULT_DIMENSIONS, 256, 512, 1024)  # Titan v2's sizes (the fake's default besides)
+
+
 def fake_vector(text: str, dimensions: int = DEFAULT_DIMENSIONS) -> list[float]:
     """A unit vector derived from the text's SHA-256 (the same text, the same vector)."""
     raw = [b - 127.5 for b in hashlib.sha256(text.encode()).digest() * (dimensions // 32 + 1)][:dimensions]
@@ -73,7 +77,12 @@ class FakeEmbeddings:
             return _error(wire.openai_error(400, "'$.input' is invalid. Please check the API reference.",
                                             "invalid_request_error", param="input"))
         dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
-        return JSONResponse(_openai_list(texts, model, int(dimensions), body.get("encoding_format")),
+        if isinstance(dimensions, float) and dimensions.is_integer():  # JSON has one number type
+            dimensions = int(dimensions)
+        if not isinstance(dimensions, int) or not 1 <= dimensions <= OPENAI_MAX_DIMENSIONS:
+            return _error(wire.openai_error(400, f"Invalid 'dimensions': the model supports 1 to "
+                                            f"{OPENAI_MAX_DIMENSIONS}.", "invalid_request_error", param="dimensions"))
+        return JSONResponse(_openai_list(texts, model, dimensions, body.get("encoding_format")),
                             headers={"x-ratelimit-remaining-requests": "999"})
 
     async def openai(self, request: Request) -> Response:
@@ -126,7 +135,10 @@ class FakeEmbeddings:
             text = body.get("inputText")
             if not isinstance(text, str) or not text:
                 return _error(wire.bedrock_error(400, "ValidationException", "inputText: a non-empty string"))
-            vector = fake_vector(text, int(body.get("dimensions") or DEFAULT_DIMENSIONS))
+            dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
+            if dimensions not in TITAN_DIMENSIONS:
+                return _error(wire.bedrock_error(400, "ValidationException", "dimensions: 256, 512 or 1024"))
+            vector = fake_vector(text, dimensions)
             return JSONResponse({"embedding": vector, "inputTextTokenCount": count_words(text)}, headers=headers)
         if "cohere.embed" in model_id:
             texts = _texts(body.get("texts"))

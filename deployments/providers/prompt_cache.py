@@ -12,7 +12,8 @@ The gateway decides per request: ``auto`` or ``off`` (the model's ``prompt_cache
   none) names the prefix, so requests that share it reach the same cache.
 
 A marker is placed only where the prefix before it reaches the target's minimum cacheable length,
-never beyond the provider's 4 markers (the client's counted), and in the order of value: the end of
+never beyond the provider's 4 markers (the client's counted; of more than 4 of the client's own, the
+latest 4 are kept), and in the order of value: the end of
 the system prompt, then the last stable turn, then the tools. ``off`` removes every marker, the
 client's included. Prefix lengths are estimated at 4 characters a token.
 """
@@ -64,16 +65,19 @@ def _blocks(container: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def mark_anthropic(body: dict[str, Any], mode: Any, min_tokens: int) -> dict[str, Any]:
     """Place (``auto``) or remove (``off``) ``cache_control`` markers in a Messages body, in place; ``None`` (a target
     that takes no directives) leaves it as it is."""
-    if mode is None:
-        return body
     tools = body.get("tools") or []
     system = _blocks(body, "system") if body.get("system") else []
     messages = body.get("messages") or []
     message_blocks = [block for m in messages for block in _blocks(m, "content")]
     everything = [*tools, *system, *message_blocks]
-    if _mode(mode) is PromptCacheMode.OFF:
+    if mode is not None and _mode(mode) is PromptCacheMode.OFF:
         for block in everything:
             block.pop("cache_control", None)
+        return body
+    # Anthropic refuses more than 4 markers; past that, the client's latest 4 (the longest prefixes) are kept.
+    for block in [b for b in everything if "cache_control" in b][:-MAX_MARKERS]:
+        del block["cache_control"]
+    if mode is None:
         return body
     if tools and not any("cache_control" in t for t in tools):
         tools.sort(key=lambda t: str(t.get("name")))  # one order, so the prefix is the same every time
@@ -124,7 +128,10 @@ def mark_bedrock(body: dict[str, Any], mode: Any, min_tokens: int) -> dict[str, 
             message["content"] = _strip_points(message.get("content") or [])
         return body
     containers = [tools, system, *(m.get("content") or [] for m in messages)]
-    free = MAX_MARKERS - sum(1 for c in containers for b in c if isinstance(b, dict) and "cachePoint" in b)
+    points = [(c, b) for c in containers for b in c if isinstance(b, dict) and "cachePoint" in b]
+    for container, point in points[:-MAX_MARKERS]:  # Bedrock refuses more than 4: the latest 4 are kept
+        container.remove(point)
+    free = MAX_MARKERS - min(len(points), MAX_MARKERS)
     if tools and not any("cachePoint" in t for t in tools):
         tools.sort(key=lambda t: str((t.get("toolSpec") or {}).get("name")))
     tools_size = _tokens(tools) if tools else 0

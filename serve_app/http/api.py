@@ -13,12 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from deployments.cache.step import CachePurge
-from serve_app.http.admission import AdmissionLimit
 from serve_app.http.admin_api import admin_routes, parse_body
+from serve_app.http.admission import AdmissionLimit
 from serve_app.http.chat_call import ChatCaller, event_stream, json_response, sync_parse
 from serve_app.http.completions_api import completions_routes
 from serve_app.http.embeddings_api import embeddings_routes
 from serve_app.http.messages_api import messages_routes
+from serve_app.http.openapi import openapi_document
 from serve_app.http.protocol import parse_chat_request
 from serve_app.http.responses_api import responses_routes
 from serve_app.http.responses_store import ResponseStore
@@ -105,6 +106,9 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         except TollgateError as err:
             return _error_response(err, request_id_of(request))
 
+    async def openapi(request: Request) -> Response:
+        return json_response(openapi_document())
+
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
 
@@ -117,7 +121,8 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
         request_id = request_id_of(request)
         if exc.status_code == 404:
             return _error_response(NotFoundError(f"no route for {request.method} {request.url.path}"), request_id)
-        err = TollgateError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request_error")
+        err = TollgateError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request_error",
+                            headers=dict(exc.headers or {}))  # a 405 keeps its Allow header
         return _error_response(err, request_id)
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
@@ -143,6 +148,7 @@ def create_api(gateway: Gateway, *, set_request_id: bool = True,
             Route("/admin/routing/reset", routing_state, methods=["POST"]),
             Route("/admin/cache", cache_admin, methods=["GET"]),
             Route("/admin/cache/purge", cache_admin, methods=["POST"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

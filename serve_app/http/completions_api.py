@@ -27,6 +27,7 @@ from serve_app.http.chat_call import (
     sync_parse,
 )
 from serve_app.http.protocol import ChatCompletionRequest, chat_request_from, require
+from serve_app.http.wire_schemas import checked
 from serve_app.pipeline.replies import StreamReply, sse
 from tollgate_core.errors import TollgateError
 
@@ -71,7 +72,7 @@ class _Parsed:
         self.include_usage = False
 
     def __call__(self, raw: bytes) -> ChatCompletionRequest:
-        body = parse_json(raw)
+        body = checked(parse_json(raw), "COMPLETIONS")
         self.include_usage = _client_wants_usage(body)
         return chat_request_from(to_chat_request(body))
 

@@ -11,15 +11,13 @@ from starlette.routing import Route
 
 from serve_app.audit.trace import RequestTrace
 from serve_app.http.chat_call import ChatCaller, json_response, parse_json
-from serve_app.pipeline.embeddings import encode_vectors
+from serve_app.http.wire_schemas import checked
+from serve_app.pipeline.embeddings import encode_vectors, inputs_of
 from serve_app.pipeline.replies import ChatReply
 from tollgate_core.entities import Principal
-from tollgate_core.errors import BadRequestError, TollgateError
+from tollgate_core.errors import TollgateError
 
 __all__ = ["embeddings_routes"]
-
-_ENCODINGS = ("float", "base64")
-
 
 def embeddings_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],
                       with_id: Callable[[str | None, dict[str, str]], dict[str, str]],
@@ -30,10 +28,8 @@ def embeddings_routes(call: ChatCaller, request_id_of: Callable[[Request], str |
 
         async def embed(principal: Principal, raw: bytes, trace: RequestTrace, deadline: float) -> ChatReply:
             body = parse_json(raw)
-            if not isinstance(body, dict):
-                raise BadRequestError("the request body must be a JSON object")
-            if body.get("encoding_format") not in (None, *_ENCODINGS):
-                raise BadRequestError("encoding_format: float or base64", param="encoding_format")
+            inputs_of(body if isinstance(body, dict) else {})  # its own words for token arrays and empty texts
+            checked(body, "EMBEDDINGS")
             encoding[0] = body.get("encoding_format")
             return await call.gateway.embed(body, deadline, principal=principal, trace=trace)
 

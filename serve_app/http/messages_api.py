@@ -27,6 +27,7 @@ from serve_app.http.chat_call import (
 )
 from serve_app.http.messages_wire import MessageEvents, anthropic_error_body, to_chat_request, to_message
 from serve_app.http.protocol import ChatCompletionRequest, chat_request_from
+from serve_app.http.wire_schemas import checked
 from serve_app.pipeline.replies import StreamReply
 from tollgate_core.errors import PermissionDeniedError, TollgateError
 
@@ -45,7 +46,7 @@ def _error(err: TollgateError, request_id: str | None) -> Response:
 
 def parse_messages_request(body: bytes) -> ChatCompletionRequest:
     """The chat request a Messages body stands for; errors name the Messages field."""
-    return chat_request_from(to_chat_request(parse_json(body)))
+    return chat_request_from(to_chat_request(checked(parse_json(body), "MESSAGES")))
 
 
 async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
@@ -87,7 +88,8 @@ def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | N
         try:
             principal = await call.principal(request, api_key_header=API_KEY_HEADER)
             data = parse_json(await read_body(request, call.limit) or b"null")
-            chat = to_chat_request({"max_tokens": 1, **data} if isinstance(data, dict) else data)
+            data = checked(data, "MESSAGES_COUNT_TOKENS")
+            chat = to_chat_request({**data, "max_tokens": data.get("max_tokens") or 1})
             call.gateway.catalog.resolve(chat["model"], raise_if_none=False)  # an unknown model is a 404
             if not principal.may_use(chat["model"]):
                 raise PermissionDeniedError(f"this key may not use model {chat['model']!r}", param="model",

@@ -89,8 +89,6 @@ def _user_messages(content: Any, param: str) -> list[dict[str, Any]]:
             if block.get("is_error"):
                 text = f"Error: {text}"
             tools.append({"role": "tool", "tool_call_id": block["tool_use_id"], "content": text})
-        elif kind in ("thinking", "redacted_thinking"):
-            continue
         else:
             raise BadRequestError(f"{where}.type: {kind!r} blocks are not supported here (text, image, tool_result)",
                                   param=f"{where}.type")
@@ -143,6 +141,8 @@ def to_chat_request(body: Any) -> dict[str, Any]:
     require(isinstance(body, dict), "the request body must be a JSON object", "")
     model, max_tokens, turns = body.get("model"), body.get("max_tokens"), body.get("messages")
     require(isinstance(model, str) and bool(model), "model: a model name is required", "model")
+    if isinstance(max_tokens, float) and max_tokens.is_integer():
+        max_tokens = int(max_tokens)
     require(isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1,
              "max_tokens: a positive integer is required", "max_tokens")
     require(isinstance(turns, list) and bool(turns), "messages: at least one message is required", "messages")

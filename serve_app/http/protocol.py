@@ -8,11 +8,13 @@ in one method, :meth:`ChatCompletionRequest.to_internal`.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tollgate_core.errors import BadRequestError
 
@@ -30,6 +32,8 @@ logger = logging.getLogger("tollgate.protocol")
 # No model writes more than this in one answer (today's largest output limits are 128K); a larger request is a
 # mistake, refused rather than forwarded (and reserved against budgets at its worst case).
 MAX_OUTPUT_TOKENS = 1_000_000
+# The published format of tool-call arguments (tests/schemathesis_hooks.py teaches Schemathesis to make them).
+JSON_OBJECT_FORMAT = "json-object"
 
 
 def require(condition: bool, message: str, param: str) -> None:
@@ -38,13 +42,52 @@ def require(condition: bool, message: str, param: str) -> None:
         raise BadRequestError(message, param=param)
 
 
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 16.0 is the integer 16 (JSON Schema agrees); 16.5 stays a float and is refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Count = Annotated[int, Field(ge=1, le=MAX_OUTPUT_TOKENS), BeforeValidator(_integral)]
+
+
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+# What every provider takes: an http(s) URL, or a base64 data URL of JPEG, PNG, GIF or WebP (Anthropic's and
+# Bedrock's list; OpenAI's is the same). Checked with ``re.search`` as jsonschema checks the published pattern.
+# Written for every regex engine that reads it (Python's re, Rust's, ECMA 262): no `$`, and [\s\S] for "any".
+IMAGE_URL_PATTERN = r"^(https?://|data:image/(jpeg|png|gif|webp);base64,)[\s\S]"
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def image_url_problem(url: str) -> str | None:
+    if re.search(IMAGE_URL_PATTERN, url):
+        return None
+    return "an http(s) URL or a data:image/(jpeg|png|gif|webp);base64,... URL is required"
+
+
+def tool_arguments_problem(arguments: str) -> str | None:
+    """Tool-call arguments are a JSON object encoded as a string (blank for none): every provider's form."""
+    if not arguments.strip():
+        return None
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return "a JSON object encoded as a string is required"
+    return None if isinstance(parsed, dict) else "a JSON object (not a list or a scalar) is required"
 
 
 class ImageURL(_Wire):
-    url: str = Field(min_length=1)
+    url: str = Field(json_schema_extra={"pattern": IMAGE_URL_PATTERN})
     detail: Literal["auto", "low", "high"] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        if (problem := image_url_problem(url)) is not None:
+            raise ValueError(problem)
+        return url
 
 
 class TextPart(_Wire):
@@ -61,12 +104,19 @@ ContentPart = TextPart | ImagePart
 
 
 class FunctionCall(_Wire):
-    name: str
-    arguments: str
+    name: str = Field(min_length=1)
+    arguments: str = Field(json_schema_extra={"format": JSON_OBJECT_FORMAT})
+
+    @field_validator("arguments")
+    @classmethod
+    def _json_object(cls, arguments: str) -> str:
+        if (problem := tool_arguments_problem(arguments)) is not None:
+            raise ValueError(problem)
+        return arguments
 
 
 class ToolCall(_Wire):
-    id: str
+    id: str = Field(min_length=1)
     type: Literal["function"] = "function"
     function: FunctionCall
 
@@ -86,6 +136,8 @@ class ChatMessage(_Wire):
             raise ValueError(f"a {self.role} message needs content")
         if self.role == "assistant" and self.content is None and not self.tool_calls:
             raise ValueError("an assistant message needs content or tool_calls")
+        if self.role != "user" and isinstance(self.content, list) and any(isinstance(p, ImagePart) for p in self.content):
+            raise ValueError("images are allowed only in user messages")
         return self
 
 
@@ -100,13 +152,46 @@ class ToolDef(_Wire):
     function: FunctionDef
 
 
+class ChosenFunction(_Wire):
+    name: str = Field(min_length=1)
+
+
+class NamedToolChoice(_Wire):
+    type: Literal["function"]
+    function: ChosenFunction
+
+
 class StreamOptions(_Wire):
     include_usage: bool | None = None
 
 
+class JsonSchemaFormat(_Wire):
+    name: str = Field(min_length=1, max_length=64)
+    schema_: dict[str, Any] = Field(alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+
 class ResponseFormat(_Wire):
     type: Literal["text", "json_object", "json_schema"]
-    json_schema: dict[str, Any] | None = None
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_given(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("a json_schema response format needs json_schema: {name, schema}")
+        return self
+
+
+def _has_content(message: ChatMessage) -> bool:
+    """A turn a model can answer: a tool result, a tool call, or text that is not blank (or an image)."""
+    if message.role == "tool" or (message.role == "assistant" and message.tool_calls):
+        return True
+    if message.role not in ("user", "assistant"):
+        return False
+    if isinstance(message.content, str):
+        return bool(message.content.strip())
+    return any(isinstance(p, ImagePart) or (isinstance(p, TextPart) and p.text.strip()) for p in message.content or [])
 
 
 class ChatCompletionRequest(_Wire):
@@ -118,12 +203,13 @@ class ChatCompletionRequest(_Wire):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1, le=MAX_OUTPUT_TOKENS)
-    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_OUTPUT_TOKENS)
-    stop: str | list[str] | None = None
-    n: int | None = None
+    max_tokens: Count | None = None
+    max_completion_tokens: Count | None = None
+    stop: str | list[str] | None = Field(None, json_schema_extra={"anyOf": [
+        {"type": "string"}, {"type": "array", "maxItems": 4, "items": {"type": "string"}}, {"type": "null"}]})
+    n: Count | None = Field(None, json_schema_extra={"anyOf": [{"const": 1}, {"type": "null"}]})
     tools: list[ToolDef] | None = None
-    tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     response_format: ResponseFormat | None = None
     user: str | None = None
 
@@ -145,6 +231,10 @@ class ChatCompletionRequest(_Wire):
     def _check_options(self) -> ChatCompletionRequest:
         if self.stream_options is not None and not self.stream:
             raise ValueError("stream_options is only allowed when stream is true")
+        if not any(_has_content(m) for m in self.messages):
+            # Instructions alone, or only blank turns, leave no model a turn to answer (Anthropic and Bedrock
+            # refuse them; their translation drops blank text).
+            raise ValueError("messages: at least one user, assistant or tool message with content is required")
         return self
 
     @property
@@ -155,7 +245,7 @@ class ChatCompletionRequest(_Wire):
         """The plain dict that crosses deployment calls (unknown fields kept)."""
         if self.model_extra:
             logger.debug("forwarding unknown request fields: %s", sorted(self.model_extra))
-        return self.model_dump(exclude_none=True)
+        return self.model_dump(exclude_none=True, by_alias=True)
 
 
 _TYPE_TAGS = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})

@@ -34,6 +34,7 @@ from serve_app.http.responses_wire import (
     to_chat_request,
     to_response,
 )
+from serve_app.http.wire_schemas import checked
 from serve_app.pipeline.replies import StreamReply
 from tollgate_core.entities import Principal
 from tollgate_core.errors import NotFoundError, TollgateError
@@ -70,9 +71,9 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
 
     def parser(pending: _Pending) -> Callable[[bytes, Principal], Awaitable[ChatCompletionRequest]]:
         async def parse(raw: bytes, principal: Principal) -> ChatCompletionRequest:
-            body = parse_json(raw)
-            pending.body, pending.owner = body if isinstance(body, dict) else {}, _owner(principal)
-            previous = body.get("previous_response_id") if isinstance(body, dict) else None
+            body = checked(parse_json(raw), "RESPONSES")
+            pending.body, pending.owner = body, _owner(principal)
+            previous = body.get("previous_response_id")
             if previous is not None:
                 found = await store.load(pending.owner, str(previous))
                 if found is None:

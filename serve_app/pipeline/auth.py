@@ -64,14 +64,21 @@ def _read_key(path: Path) -> str:
 
 
 def bearer_token(authorization: str | None, api_key: str | None) -> str | None:
-    """The key from ``Authorization: Bearer …`` or Azure-style ``api-key``."""
+    """The key from ``Authorization: Bearer …`` or the key header (Azure's ``api-key``, Anthropic's ``x-api-key``).
+
+    A request that carries two different keys is refused: accepting it on whichever is valid would let a
+    caller's invalid key pass unnoticed.
+    """
+    bearer = None
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-    if api_key and api_key.strip():
-        return api_key.strip()
-    return None
+            bearer = token.strip()
+    header = api_key.strip() if api_key and api_key.strip() else None
+    if bearer and header and bearer != header:
+        raise AuthenticationError("The request carries two different API keys (Authorization and the key header); "
+                                  "send one.", code="conflicting_api_keys")
+    return bearer or header
 
 
 def require_token(token: str | None) -> str:

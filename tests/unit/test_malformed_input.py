@@ -99,3 +99,44 @@ def test_unknown_roles_and_content_types_are_a_400(http: TestClient, path: str, 
     response = http.post(path, json=valid(path, messages=[message]), headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 400, response.text[:300]
     error_of(path, response)
+
+
+# A field of the wrong type is refused, not coerced ("0.5" is no number, "yes" no boolean) or ignored.
+WRONG_TYPES = {
+    "/v1/chat/completions": ("top_p", "0.5"),
+    "/v1/messages": ("stream", "yes"),
+    "/v1/responses": ("store", "no"),
+    "/v1/completions": ("echo", 0),
+    "/v1/embeddings": ("user", {"id": 1}),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_field_of_the_wrong_type_is_a_400_naming_it(http: TestClient, path: str) -> None:
+    field, value = WRONG_TYPES[path]
+    response = http.post(path, json=valid(path, **{field: value}), headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 400, response.text[:300]
+    error = error_of(path, response)
+    assert error.get("param", field) == field and field in error["message"]
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+def test_instructions_alone_or_blank_turns_are_a_400(http: TestClient, path: str) -> None:
+    for messages in ([{"role": "system", "content": "Be brief."}], [{"role": "user", "content": " \n"}]):
+        response = http.post(path, json=valid(path, messages=messages), headers={"Authorization": f"Bearer {KEY}"})
+        assert response.status_code == 400, response.text[:300]
+        error_of(path, response)
+
+
+def test_two_different_keys_in_one_request_are_refused(http: TestClient) -> None:
+    response = http.post("/v1/chat/completions", json=valid("/v1/chat/completions"),
+                         headers={"Authorization": f"Bearer {KEY}", "api-key": "tg-someone-else"})
+    assert response.status_code == 401
+    assert error_of("/v1/chat/completions", response)["code"] == "conflicting_api_keys"
+
+
+def test_a_wrong_method_is_a_405_with_allow(http: TestClient) -> None:
+    response = http.get("/v1/chat/completions", headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    error_of("/v1/chat/completions", response)

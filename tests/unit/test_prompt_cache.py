@@ -201,3 +201,13 @@ def test_a_bedrock_model_without_prompt_caching_gets_no_cache_point() -> None:
             "messages": [{"role": "user", "content": [{"text": "q"}]}]}
     mark_bedrock(body, cache_mode(llama, {"_tollgate_prompt_cache": "auto"}), 1024)
     assert markers(body) == 0
+
+
+def test_past_four_of_the_clients_markers_the_latest_four_are_kept(http: TestClient, fake: FakeProviderServer) -> None:
+    system = [{"type": "text", "text": f"rule {i}", "cache_control": MARK} for i in range(6)]
+    for model in ("claude", "bedrock"):
+        ask(http, model, "hello", system=system)  # a 200: the fakes refuse a fifth marker, as the providers do
+    claude, bedrock = upstream(fake)
+    assert ["cache_control" in block for block in claude["system"]] == [False, False, True, True, True, True]
+    assert [block.get("text", "POINT") for block in bedrock["system"]] == [
+        "rule 0", "rule 1", "rule 2", "POINT", "rule 3", "POINT", "rule 4", "POINT", "rule 5", "POINT"]
