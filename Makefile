@@ -37,7 +37,7 @@ model: $(STAMP)
 
 run: install
 	@echo "Master key (Authorization: Bearer ...): $$($(TOLLGATE) master-key --config configs/local.yaml)"
-	$(VENV)/bin/serve run configs/local.yaml
+	$(TOLLGATE) run configs/local.yaml
 
 # The tests start a throw-away PostgreSQL server from Debian's package (tests/postgres_server.py).
 postgres:

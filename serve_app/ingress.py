@@ -88,11 +88,13 @@ class Ingress:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)
 
     async def __del__(self) -> None:
-        if self._pruner is not None:
+        # Serve calls this even when __init__ failed part way: only what was built is closed.
+        if getattr(self, "_pruner", None) is not None:
             self._pruner.cancel()
-        if self._audit is not None:
+        if getattr(self, "_audit", None) is not None:
             await self._audit.close()  # commit what is pending
-        await self._db.close()
+        if getattr(self, "_db", None) is not None:
+            await self._db.close()
 
 
 def _tier_link(config: GatewayConfig, tiers: Any, cache: Any) -> TierLink | None:

@@ -36,3 +36,8 @@ def postgres_server() -> Iterator[str]:
 def postgres_url(postgres_server: str) -> str:
     """A new, empty schema for one test, as the URL's search path (a schema takes milliseconds, a database 0.25 s)."""
     return new_schema(postgres_server)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a Ray cluster of their own (``own_ray``) run first, before the shared one exists."""
+    items.sort(key=lambda item: item.get_closest_marker("own_ray") is None)

@@ -199,6 +199,12 @@ def _cmd_route_classify(args: argparse.Namespace) -> int:
     return _over_json_lines(args, run)
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from serve_app.cli.supervise import supervise
+
+    return supervise(args.config, grace_s=args.grace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate LLM gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = config.add_parser("check", help="validate a Serve config file without starting anything")
     check.add_argument("file")
     check.set_defaults(func=_cmd_config_check)
+
+    run = sub.add_parser("run", help="serve run CONFIG, and on Ctrl-C or SIGTERM stop every process it started "
+                         "(Ray, replicas, vLLM's engine, HAProxy) and free its ports")
+    run.add_argument("config", nargs="?", default="configs/local.yaml")
+    run.add_argument("--grace", type=float, default=8.0,
+                     help="seconds Serve may drain before what is left is terminated (default 8)")
+    run.set_defaults(func=_cmd_run)
 
     fakes = sub.add_parser("fake-providers", help="serve fake OpenAI/Azure/Anthropic/Bedrock APIs on 127.0.0.1")
     fakes.add_argument("--port", type=int, default=9100)
