@@ -278,13 +278,20 @@ def fake_target(fake_port: int, model: str = "gpt-4o-fake") -> dict[str, Any]:
             "api_key_env": "BENCH_OPENAI_KEY"}
 
 
-def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment."""
-    sizes = {"Ingress": 512, "Guardrail": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
-    deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": limit, "ray_actor_options": {"num_cpus": 0}}
-                   for name, limit in sizes.items() if name in KNOWN_DEPLOYMENTS]
+def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None,
+                    args_override: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment
+    (``args_override`` replaces top-level ``args`` fields, e.g. to turn features on)."""
+    from serve_app.app import deployment_names
+    from tollgate_core.config import parse_gateway_config
+
     args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}}
+            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}, **(args_override or {})}
+    sizes = {"Ingress": 512, "Guardrail": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
+    names = deployment_names(parse_gateway_config(args)) & KNOWN_DEPLOYMENTS
+    deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": sizes.get(name, 256),
+                    "ray_actor_options": {"num_cpus": 0}} for name in sorted(names, key=list(sizes).__contains__,
+                                                                                reverse=True)]
     return {"proxy_location": "HeadOnly", "http_options": {"host": "127.0.0.1", "port": port},
             "applications": [{"name": "tollgate", "route_prefix": "/", "import_path": "serve_app.app:build_app",
                               "args": args, "deployments": deployments}]}
@@ -360,13 +367,13 @@ def _code_env(source: Path | None) -> dict[str, str]:
 @contextmanager
 def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
              models: dict[str, Any] | None = None, model: str = "bench",
-             source: tuple[Path, str] | None = None) -> Iterator[Target]:
+             source: tuple[Path, str] | None = None, args_override: dict[str, Any] | None = None) -> Iterator[Target]:
     """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit. With
     ``source`` (a checkout and its name), that checkout's code is served instead of the working tree's."""
     port = free_port()
     variant = ("haproxy" if haproxy else "default") + (f"-{source[1]}" if source else "")
     cfg = workdir / f"tollgate-{variant}.yaml"
-    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models), sort_keys=False))
+    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models, args_override), sort_keys=False))
     code = _code_env(source[0] if source else None)
     subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, **code}, cwd=source[0] if source else None)
