@@ -8,12 +8,31 @@ from typing import Any
 
 import asyncpg
 
-from tollgate_core.errors import ConfigError
+from tollgate_core.errors import ConfigError, StoreUnavailableError
 from tollgate_core.store.base import Row
 
 __all__ = ["PostgresDatabase"]
 
 _CONNECT_TIMEOUT_S = 10.0
+# A request that cannot reach the store waits this long for a connection, then is refused (503), not queued.
+_ACQUIRE_TIMEOUT_S = 10.0
+_RETRY_AFTER_S = 2.0
+
+# The server is gone, restarting or refusing connections: the store is unavailable, not the request wrong.
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.InterfaceError, asyncpg.InternalClientError)
+
+
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    """Turns a lost or refused connection into :class:`StoreUnavailableError`: keys cannot be checked nor spend
+    recorded, so the request is refused with 503 (fail closed). The pool reconnects on the next acquire."""
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise StoreUnavailableError(
+            f"the state store cannot be reached ({type(exc).__name__}); the request was not answered",
+            retry_after=_RETRY_AFTER_S) from exc
 
 
 class _PostgresTransaction:
@@ -52,15 +71,17 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with _reachable(), self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn, conn.transaction():
             yield _PostgresTransaction(conn)
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        row = await self._pool.fetchrow(sql, *args)
+        async with _reachable(), self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn:
+            row = await conn.fetchrow(sql, *args)
         return dict(row) if row is not None else None
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        return [dict(r) for r in await self._pool.fetch(sql, *args)]
+        async with _reachable(), self._pool.acquire(timeout=_ACQUIRE_TIMEOUT_S) as conn:
+            return [dict(r) for r in await conn.fetch(sql, *args)]
 
     async def close(self) -> None:
         await self._pool.close()
