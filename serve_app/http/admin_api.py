@@ -38,7 +38,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
     """The JSON body as ``model``; a bad field is 400 naming it in ``param``."""
     body = await request.body()
     try:
-        return model.model_validate_json(body or b"{}")
+        return model.model_validate_json(body or b"{}", strict=True)  # "5" is no number: as the schema says
     except ValidationError as exc:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"]) or None

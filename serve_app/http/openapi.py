@@ -13,6 +13,8 @@ import copy
 import functools
 from typing import Any
 
+from pydantic import BaseModel
+
 from serve_app.http.protocol import ChatCompletionRequest
 from serve_app.http.wire_schemas import (
     COMPLETIONS,
@@ -23,6 +25,7 @@ from serve_app.http.wire_schemas import (
     NOT_BLANK,
     RESPONSES,
 )
+from tollgate_core.entities import EntityUpdate, KeyCreate, OrgCreate, TeamCreate
 
 __all__ = ["openapi_document"]
 
@@ -160,6 +163,7 @@ def _document() -> dict[str, Any]:
             "200": {"description": "ready", "content": _json({"type": "object", "required": ["ready"]})},
             "503": {"description": "not ready", "content": _json({"type": "object", "required": ["ready"]})},
         }}},
+        **_admin_paths(definitions),
         "/admin/routing": _read("Routing state of every target (master key)",
                                 {"type": "object", "required": ["targets"]}),
         "/admin/cache": _read("Response cache statistics (master key)", {"type": "object"}),
@@ -180,6 +184,54 @@ def _document() -> dict[str, Any]:
             },
         },
     }
+
+
+def _pydantic(model: type[BaseModel], definitions: dict[str, Any]) -> dict[str, Any]:
+    """``model``'s schema, its definitions added to ``definitions``."""
+    schema = model.model_json_schema(ref_template=_REF)
+    definitions.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _admin_paths(definitions: dict[str, Any]) -> dict[str, Any]:
+    """Organisations, teams, virtual keys and spend (master key only; serve_app/http/admin_api.py)."""
+    entity = {"type": "object", "required": ["id", "object"]}
+    entity_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    update = _pydantic(EntityUpdate, definitions)
+    paths: dict[str, Any] = {"/admin/spend": {"get": {
+        "summary": "Spend by team, key, org, model or end user over a window", "security": _KEYED,
+        "parameters": [{"name": "by", "in": "query", "schema": {"enum": ["team", "key", "org", "model", "end_user"]}},
+                       {"name": "window", "in": "query", "schema": {"enum": ["hour", "day", "month", "all"]}}],
+        "responses": {"200": {"description": "the report", "content": _json({"type": "object",
+                                                                            "required": ["data"]})},
+                      **_errors("Error", 400, 401, 403)}}}}
+    for kind, create, parent in (("org", OrgCreate, None), ("team", TeamCreate, "org"), ("key", KeyCreate, "team")):
+        listing = [{"name": parent, "in": "query", "schema": {"type": "string"}}] if parent else []
+        paths[f"/admin/{kind}s"] = {
+            "get": {"summary": f"List {kind}s", "security": _KEYED, "parameters": listing, "responses": {
+                "200": {"description": "the list", "content": _json({"type": "object", "required": ["data"]})},
+                **_errors("Error", 401, 403, 404)}},
+            "post": {"summary": f"Create a {kind}", "security": _KEYED,
+                     "requestBody": {"required": True, "content": _json(_pydantic(create, definitions))},
+                     "responses": {"201": {"description": "created", "content": _json(entity)},
+                                   **_errors("Error", 400, 401, 403, 404, 409)}},
+        }
+        paths[f"/admin/{kind}s/{{id}}"] = {
+            "parameters": [entity_id],
+            "get": {"summary": f"A {kind} with its spend", "security": _KEYED, "responses": {
+                "200": {"description": "OK", "content": _json(entity)}, **_errors("Error", 401, 403, 404)}},
+            "patch": {"summary": f"Change a {kind}'s budgets, limits or models", "security": _KEYED,
+                      "requestBody": {"required": True, "content": _json(update)},
+                      "responses": {"200": {"description": "OK", "content": _json(entity)},
+                                    **_errors("Error", 400, 401, 403, 404)}},
+        }
+        verbs = ("revoke", "rotate") if kind == "key" else ("revoke",)
+        for verb in verbs:
+            paths[f"/admin/{kind}s/{{id}}/{verb}"] = {"parameters": [entity_id], "post": {
+                "summary": f"{verb.capitalize()} a {kind}", "security": _KEYED, "responses": {
+                    "200": {"description": "OK", "content": _json({"type": "object"})},
+                    **_errors("Error", 401, 403, 404, 409)}}}
+    return paths
 
 
 def openapi_document() -> dict[str, Any]:

@@ -217,9 +217,15 @@ def governed_args(fake_url: str, state_url: str, data_dir: str) -> dict[str, Any
         "auth": {"master_key_env": "TG_TEST_MASTER_KEY"},
         "audit": {"hmac_key_env": AUDIT_KEY_ENV, "store_text_teams": ["sealed-org/ml"]},
         "state": {"url": state_url},
-        "models": {"metered": {"targets": [{
-            "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
-            "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]}},
+        "models": {
+            "metered": {"targets": [{
+                "provider": "openai", "model": "metered", "api_base": f"{fake_url}/v1",
+                "api_key_env": "TG_TEST_OPENAI_KEY", "prices": METERED_PRICES}]},
+            # A cooldown shared by the replicas, and inherited by a new one (tests/integration/test_replica_kill.py)
+            "cooling": {"policy": "priority", "targets": [
+                {"provider": "openai", "model": name, "api_base": f"{fake_url}/v1", "api_key_env": "TG_TEST_OPENAI_KEY"}
+                for name in ("cool-1", "cool-2")]},
+        },
         "governance": {"default_max_tokens": 8},
         "cache": {"enabled": False},  # tested in the main application; here it would only cost memory
     }

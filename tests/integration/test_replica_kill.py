@@ -16,7 +16,7 @@ import pytest
 from fake_providers.server import FakeProviderServer
 from serve_app.audit.verify import verify_chain
 from serve_app.governance.ledger import Kind, Ledger
-from tests.integration.conftest import AUDIT_KEY_ENV, MASTER_KEY, Governed, add_fault
+from tests.integration.conftest import AUDIT_KEY_ENV, MASTER_KEY, Governed, add_fault, recorded
 from tollgate_core.store import open_database
 from tollgate_core.windows import Window
 
@@ -130,3 +130,32 @@ def wait_running(app: Governed, deployment: str, timeout_s: float = 120) -> None
         time.sleep(0.5)
     raise AssertionError(f"{deployment} was not replaced: {states}")
 
+
+
+def test_a_replica_that_replaces_a_dead_one_keeps_away_from_a_cooling_target(
+        governed: dict[str, Governed], fake: FakeProviderServer) -> None:
+    """Two Ingress replicas share a 429's cooldown (Retry-After 120 s), and so does the replica Serve starts in
+    place of a killed one: none of them calls the cooling target again."""
+    app = governed["sqlite"]
+    app.wait_for_replicas(2)
+    add_fault(fake, match={"model": "cool-1"}, fault="429", retry_after=120)
+
+    def cool_1_calls() -> int:
+        return sum(1 for r in recorded(fake) if r.get("body", {}).get("model") == "cool-1")
+
+    def ask_cooling(n: int) -> None:
+        for i in range(n):
+            response = httpx.post(f"{app.url}/v1/chat/completions", headers=AUTH, timeout=30, json={
+                "model": "cooling", "messages": [{"role": "user", "content": f"c{i}"}]})
+            assert response.status_code == 200, response.text  # answered by cool-2
+
+    ask_cooling(1)
+    assert cool_1_calls() == 1
+    time.sleep(1)  # one Router sync interval and more
+    ask_cooling(10)  # HAProxy spreads them over both replicas
+    assert cool_1_calls() == 1
+
+    os.kill(replica_pids(app.name, "Ingress")[0], signal.SIGKILL)
+    app.wait_for_replicas(2, timeout_s=120)
+    ask_cooling(10)
+    assert cool_1_calls() == 1  # the new replica started with the shared cooldown
