@@ -199,6 +199,13 @@ def _cmd_route_classify(args: argparse.Namespace) -> int:
     return _over_json_lines(args, run)
 
 
+def _cmd_kuberay(args: argparse.Namespace) -> int:
+    from serve_app.cli.kuberay import render
+
+    sys.stdout.write(render(Path(args.config), args.image))
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from serve_app.cli.supervise import supervise
 
@@ -220,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grace", type=float, default=8.0,
                      help="seconds Serve may drain before what is left is terminated (default 8)")
     run.set_defaults(func=_cmd_run)
+
+    from serve_app.cli.kuberay import IMAGE
+
+    kuberay = sub.add_parser("kuberay", help="print the KubeRay RayService manifest whose serveConfigV2 is CONFIG")
+    kuberay.add_argument("--config", default="configs/prod.yaml")
+    kuberay.add_argument("--image", default=IMAGE, help=f"the container image of every Ray pod (default {IMAGE})")
+    kuberay.set_defaults(func=_cmd_kuberay)
 
     fakes = sub.add_parser("fake-providers", help="serve fake OpenAI/Azure/Anthropic/Bedrock APIs on 127.0.0.1")
     fakes.add_argument("--port", type=int, default=9100)
