@@ -120,16 +120,28 @@ def gateway(data_dir: Path, tmp_path: Path) -> Iterator[Gateway]:
         running.close()
 
 
+def command_line(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:  # a short-lived worker that already exited
+        return ""
+
+
+def is_alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # it exited between the two questions
+        return False
+
+
 def stopped_within(processes: list[psutil.Process], seconds: float) -> float:
     """Seconds until every one of ``processes`` is gone and the port is free (fails past ``seconds``)."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        alive = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        if not alive and port_is_free(PORT):
+        if not any(is_alive(p) for p in processes) and port_is_free(PORT):
             return time.monotonic() - started
         time.sleep(0.2)
-    alive = [f"{p.pid} {' '.join(p.cmdline())[:80]}" for p in processes
-             if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    alive = [p.pid for p in processes if is_alive(p)]
     raise AssertionError(f"after {seconds:g} s: port {PORT} free: {port_is_free(PORT)}; still running: {alive}")
 
 
@@ -139,7 +151,7 @@ def test_ctrl_c_stops_everything_and_frees_the_port(gateway: Gateway) -> None:
                        json={"model": "llama-3-8b", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]})
     assert reply.status_code == 200, reply.text  # the real local model answered
     processes = gateway.everything()
-    names = " ".join(" ".join(p.cmdline()) for p in processes)
+    names = " ".join(command_line(p) for p in processes)
     assert "haproxy" in names and "VLLM::EngineCore" in names  # what used to outlive serve run
     gateway.ctrl_c()
     stopped_within(processes, STOP_WITHIN_S)
