@@ -28,7 +28,8 @@ def embeddings_routes(call: ChatCaller, request_id_of: Callable[[Request], str |
 
         async def embed(principal: Principal, raw: bytes, trace: RequestTrace, deadline: float) -> ChatReply:
             body = parse_json(raw)
-            inputs_of(body if isinstance(body, dict) else {})  # its own words for token arrays and empty texts
+            if isinstance(body, dict):
+                inputs_of(body)  # its own words for token arrays and empty texts, before the schema's
             checked(body, "EMBEDDINGS")
             encoding[0] = body.get("encoding_format")
             return await call.gateway.embed(body, deadline, principal=principal, trace=trace)
