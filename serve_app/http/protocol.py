@@ -8,14 +8,23 @@ in one method, :meth:`ChatCompletionRequest.to_internal`.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from deployments.providers.openai_shapes import parse_arguments
 from tollgate_core.errors import BadRequestError
 
 __all__ = [
@@ -68,26 +77,28 @@ def image_url_problem(url: str) -> str | None:
 
 
 def tool_arguments_problem(arguments: str) -> str | None:
-    """Tool-call arguments are a JSON object encoded as a string (blank for none): every provider's form."""
-    if not arguments.strip():
-        return None
+    """Tool-call arguments are a JSON object encoded as a string (blank for none): every provider's form, checked
+    by the same parser the Anthropic and Bedrock translations use."""
     try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        return "a JSON object encoded as a string is required"
-    return None if isinstance(parsed, dict) else "a JSON object (not a list or a scalar) is required"
+        parse_arguments(arguments, "arguments")
+    except BadRequestError as err:
+        return err.message
+    return None
+
+
+def _refuse_problem(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator that refuses a string ``problem`` finds fault with, in ``problem``'s words."""
+    def check(value: str) -> str:
+        if (found := problem(value)) is not None:
+            raise ValueError(found)
+        return value
+
+    return AfterValidator(check)
 
 
 class ImageURL(_Wire):
-    url: str = Field(json_schema_extra={"pattern": IMAGE_URL_PATTERN})
+    url: Annotated[str, _refuse_problem(image_url_problem)] = Field(json_schema_extra={"pattern": IMAGE_URL_PATTERN})
     detail: Literal["auto", "low", "high"] | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _supported(cls, url: str) -> str:
-        if (problem := image_url_problem(url)) is not None:
-            raise ValueError(problem)
-        return url
 
 
 class TextPart(_Wire):
@@ -105,14 +116,8 @@ ContentPart = TextPart | ImagePart
 
 class FunctionCall(_Wire):
     name: str = Field(min_length=1)
-    arguments: str = Field(json_schema_extra={"format": JSON_OBJECT_FORMAT})
-
-    @field_validator("arguments")
-    @classmethod
-    def _json_object(cls, arguments: str) -> str:
-        if (problem := tool_arguments_problem(arguments)) is not None:
-            raise ValueError(problem)
-        return arguments
+    arguments: Annotated[str, _refuse_problem(tool_arguments_problem)] = Field(
+        json_schema_extra={"format": JSON_OBJECT_FORMAT})
 
 
 class ToolCall(_Wire):

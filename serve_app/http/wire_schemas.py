@@ -59,10 +59,6 @@ def _with_content(*parts: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [NOT_BLANK, {"type": "array", "contains": {"anyOf": list(parts)}}]}
 
 
-def _kind(kind: str, **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": ["type", *properties], "properties": {"type": {"const": kind}, **properties}}
-
-
 def _one_or_more(item: dict[str, Any], **limits: int) -> dict[str, Any]:
     return {"anyOf": [item, {"type": "array", "minItems": 1, "items": item, **limits}]}
 
@@ -112,9 +108,9 @@ _MESSAGES_FIELDS = {
     # A turn to answer: instructions alone, or blank turns only, are refused.
     "messages": {"type": "array", "items": _TURN, "contains": {"anyOf": [
         {"type": "object", "required": ["role", "content"], "properties": {"role": {"const": "user"}, "content":
-            _with_content(_kind("text", text=NOT_BLANK), _kind("image"), _kind("tool_result"))}},
+            _with_content(_block("text", ("text",), text=NOT_BLANK), _block("image"), _block("tool_result"))}},
         {"type": "object", "required": ["role", "content"], "properties": {"role": {"const": "assistant"}, "content":
-            _with_content(_kind("text", text=NOT_BLANK), _kind("tool_use"))}},
+            _with_content(_block("text", ("text",), text=NOT_BLANK), _block("tool_use"))}},
     ]}},
     "system": _TEXTS,
     "temperature": _PROBABILITY,
@@ -167,11 +163,11 @@ RESPONSES = _options(
     # At least one item to answer: reasoning items are left out, and instructions or blank turns alone are no
     # conversation.
     input={"anyOf": [NOT_BLANK, {"type": "array", "items": _ITEM, "contains": {"anyOf": [
-        _kind("function_call"), _kind("function_call_output"),
+        _block("function_call"), _block("function_call_output"),
         {"type": "object", "required": ["role", "content"], "properties": {
             "type": {"const": "message"}, "role": {"enum": ["user", "assistant"]},
-            "content": _with_content(*(_kind(k, text=NOT_BLANK) for k in ("input_text", "output_text", "text")),
-                                     _kind("refusal", refusal=NOT_BLANK), _kind("input_image"))}},
+            "content": _with_content(*(_block(k, ("text",), text=NOT_BLANK) for k in ("input_text", "output_text", "text")),
+                                     _block("refusal", ("refusal",), refusal=NOT_BLANK), _block("input_image"))}},
     ]}}]},
     instructions=_STRING,
     max_output_tokens=TOKENS,
