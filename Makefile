@@ -16,7 +16,7 @@ export RAY_SERVE_THROUGHPUT_OPTIMIZED ?= 1
 export RAY_SERVE_ENABLE_HA_PROXY ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: install model run test unit mutation reproduce clean postgres
+.PHONY: install model run test unit mutation reproduce clean postgres tools prod-cpu
 
 install: $(STAMP) model
 
@@ -45,8 +45,19 @@ postgres:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
 
-test: install postgres
+# The prod-graph rehearsal and its test need Debian's prometheus and chromium (rehearsal/).
+tools: postgres
+	@command -v prometheus >/dev/null && command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq prometheus chromium; }
+
+test: install tools
 	$(PY) -m pytest
+
+# configs/prod.yaml's graph on this machine (CPU overlay, fake providers, throw-away PostgreSQL): traffic through
+# every deployment, Prometheus and the Grafana dashboard's queries, the Ray dashboard, autoscaling up and down.
+prod-cpu: install tools
+	$(PY) -m rehearsal
 
 unit: $(STAMP) postgres
 	$(PY) -m pytest -m "not integration"

@@ -16,7 +16,12 @@ Data, all held out from the verifier's training:
   the class-balanced precision TPR / (TPR + FPR): what the precision would be with as many near misses as
   paraphrases.
 
-Usage: ``.venv/bin/python benchmarks/cache_quality.py [--pairs 4000] [--all]``
+* benchmarks/data/cache_families.jsonl: 432 pairs written for this repository in 18 families (8 kinds of
+  paraphrase, 10 kinds of near miss that must never hit; benchmarks/data/cache_families.md), never used for
+  training or tuning. Reported per family: recall for a paraphrase family, the share of pairs served a wrong
+  answer for a near-miss family.
+
+Usage: ``.venv/bin/python benchmarks/cache_quality.py [--pairs 4000] [--all] [--families-only]``
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from tollgate_core.config import CacheConfig
 from training.cache.train_verifier import SEED, Pairs, near_misses, split_mock
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
+FAMILIES = ROOT / "benchmarks" / "data" / "cache_families.jsonl"
 COSINE_THRESHOLDS = (0.80, 0.92, 0.95)
 
 
@@ -86,12 +92,46 @@ def _table(title: str, rows: list[dict[str, object]], judged: list[dict[str, obj
         print(_row(f"cosine ≥ {threshold:.2f}", [float(j["similarity"]) >= threshold for j in judged], labels))  # type: ignore[arg-type]
 
 
+def _families() -> list[dict[str, object]]:
+    with open(FAMILIES, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [{**r, "id": f"f{i}", "label": 1 if r["kind"] == "paraphrase" else 0} for i, r in enumerate(rows)]
+
+
+def _family_table(rows: list[dict[str, object]], judged: list[dict[str, object]]) -> None:
+    """Per family: the verifier and cosine ≥ 0.92, as the share of pairs that were served the cached answer."""
+    print(f"\n## Held-out families ({len(rows)} pairs, benchmarks/data/cache_families.jsonl)\n")
+    print("Paraphrase families: recall (higher is better). Near-miss families: share of pairs served a wrong answer "
+          "(lower is better).\n")
+    print("| family | kind | pairs | decision stage | cosine ≥ 0.92 |\n|---|---|---|---|---|")
+    by_family: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    for r, j in zip(rows, judged, strict=True):
+        by_family.setdefault((str(r["kind"]), str(r["family"])), []).append(
+            (bool(j["hit"]), float(j["similarity"]) >= 0.92))  # type: ignore[arg-type]
+    for (kind, family), outcomes in sorted(by_family.items(), key=lambda kv: (kv[0][0] != "paraphrase", kv[0][1])):
+        verifier = sum(v for v, _ in outcomes) / len(outcomes)
+        cosine = sum(c for _, c in outcomes) / len(outcomes)
+        print(f"| {family} | {kind.replace('_', ' ')} | {len(outcomes)} | {verifier:.2f} | {cosine:.2f} |")
+    labels = [int(r["label"]) for r in rows]  # type: ignore[call-overload]
+    print("\n| decision | hits | precision | recall | wrong hits | balanced precision |\n|---|---|---|---|---|---|")
+    print(_row("decision stage (verifier), all families", [bool(j["hit"]) for j in judged], labels))
+    print(_row("cosine ≥ 0.92, all families", [float(j["similarity"]) >= 0.92 for j in judged], labels))  # type: ignore[arg-type]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=4000, help="QQP pairs to judge (an even spread of the file)")
     parser.add_argument("--all", action="store_true", help="judge all 20,214 QQP pairs")
+    parser.add_argument("--families-only", action="store_true",
+                        help="only the held-out families (needs no ../shared/data)")
     args = parser.parse_args()
     limit = None if args.all else args.pairs
+    families = _families()
+    started = time.perf_counter()
+    _family_table(families, _probe(families))
+    if args.families_only:
+        print(f"\n{len(families)} probes in {time.perf_counter() - started:.0f} s.")
+        return 0
 
     qqp = _load("qqp_pairs_every4th.jsonl", limit)
     contrast = _paraphrase_vs_near_miss()

@@ -308,6 +308,12 @@ class CacheConfig(_Strict):
     )
     teams: dict[str, bool] = Field(default_factory=dict, description="Per team (ORG/TEAM): false turns caching off.")
     keys: dict[str, bool] = Field(default_factory=dict, description="Per key id: false turns caching off.")
+    index_device: Literal["cpu", "gpu"] = Field(
+        "cpu", description="gpu (the GPU profile, faiss-gpu): a scope of at least gpu_min_entries entries is "
+        "searched exactly on the replica's GPU; smaller scopes stay on the CPU HNSW graph, faster for them. Without "
+        "a GPU the replica logs so and searches on the CPU.",
+    )
+    gpu_min_entries: int = Field(20000, gt=0, description="Entries a scope needs before it moves to the GPU.")
 
 
 class TierPolicyConfig(_Strict):

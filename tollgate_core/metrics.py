@@ -1,10 +1,42 @@
-"""Gateway metrics: a small interface, a no-op for tests, and Ray Serve's metrics in replicas."""
+"""Gateway metrics: a small interface, a no-op for tests, and Ray Serve's metrics in replicas.
+
+Names and labels (docs/operations.md, "Metrics") follow OpenTelemetry's ``gen_ai.*`` semantic conventions where
+one fits: ``operation`` is ``gen_ai.operation.name``, ``model`` ``gen_ai.request.model``, ``provider``
+``gen_ai.provider.name``, ``token_type`` ``gen_ai.token.type``. Every label value is bounded: models the catalog
+does not name are ``other``, and no label carries a request id or key material.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["GatewayMetrics", "NullMetrics", "RayMetrics"]
+__all__ = ["GatewayMetrics", "NullMetrics", "RayMetrics", "RequestFacts"]
+
+# gen_ai.operation.name of each endpoint.
+OPERATIONS = {"/v1/chat/completions": "chat", "/v1/messages": "chat", "/v1/responses": "chat",
+              "/v1/completions": "text_completion", "/v1/embeddings": "embeddings"}
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """One finished request, as its metrics see it (built from its audit record)."""
+
+    endpoint: str
+    model: str          # bounded: a catalog model or policy, else "other"
+    provider: str       # "" when no target answered (an error before routing, a cache hit)
+    team: str           # the virtual key's team id, "" for the master key
+    status: int
+    outcome: str
+    stream: bool
+    latency_ms: float
+    ttft_ms: float | None
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+    guardrail_action: str | None  # redact, flag or block; None when the guardrail let the request through as is
 
 _LATENCY_BOUNDARIES_MS = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0]
 
@@ -37,6 +69,8 @@ class GatewayMetrics(Protocol):
     def cache_saved(self, model: str, usd: float) -> None: ...
 
     def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None: ...
+
+    def request(self, facts: RequestFacts) -> None: ...
 
 
 class NullMetrics:
@@ -82,6 +116,9 @@ class NullMetrics:
         return None
 
     def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None:
+        return None
+
+    def request(self, facts: RequestFacts) -> None:
         return None
 
 
@@ -150,6 +187,32 @@ class RayMetrics:
         self._rejections = metrics.Counter(
             "tollgate_governance_rejections", "Requests refused by governance or the guardrail, by reason.", tag_keys=("reason",)
         )
+        request_tags = ("endpoint", "operation", "model", "provider", "team", "status", "outcome")
+        self._requests = metrics.Counter(
+            "tollgate_requests", "Finished requests (gen_ai operations), by endpoint, model, provider, team and "
+            "HTTP status.", tag_keys=request_tags,
+        )
+        self._request_latency = metrics.Histogram(
+            "tollgate_request_duration_ms", "Arrival to the last byte sent (gen_ai.client.operation.duration).",
+            boundaries=_LATENCY_BOUNDARIES_MS, tag_keys=("endpoint", "operation", "model", "provider", "stream"),
+        )
+        self._request_ttft = metrics.Histogram(
+            "tollgate_time_to_first_token_ms", "Arrival to the first token sent, streamed answers "
+            "(gen_ai.server.time_to_first_token).", boundaries=_LATENCY_BOUNDARIES_MS,
+            tag_keys=("endpoint", "model", "provider"),
+        )
+        self._tokens = metrics.Counter(
+            "tollgate_tokens", "Tokens of answered requests by gen_ai.token.type (input, output) and the cached "
+            "part of the input (cached_input, cache_write).", tag_keys=("model", "provider", "team", "token_type"),
+        )
+        self._cost = metrics.Counter(
+            "tollgate_cost_usd", "What the answered requests cost at the catalog's prices, in USD.",
+            tag_keys=("model", "provider", "team"),
+        )
+        self._guardrail_actions = metrics.Counter(
+            "tollgate_guardrail_actions", "Requests the guardrail changed or stopped: redact, flag, block.",
+            tag_keys=("action", "team"),
+        )
 
     def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
         self._attempts.inc(tags={"model": model, "target": target, "outcome": outcome})
@@ -200,3 +263,26 @@ class RayMetrics:
                                        "classifier_failed"})
         if classify_ms is not None:
             self._tier_latency.observe(classify_ms, tags={"policy": policy})
+
+    def request(self, facts: RequestFacts) -> None:
+        operation = OPERATIONS.get(facts.endpoint, "chat")
+        provider = facts.provider or "none"
+        team = facts.team or "none"
+        self._requests.inc(tags={"endpoint": facts.endpoint, "operation": operation, "model": facts.model,
+                                 "provider": provider, "team": team, "status": str(facts.status),
+                                 "outcome": facts.outcome})
+        self._request_latency.observe(facts.latency_ms, tags={
+            "endpoint": facts.endpoint, "operation": operation, "model": facts.model, "provider": provider,
+            "stream": "true" if facts.stream else "false"})
+        if facts.stream and facts.ttft_ms is not None and facts.status == 200:
+            self._request_ttft.observe(facts.ttft_ms, tags={"endpoint": facts.endpoint, "model": facts.model,
+                                                            "provider": provider})
+        for token_type, count in (("input", facts.input_tokens), ("output", facts.output_tokens),
+                                  ("cached_input", facts.cached_tokens), ("cache_write", facts.cache_write_tokens)):
+            if count > 0:
+                self._tokens.inc(count, tags={"model": facts.model, "provider": provider, "team": team,
+                                              "token_type": token_type})
+        if facts.cost_usd > 0:
+            self._cost.inc(facts.cost_usd, tags={"model": facts.model, "provider": provider, "team": team})
+        if facts.guardrail_action is not None:
+            self._guardrail_actions.inc(tags={"action": facts.guardrail_action, "team": team})

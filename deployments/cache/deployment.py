@@ -13,6 +13,7 @@ from ray import serve
 
 from deployments.cache.decision import Decision
 from deployments.cache.embedder import Embedder
+from deployments.cache.index import ScopedIndex, gpu_mover
 from deployments.cache.service import CacheKey, Lookup, SemanticCacheService
 from tollgate_core.periodic import every
 
@@ -36,7 +37,8 @@ class SemanticCache:
         self._embed_one.set_batch_wait_timeout_s(cache.batch.batch_wait_timeout_s)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
         self._service = SemanticCacheService(self._db, self._embed_many, Decision.from_config(cache),
-                                             candidates=cache.candidates, sync_interval_s=cache.sync_interval_s)
+                                             candidates=cache.candidates, sync_interval_s=cache.sync_interval_s,
+                                             index=_index(cache))
         await self._service.start()
         self._sweeper = asyncio.create_task(
             every(cache.expiry_sweep_s, self._service.delete_expired, "deleting expired cache entries", logger))
@@ -79,3 +81,14 @@ def _checked(key: CacheKey) -> CacheKey:
     if not isinstance(key, CacheKey):
         raise TypeError(f"SemanticCache takes a CacheKey, not {type(key).__name__}")
     return key
+
+
+def _index(cache: Any) -> ScopedIndex:
+    """The scoped index, with large scopes on the GPU where the config asks and a GPU is there."""
+    if cache.index_device != "gpu":
+        return ScopedIndex()
+    mover = gpu_mover()
+    if mover is None:
+        logger.warning("cache.index_device is gpu, but this FAISS build has no GPU support or sees no GPU "
+                       "(install the gpu extra on a GPU node); searching on the CPU")
+    return ScopedIndex(gpu_min_entries=cache.gpu_min_entries, mover=mover)

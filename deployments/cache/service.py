@@ -62,9 +62,10 @@ class SemanticCacheService:
     """Lookup, store and purge over the state store, an in-memory scoped index and the decision stage."""
 
     def __init__(self, db: Database, embed: Embed, decision: Decision, *, candidates: int = 4,
-                 sync_interval_s: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+                 sync_interval_s: float = 0.5, clock: Callable[[], float] = time.time,
+                 index: ScopedIndex | None = None) -> None:
         self.entries = CacheEntries(db)
-        self.index = ScopedIndex()
+        self.index = index or ScopedIndex()
         self.decision = decision
         self._embed = embed
         self._candidates = candidates

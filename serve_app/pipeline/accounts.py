@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from serve_app.audit.trace import RequestTrace
+from serve_app.governance.costing import usage_numbers
 from serve_app.governance.enforcer import Admission, Governance
+from serve_app.pipeline.calls import cost_usd
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.entities import Principal
 from tollgate_core.periodic import every
@@ -41,8 +43,15 @@ class Accounts:
 
     async def settle(self, admission: Admission | None, trace: RequestTrace, *, target: ResolvedTarget | None,
                      usage: Any = None, produced_text: str = "", outcome: str = "ok") -> None:
-        """Charge the request; shielded, so a client that goes away cannot cancel the charge."""
-        if admission is None or self.governance is None or admission.settled:
+        """Charge the request; shielded, so a client that goes away cannot cancel the charge. An ungoverned
+        request (the master key) is charged to nobody, but its record still gets its tokens and cost."""
+        if admission is None or self.governance is None:
+            numbers = usage_numbers(usage) if target is not None else None
+            if numbers is not None and "cost_usd" not in trace.fields:
+                trace.set(prompt_tokens=numbers[0], completion_tokens=numbers[1], cached_tokens=numbers[2],
+                          cache_write_tokens=numbers[3], cost_usd=cost_usd(target, usage))
+            return
+        if admission.settled:
             return
         settle = self.governance.settle(admission, target=target.target if target else None, usage=usage,
                                         produced_text=produced_text, outcome=outcome)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -54,10 +55,13 @@ from tollgate_core.contracts import META_KEY, PROMPT_CACHE_FIELD
 from tollgate_core.entities import MASTER, Principal
 from tollgate_core.errors import AuthenticationError, BadRequestError, PermissionDeniedError
 from tollgate_core.metrics import GatewayMetrics, NullMetrics
+from tollgate_core.periodic import every
 
 __all__ = ["Bookkeeping", "ChatReply", "Deployments", "Gateway", "StreamReply"]
 
 T = TypeVar("T")
+CIRCUIT_GAUGE_INTERVAL_S = 5.0
+logger = logging.getLogger("tollgate.gateway")
 PROMPT_CACHE_HEADER = "x-tollgate-prompt-cache"
 
 
@@ -104,7 +108,8 @@ class Gateway:
         self.failover = Failover(config, self.catalog, self.board, metrics=books.metrics,
                                  report=self._sync.report if self._sync else None, rng=rng, sleep=sleep)
         self.backends = Backends(backends, config.routing.first_token_timeout_s)
-        self.recorder = Recorder(books.audit, books.seal)
+        self.recorder = Recorder(books.audit, books.seal, metrics,
+                                 frozenset(config.models) | frozenset(config.tiering.policies))
         self.accounts = Accounts(books.governance, config.governance.sweep_interval_s)
         seal_teams = frozenset(config.audit.store_text_teams) if books.seal is not None else frozenset()
         self._guard = (GuardStep(config, deployments.guardrail, deployments.guards, metrics, seal_teams)
@@ -112,6 +117,7 @@ class Gateway:
         self.cache = CacheStep(config, deployments.cache, metrics, self.accounts, self.recorder)
         self._tiers = TierStep(config, deployments.tiers, metrics)
         self._local_embeddings = LocalEmbeddings(getattr(deployments.cache, "embed", None))
+        self._circuit_gauges: asyncio.Task[None] | None = None
         self._relay = StreamRelay(config.routing.idle_timeout_s, self.failover, self.backends, self.accounts,
                                   self.recorder, self.cache)
 
@@ -126,6 +132,15 @@ class Gateway:
         if self._sync is not None:
             await self._sync.sync_once()
             self._sync.ensure_started()
+        if self._circuit_gauges is None:
+            self._circuit_gauges = asyncio.create_task(
+                every(CIRCUIT_GAUGE_INTERVAL_S, self.publish_circuits, "publishing circuit states", logger))
+
+    async def publish_circuits(self) -> None:
+        """Every target's availability as the circuit-state gauge. Ray drops a gauge value nobody has set for two
+        export intervals, so it is set again on a timer, not only when a request changes it."""
+        for state in self.routing_state().values():
+            self.metrics.circuit(state["target"], state["availability"])
 
     async def drain(self) -> None:
         """Wait for the work that runs after responses (cache writes, audit records of gone clients)."""

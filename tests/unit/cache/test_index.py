@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
-from deployments.cache.index import ScopedIndex
+import faiss
+import numpy as np
+import pytest
+
+from deployments.cache.index import ScopedIndex, gpu_mover
 
 
 def _unit(rows: int, seed: int = 0) -> np.ndarray:
@@ -51,3 +55,37 @@ def test_removed_entries_are_not_found_and_the_scope_is_rebuilt() -> None:
     for entry_id in ids[6:]:
         index.remove(entry_id)
     assert index.scopes() == 0 and index.search("s", vectors[8], 1) == []
+
+
+def _flat_on_cpu(moved: list[int]) -> Callable[[faiss.Index], faiss.Index]:
+    """Stands in for faiss.index_cpu_to_gpu (this machine has no GPU): the exact index stays on the CPU."""
+    def move(index: faiss.Index) -> faiss.Index:
+        moved.append(index.ntotal)
+        return index
+    return move
+
+
+def test_a_scope_that_grows_past_the_threshold_is_searched_exactly_by_the_mover_and_small_ones_stay_hnsw() -> None:
+    moved: list[int] = []
+    index = ScopedIndex(gpu_min_entries=50, mover=_flat_on_cpu(moved))
+    vectors = _unit(130, seed=2)
+    index.add("big", [f"b{i}" for i in range(40)], vectors[:40])
+    index.add("small", [f"s{i}" for i in range(10)], vectors[100:110])
+    assert not index.on_gpu("big") and moved == []
+    index.add("big", [f"b{i}" for i in range(40, 60)], vectors[40:60])
+    assert index.on_gpu("big") and not index.on_gpu("small") and moved == [60]
+    index.add("big", ["b60"], vectors[60:61])  # later adds go to the moved index
+    for i in (0, 45, 60):
+        assert index.search("big", vectors[i], 1) == [(f"b{i}", pytest.approx(1.0, abs=1e-5))]
+    assert all(e.startswith("s") for e, _ in index.search("small", vectors[5], 5))
+    for i in range(40):  # removing most of it rebuilds it below the threshold: back to the CPU graph
+        index.remove(f"b{i}")
+    assert not index.on_gpu("big")
+    assert index.search("big", vectors[50], 1)[0][0] == "b50"
+
+
+def test_without_a_gpu_build_nothing_moves() -> None:
+    assert gpu_mover() is None  # faiss-cpu here
+    index = ScopedIndex(gpu_min_entries=5, mover=None)
+    index.add("s", [f"e{i}" for i in range(10)], _unit(10))
+    assert not index.on_gpu("s")
