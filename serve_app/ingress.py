@@ -59,7 +59,7 @@ class Ingress:
             # The way back (output policy, restore) runs here, from the same policies as the deployment's.
             rails = config.guardrails
             guards = GuardrailService(rails.policy, rails.teams, rails.keys, preload_injection=False)
-        metrics = RayMetrics()
+        metrics = RayMetrics(frozenset(config.models) | frozenset(config.tiering.policies))
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
         audit_key = gateway_hmac_key(config) if config.audit.enabled else None

@@ -293,6 +293,18 @@ class CacheConfig(_Strict):
         "verifier", description="verifier: the learned decision stage; cosine: a plain similarity threshold.",
     )
     cosine_threshold: float = Field(0.92, gt=0, le=1, description="The threshold of decision: cosine.")
+    operating_point: Literal["strict", "balanced"] = Field(
+        "strict", description="How sure the decision stage must be: strict (fewest wrong answers) or balanced "
+        "(more hits, more wrong ones; docs/cache.md gives both operating points' figures).",
+    )
+    operating_points: dict[str, Literal["strict", "balanced"]] = Field(
+        default_factory=dict, description="Per team (ORG/TEAM) or per model name: its operating point; a team's "
+        "setting wins over its model's.",
+    )
+    checks: bool = Field(
+        True, description="Structured checks before the decision: a candidate that disagrees with the question on "
+        "a number, identifier, negation, direction, opposite, date, unit, scope or role is never served.",
+    )
     verifier_threshold: float | None = Field(
         None, gt=0, lt=1, description="Override the verifier's shipped operating point (higher: fewer, safer hits).",
     )

@@ -68,6 +68,8 @@ class GatewayMetrics(Protocol):
 
     def cache_saved(self, model: str, usd: float) -> None: ...
 
+    def cache_refusal(self, model: str, reason: str) -> None: ...
+
     def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None: ...
 
     def request(self, facts: RequestFacts) -> None: ...
@@ -115,6 +117,9 @@ class NullMetrics:
     def cache_saved(self, model: str, usd: float) -> None:
         return None
 
+    def cache_refusal(self, model: str, reason: str) -> None:
+        return None
+
     def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None:
         return None
 
@@ -128,8 +133,10 @@ _CIRCUIT_VALUES = {"healthy": 0, "half_open": 1, "cooling_down": 2, "circuit_ope
 class RayMetrics:
     """Exported through Ray's metrics agent (Prometheus) from inside a Serve replica."""
 
-    def __init__(self) -> None:
+    def __init__(self, known_models: frozenset[str] | None = None) -> None:
         from ray.serve import metrics
+
+        self._known_models = known_models
 
         self._attempts = metrics.Counter(
             "tollgate_target_requests", "Attempts per target by outcome.", tag_keys=("model", "target", "outcome")
@@ -176,6 +183,10 @@ class RayMetrics:
             "tollgate_cache_saved_usd", "What the answers served from the cache cost when they were first made.",
             tag_keys=("model",),
         )
+        self._cache_refusals = metrics.Counter(
+            "tollgate_cache_refusals", "Misses whose nearest cached question was refused, by the check that refused "
+            "it (number, negation, direction, …) or verifier.", tag_keys=("model", "reason"),
+        )
         self._tier_decisions = metrics.Counter(
             "tollgate_tier_decisions", "Tiered requests by policy and the tier chosen (classifier_failed: none).",
             tag_keys=("policy", "tier"),
@@ -214,6 +225,10 @@ class RayMetrics:
             tag_keys=("action", "team"),
         )
 
+    def _bounded(self, model: str) -> str:
+        """A model the client named, as a label: the catalog's names, anything else ``other``."""
+        return model if self._known_models is None or model in self._known_models else "other"
+
     def attempt(self, model: str, target: str, outcome: str, duration_ms: float) -> None:
         self._attempts.inc(tags={"model": model, "target": target, "outcome": outcome})
         self._latency.observe(duration_ms, tags={"model": model, "target": target})
@@ -232,7 +247,7 @@ class RayMetrics:
 
     def spend(self, org: str, team: str, key: str, model: str, usd: float) -> None:
         if usd > 0:
-            self._spend.inc(usd, tags={"org": org, "team": team, "key": key, "model": model})
+            self._spend.inc(usd, tags={"org": org, "team": team, "key": key, "model": self._bounded(model)})
 
     def budget_remaining(self, scope: str, window: str, usd: float) -> None:
         self._remaining.set(usd, tags={"scope": scope, "window": window})
@@ -250,13 +265,16 @@ class RayMetrics:
         self._flagged.inc(tags={"policy": policy})
 
     def cache_lookup(self, model: str, result: str, lookup_ms: float) -> None:
-        self._cache_lookups.inc(tags={"model": model, "result": result})
+        self._cache_lookups.inc(tags={"model": self._bounded(model), "result": result})
         if result != "bypass":
-            self._cache_latency.observe(lookup_ms, tags={"model": model})
+            self._cache_latency.observe(lookup_ms, tags={"model": self._bounded(model)})
 
     def cache_saved(self, model: str, usd: float) -> None:
         if usd > 0:
-            self._cache_saved.inc(usd, tags={"model": model})
+            self._cache_saved.inc(usd, tags={"model": self._bounded(model)})
+
+    def cache_refusal(self, model: str, reason: str) -> None:
+        self._cache_refusals.inc(tags={"model": self._bounded(model), "reason": reason})
 
     def tier_decision(self, policy: str, tier: int, classify_ms: float | None) -> None:
         self._tier_decisions.inc(tags={"policy": policy, "tier": str(tier) if classify_ms is not None else

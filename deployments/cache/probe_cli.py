@@ -1,4 +1,5 @@
-"""``tollgate cache probe``: JSON lines ``{"seed", "query"}`` in, ``{"hit", "similarity"}`` out, each line judged on
+"""``tollgate cache probe``: JSON lines ``{"seed", "query"}`` in, ``{"hit", "similarity", "refused_by"?}`` out
+(``refused_by``: the structured check, or ``verifier``, that refused a seed near enough to be considered), each line judged on
 its own through the gateway's own path: its cache key, an empty store seeded with the seed, then exact match, vector
 search and the decision stage, exactly as a request would meet them."""
 
@@ -75,6 +76,8 @@ async def _probe(lines: Iterable[str], out: TextIO, cache: Any, model: str) -> i
                     result = await service.lookup(query_key, cache.semantic)
                     row: dict[str, Any] = {"hit": result.hit, "similarity": round(_similarity(result, memo,
                                                                                               seed_key.query), 6)}
+                    if result.refusal is not None:
+                        row["refused_by"] = result.refusal
                     if "id" in item:
                         row = {"id": item["id"], **row}
                     out.write(json.dumps(row) + "\n")

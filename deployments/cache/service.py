@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from deployments.cache.decision import Decision
+from deployments.cache.decision import Choice, Decision, Refusal
 from deployments.cache.entries import CacheEntries, CacheEntry
 from deployments.cache.index import ScopedIndex
 from tollgate_core.store import Database
@@ -41,6 +41,7 @@ class CacheKey:
     tenant: str
     model: str
     query: str
+    operating_point: str = "strict"  # strict or balanced: how sure the decision stage must be
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Lookup:
     response: dict[str, Any] | None = None
     vector: list[float] | None = None
     lookup_ms: float = 0.0
+    refusal: str | None = None  # a miss with a near candidate: the check that refused it, or "verifier"
 
 
 class SemanticCacheService:
@@ -120,14 +122,16 @@ class SemanticCacheService:
         if semantic:
             await self._tail()
             found = await self._semantic(key, vector, now)
-            if found is not None:
+            if isinstance(found, Refusal):
+                result.refusal = found.reason
+            elif found is not None:
                 entry, similarity, score = found
                 result = Lookup(True, "semantic", similarity, score, entry.id, entry.response, vector.tolist())
         result.lookup_ms = (time.perf_counter() - started) * 1000
         return result
 
     async def _semantic(self, key: CacheKey, vector: np.ndarray, now: float
-                        ) -> tuple[CacheEntry, float, float] | None:
+                        ) -> tuple[CacheEntry, float, float] | Refusal | None:
         neighbours = []
         for entry_id, similarity in self.index.search(key.scope, vector, self._candidates):
             if self._expiry.get(entry_id, 0.0) <= now:
@@ -144,9 +148,9 @@ class SemanticCacheService:
                 self._forget(entry_id)  # purged or expired since this replica indexed it
                 continue
             candidates.append((entry_id, entry.query, entry.vector, similarity))
-        choice = self.decision.choose(key.query, vector, candidates)
-        if choice is None:
-            return None
+        choice = self.decision.decide(key.query, vector, candidates, key.operating_point)
+        if not isinstance(choice, Choice):
+            return choice
         return live[choice.entry_id], choice.similarity, choice.score
 
     async def store(self, key: CacheKey, response: dict[str, Any], ttl_s: float,

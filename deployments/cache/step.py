@@ -139,8 +139,10 @@ def cache_key(config: CacheConfig, principal: Principal, internal: dict[str, Any
     context = {k: v for k, v in internal.items() if k not in _NOT_IN_SCOPE}
     context["earlier"] = messages[:-1]
     scope = _digest(tenant, json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-    return CacheKey(scope=scope, exact_key=_digest(scope, normalise(query)), tenant=tenant,
-                    model=str(internal.get("model", "")), query=query)
+    model = str(internal.get("model", ""))
+    point = config.operating_points.get(principal.team_path or "") or config.operating_points.get(model)
+    return CacheKey(scope=scope, exact_key=_digest(scope, normalise(query)), tenant=tenant, model=model, query=query,
+                    operating_point=point or config.operating_point)
 
 
 def _directives(cache_control: str | None) -> set[str]:

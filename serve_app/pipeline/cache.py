@@ -69,6 +69,8 @@ class CacheStep:
             return None
         trace.set(cache="hit" if lookup.hit else "miss")
         self._metrics.cache_lookup(model, f"{lookup.kind}_hit" if lookup.hit else "miss", lookup.lookup_ms)
+        if lookup.refusal is not None:
+            self._metrics.cache_refusal(model, lookup.refusal)
         return lookup
 
     def store(self, plan: CachePlan, answer: dict[str, Any], lookup: Lookup | None) -> None:

@@ -98,3 +98,13 @@ def test_purge_needs_a_filter_or_all() -> None:
         CachePurge(team="acme/ml", key="k")
     assert CachePurge(team="acme/ml").tenant_label == "team:acme/ml"
     assert CachePurge(all=True).tenant_label is None
+
+
+def test_the_operating_point_is_the_teams_then_the_models_then_the_default() -> None:
+    config = CacheConfig(operating_points={"acme/support": "balanced", "gpt-4o-mini": "balanced"})
+    support, other = _principal(team="support"), _principal(team="legal")
+    assert cache_key(config, support, _request(model="gpt-4o")).operating_point == "balanced"  # type: ignore[union-attr]
+    assert cache_key(config, other, _request(model="gpt-4o-mini")).operating_point == "balanced"  # type: ignore[union-attr]
+    assert cache_key(config, other, _request(model="gpt-4o")).operating_point == "strict"  # type: ignore[union-attr]
+    assert cache_key(CacheConfig(operating_point="balanced"), MASTER,
+                     _request(model="gpt-4o")).operating_point == "balanced"  # type: ignore[union-attr]

@@ -38,9 +38,12 @@ def test_each_line_is_judged_alone_with_the_cosine_of_query_and_seed(embedder: E
 
 def test_the_cosine_decision_follows_the_config() -> None:
     line = {"seed": "How do I lose 5 kg in a month?", "query": "How do I lose 10 kg in a month?"}
-    _, [verified] = _probe([line])
-    _, [plain] = _probe([line], CacheConfig(decision="cosine", cosine_threshold=0.8))
-    assert verified["hit"] is False and plain["hit"] is True  # the number conflict only the verifier sees
+    _, [checked] = _probe([line])
+    _, [plain] = _probe([line], CacheConfig(decision="cosine", cosine_threshold=0.8, checks=False))
+    _, [cosine_checked] = _probe([line], CacheConfig(decision="cosine", cosine_threshold=0.8))
+    assert checked["hit"] is False and checked["refused_by"] == "number"  # the probe says which check refused
+    assert plain["hit"] is True  # a plain cosine threshold sees no difference
+    assert cosine_checked["hit"] is False and cosine_checked["refused_by"] == "number"
 
 
 def test_bad_lines_get_an_error_line_and_a_nonzero_exit() -> None:

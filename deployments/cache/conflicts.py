@@ -1,0 +1,218 @@
+"""Structured checks that refuse a cached answer outright: two questions that disagree on a number, an identifier,
+a negation, a direction, an opposite, a date, a unit, a scope, a role or a name ask for different answers, however
+close their embeddings are. Each check names what differs, so ``tollgate cache probe`` and the metrics can say
+which one refused a candidate.
+
+The checks are conservative by design: they fire only when both texts carry the kind of word in question and the
+two disagree (or, for scope and dates, when one side adds it), so paraphrases, which keep those words, pass."""
+
+from __future__ import annotations
+
+import re
+
+from deployments.cache.verifier import _STOPWORDS, analyze
+
+__all__ = ["CHECKS", "conflict"]
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?[+#]*")
+_IDENTIFIER = re.compile(r"`[^`]+`|\b\w*[A-Za-z]\w*\d\w*\b|\b\w*\d\w*[A-Za-z]\w*\b|\b[a-z]+_[a-z0-9_]+\b|"
+                         r"\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*\b|(?<!\S)--?[A-Za-z][A-Za-z0-9-]*|"
+                         r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{5,}\b|\b[A-Z]{2,}[a-z]{2,}[A-Za-z0-9]*\b")
+_NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORDS = {
+    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "dozen": "12", "half": "0.5",
+    "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
+}
+_OPPOSITES = [
+    ("earliest", "latest"), ("early", "late"), ("lowest", "highest"), ("low", "high"), ("cheapest", "expensive"),
+    ("min", "max"), ("minimum", "maximum"), ("before", "after"), ("more", "less"), ("more", "fewer"),
+    ("faster", "slower"), ("fastest", "slowest"), ("increase", "decrease"), ("largest", "smallest"),
+    ("biggest", "smallest"), ("oldest", "newest"), ("older", "newer"), ("first", "last"), ("best", "worst"),
+    ("above", "below"), ("upload", "download"), ("import", "export"), ("enable", "disable"), ("enabled", "disabled"),
+    ("add", "remove"), ("start", "stop"), ("open", "close"), ("inbound", "outbound"), ("ascending", "descending"),
+    ("upgrade", "downgrade"), ("encrypt", "decrypt"), ("lock", "unlock"), ("allow", "deny"), ("buy", "sell"),
+    ("higher", "lower"), ("longest", "shortest"), ("most", "least"), ("maximum", "minimum"), ("top", "bottom"),
+    ("internal", "external"), ("public", "private"), ("incoming", "outgoing"), ("credit", "debit"),
+    ("primary", "secondary"), ("input", "output"), ("read", "write"), ("sender", "recipient"),
+]
+_OPPOSITE = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+_COLLECTIVE = frozenset({"all", "every", "everyone", "everyone's", "everybody", "everybody's", "entire", "whole",
+                         "each", "company-wide", "organization-wide", "org-wide", "globally"})
+_DATES = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "today", "tomorrow", "yesterday", "tonight",
+    "weekend", "weekday", "christmas", "easter", "thanksgiving",
+})
+# "May I ask …": the month only where a date reads it so.
+_MAY_MONTH = re.compile(r"\b(?:in|on|of|since|until|by|before|after|early|late|mid)\s+may\b|\bmay\s+\d")
+_RELATIVE = re.compile(r"\b(last|next|this|previous|current|coming)\s+(week|month|year|quarter|sprint|day)\b")
+_UNIT_GROUPS = {
+    "kg": "kg kilogram kilograms kilo kilos", "g": "gram grams", "lb": "lb lbs pound pounds", "oz": "oz ounce ounces",
+    "km": "km kilometer kilometers kilometre kilometres", "mi": "mile miles", "meter": "meter meters metre metres",
+    "cm": "cm centimeter centimeters", "mm": "mm millimeter millimeters", "ft": "ft foot feet", "in": "inch inches",
+    "kb": "kb kib kilobyte kilobytes", "mb": "mb mib megabyte megabytes", "gb": "gb gib gigabyte gigabytes",
+    "tb": "tb tib terabyte terabytes", "mbps": "mbps", "gbps": "gbps", "celsius": "celsius °c",
+    "fahrenheit": "fahrenheit °f", "ms": "ms millisecond milliseconds", "second": "second seconds secs",
+    "minute": "minute minutes mins", "hour": "hour hours hourly", "day": "day days daily",
+    "week": "week weeks weekly", "month": "month months monthly", "quarter": "quarter quarters quarterly",
+    "year": "year years yearly annual annually", "liter": "liter liters litre litres", "gallon": "gallon gallons",
+    "percent": "percent %", "usd": "usd dollar dollars", "eur": "eur euro euros", "gbp": "gbp sterling",
+    "jpy": "jpy yen",
+}
+_UNIT = {word: unit for unit, words in _UNIT_GROUPS.items() for word in words.split()}
+_ROLES = frozenset({
+    "manager", "managers", "employee", "employees", "contractor", "contractors", "intern", "interns", "admin",
+    "admins", "administrator", "administrators", "guest", "guests", "owner", "owners", "viewer", "viewers",
+    "editor", "editors", "freelancer", "freelancers", "vendor", "vendors", "customer", "customers", "partner",
+    "partners", "student", "students", "executive", "executives", "director", "directors", "full-time",
+    "part-time", "reviewer", "reviewers", "approver", "approvers", "developer", "developers", "analyst",
+    "analysts", "auditor", "auditors", "superuser", "agent", "agents", "supervisor", "supervisors", "engineer",
+    "engineers", "lead", "leads", "contributor", "contributors", "visitor", "visitors", "maintainer",
+    "maintainers", "president", "hire", "hires", "trainee", "trainees", "consultant", "consultants",
+})
+_LANGUAGES = frozenset({
+    "python", "java", "go", "golang", "rust", "haskell", "javascript", "typescript", "kotlin", "scala", "ruby",
+    "php", "c#", "c++", "swift", "bash", "powershell", "perl", "elixir", "erlang", "dart", "lua", "clojure",
+    "fortran", "cobol", "matlab", "julia", "groovy", "objective-c", "f#", "zig", "nim", "ocaml",
+})
+_WORK_TIME = re.compile(r"\b(full|part)[- ]time\b")
+# Ordered relations: the content words just before and just after "to", "into", "than" or "->".
+_DIRECTION_WORDS = frozenset({"to", "into", "than", "->"})
+_WINDOW = 3
+# Words that mostly mark English: a text with few of them is taken for another language, where the English word
+# lists below would misread it.
+_ENGLISH = frozenset({"the", "a", "an", "to", "of", "in", "for", "on", "is", "are", "how", "what", "do", "does",
+                      "i", "my", "our", "can", "and", "with", "from", "which", "who", "when", "where", "why",
+                      "should", "we", "you", "it", "this", "that", "be", "at", "by", "or", "me", "there"})
+
+_STOP = _STOPWORDS | {"please", "thanks", "thank", "hi", "hello", "hey", "way", "best", "want", "need", "like"}
+
+# Capitalised words that are not names.
+_NOT_NAMES = frozenset({"i", "i'm", "i've", "i'd", "hi", "hello", "hey", "thanks", "thank", "please", "cheers",
+                        "good", "quick", "ok", "okay", "sorry", "dear", "regards", "best", "yes", "no"})
+_SENTENCE_WORD = re.compile(r"(^|[.!?:;]\s+|\n)?([A-Z][\w&+#.-]*)")
+
+CHECKS = ("number", "identifier", "negation", "direction", "opposite", "date", "unit", "scope", "role", "entity")
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def _numbers(text: str, tokens: list[str]) -> set[str]:
+    found = {n.replace(",", "") for n in _NUMBER_TOKEN.findall(re.sub(_IDENTIFIER, " ", text))}
+    found.update(_NUMBER_WORDS[t] for t in tokens if t in _NUMBER_WORDS)
+    return found
+
+
+def _identifiers(text: str) -> set[str]:
+    return {m.strip("`").lower() for m in _IDENTIFIER.findall(text) if not _NUMBER_TOKEN.fullmatch(m)}
+
+
+def _dates(text: str, tokens: list[str]) -> set[str]:
+    lowered = text.lower()
+    found = {t for t in tokens if t in _DATES and t != "may"} | {" ".join(m) for m in _RELATIVE.findall(lowered)}
+    return found | ({"may"} if _MAY_MONTH.search(lowered) else set())
+
+
+def _relations(tokens: list[str]) -> list[tuple[set[str], set[str]]]:
+    """(words before, words after) each direction word: up to three content words on either side."""
+    content = [(i, t) for i, t in enumerate(tokens) if t not in _STOP]
+    relations = []
+    for i, t in enumerate(tokens):
+        if t in _DIRECTION_WORDS:
+            before = {w for _, w in [(j, w) for j, w in content if j < i][-_WINDOW:]}
+            after = {w for _, w in [(j, w) for j, w in content if j > i][:_WINDOW]}
+            if before and after:
+                relations.append((before, after))
+    return relations
+
+
+def _reversed(a: list[tuple[set[str], set[str]]], b: list[tuple[set[str], set[str]]]) -> bool:
+    """Some relation of one text holds the other way round in the other: X to Y against Y to X."""
+    return any((xa & yb) and (ya & xb) for xa, ya in a for xb, yb in b)
+
+
+def _units(tokens: list[str]) -> list[str]:
+    return [_UNIT[t] for t in tokens if t in _UNIT]
+
+
+def _substituted(a: set[str], b: set[str]) -> bool:
+    """Each side has something the other lacks (a swap, not an addition)."""
+    return bool(a - b) and bool(b - a)
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words not at the start of a sentence, in order: product, place, team and vendor names."""
+    found = []
+    for match in _SENTENCE_WORD.finditer(text):
+        word = match.group(2).rstrip(".-").lower()
+        if match.group(1) is not None or word in _NOT_NAMES or word in _STOP or len(word) < 2:
+            continue
+        found.append(word)
+    return found
+
+
+def _spelled_out(acronym: str, words: list[str]) -> set[str] | None:
+    """The words of ``words`` whose initials spell ``acronym`` in a row ("NYC": New York City), or None."""
+    for i in range(len(words) - len(acronym) + 1):
+        run = words[i:i + len(acronym)]
+        if "".join(w[0] for w in run) == acronym:
+            return set(run)
+    return None
+
+
+def _unmatched_names(query: str, candidate: str) -> tuple[set[str], set[str]]:
+    """The names only one side has, once acronyms spelled out on the other side are matched up."""
+    names_a, names_b = _names(query), _names(candidate)
+    only_a, only_b = set(names_a) - set(names_b), set(names_b) - set(names_a)
+    for acronyms, words, other in ((only_a, names_b, only_b), (only_b, names_a, only_a)):
+        for acronym in list(acronyms):
+            if 2 <= len(acronym) <= 6 and (spelled := _spelled_out(acronym, words)) is not None:
+                acronyms.discard(acronym)
+                other.difference_update(spelled)
+    return only_a, only_b
+
+
+def _english(tokens: list[str]) -> bool:
+    return sum(t in _ENGLISH for t in tokens) >= max(1, len(tokens) // 6)
+
+
+def conflict(query: str, candidate: str) -> str | None:
+    """The first check on which the two texts disagree (one of ``CHECKS``), or None."""
+    ta, tb = _tokens(query), _tokens(candidate)
+    if _numbers(query, ta) != _numbers(candidate, tb):
+        return "number"
+    if _substituted(_identifiers(query), _identifiers(candidate)):
+        return "identifier"
+    if not (_english(ta) and _english(tb)):
+        return None  # the word lists below are English: a translation is left to the verifier
+    if analyze(query).negations % 2 != analyze(candidate).negations % 2:
+        return "negation"
+    if _reversed(_relations(ta), _relations(tb)):
+        return "direction"
+    set_a, set_b = set(ta), set(tb)
+    for word in set_a - set_b:
+        opposite = _OPPOSITE.get(word)
+        if opposite is not None and opposite in set_b and opposite not in set_a:
+            return "opposite"
+    if _dates(query, ta) != _dates(candidate, tb):
+        return "date"
+    units_a, units_b = _units(ta), _units(tb)
+    if units_a and units_b and units_a != units_b:
+        return "unit"
+    if bool(set_a & _COLLECTIVE) != bool(set_b & _COLLECTIVE):
+        return "scope"
+    roles_a = (set_a & _ROLES) | {m + "-time" for m in _WORK_TIME.findall(query.lower())}
+    roles_b = (set_b & _ROLES) | {m + "-time" for m in _WORK_TIME.findall(candidate.lower())}
+    if _substituted(roles_a, roles_b):
+        return "role"
+    if _substituted(set_a & _LANGUAGES, set_b & _LANGUAGES):
+        return "identifier"
+    only_a, only_b = _unmatched_names(query, candidate)
+    if only_a - set_b and only_b - set_a:  # a name swapped for another (one merely lower-cased does not count)
+        return "entity"
+    return None

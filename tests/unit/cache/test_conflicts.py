@@ -1,0 +1,87 @@
+"""The structured checks refuse a near miss whatever its cosine, name what differs, and let paraphrases through;
+the same-text rule forgives typos and courtesy words but never one real word for another."""
+
+from __future__ import annotations
+
+import pytest
+
+from deployments.cache.conflicts import CHECKS, conflict
+from deployments.cache.same_text import same_question
+
+NEAR_MISSES = [
+    ("How much storage does the 64 GB plan include?", "How much storage does the 128 GB plan include?", "number"),
+    ("What does the --force flag of git push do?", "What does the --dry-run flag of git push do?", "identifier"),
+    ("Why does my job fail with OOMKilled?", "Why does my job fail with CrashLoopBackOff?", "identifier"),
+    ("Which invoices can be paid by card?", "Which invoices cannot be paid by card?", "negation"),
+    ("How do I move a ticket from Jira to Linear?", "How do I move a ticket from Linear to Jira?", "direction"),
+    ("Which region has the highest egress cost?", "Which region has the lowest egress cost?", "opposite"),
+    ("Is the helpdesk open on Saturday?", "Is the helpdesk open on Sunday?", "date"),
+    ("What was churn last quarter?", "What was churn this quarter?", "date"),
+    ("When is payroll run in May?", "When is payroll run in June?", "date"),
+    ("What is the upload limit in MB?", "What is the upload limit in GB?", "unit"),
+    ("How do I see my open pull requests?", "How do I see every open pull request?", "scope"),
+    ("Can a contractor access the wiki?", "Can an intern access the wiki?", "role"),
+    ("How do I parse JSON in Kotlin?", "How do I parse JSON in Swift?", "identifier"),
+    ("How do I invite a user to Confluence?", "How do I invite a user to Notion?", "entity"),
+]
+
+PARAPHRASES = [
+    ("How much storage does the 64 GB plan include?", "What amount of storage comes with the 64 GB plan?"),
+    ("How do I scale the deployment to five replicas?", "How can I scale the deployment to 5 replicas?"),
+    ("Which invoices can be paid by card?", "Which invoices is it possible to pay by card?"),
+    ("How do I move a ticket from Jira to Linear?", "What's the way to move a Jira ticket over to Linear?"),
+    ("How do I renew the TLS certificate on the load balancer?",
+     "How do I renew the Transport Layer Security certificate on the load balancer?"),
+    ("Hi! How do I reset my SSO password? Thanks.", "How do I reset my SSO password?"),
+    ("Where do I find the quarterly report?", "¿Dónde encuentro el informe trimestral?"),
+    ("May I ask where the quarterly report is?", "Where is the quarterly report?"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "reason"), NEAR_MISSES)
+def test_a_near_miss_is_refused_naming_what_differs(a: str, b: str, reason: str) -> None:
+    assert reason in CHECKS
+    assert conflict(b, a) == reason
+    assert conflict(a, b) == reason  # either side may be the cached one
+
+
+@pytest.mark.parametrize(("a", "b"), PARAPHRASES)
+def test_a_paraphrase_passes(a: str, b: str) -> None:
+    assert conflict(b, a) is None
+
+
+def test_typos_and_courtesy_make_the_same_question() -> None:
+    assert same_question("how do i configure a static ip adress on ubuntu", "How do I configure a static IP address on Ubuntu?")
+    assert same_question("Hello, quick question: where is the expnese form? Thanks!", "Where is the expense form?")
+    assert same_question("Where is the expense form?", "Where is the expense form?")
+
+
+def test_one_real_word_for_another_is_not_a_typo() -> None:
+    assert not same_question("How do I increase the quota?", "How do I decrease the quota?")
+    assert not same_question("How do I import contacts?", "How do I export contacts?")
+    assert not same_question("Where is the expense form?", "Where is the expense report form?")  # a word added
+    assert not same_question("Why is build 4512 red?", "Why is build 4521 red?")  # numbers are never typos
+
+
+class _FixedVerifier:
+    """A verifier that scores every candidate 0.7: between the balanced threshold and the strict one."""
+
+    threshold = 0.83
+    min_cosine = 0.5
+
+    def score(self, query: str, query_vec: object, candidates: list[str], vecs: object) -> list[float]:
+        return [0.7] * len(candidates)
+
+
+def test_balanced_serves_what_strict_refuses_and_the_checks_hold_for_both() -> None:
+    import numpy as np
+
+    from deployments.cache.decision import Choice, Decision, Refusal
+
+    decision = Decision(verifier=_FixedVerifier())  # type: ignore[arg-type]
+    vector = np.ones(4, dtype=np.float32)
+    paraphrase = [("e1", "How can I rotate the API key?", vector, 0.9)]
+    assert decision.decide("How do I rotate the API key?", vector, paraphrase, "strict") == Refusal("verifier")
+    assert isinstance(decision.decide("How do I rotate the API key?", vector, paraphrase, "balanced"), Choice)
+    near_miss = [("e2", "How do I rotate the API key for 30 days?", vector, 0.95)]
+    assert decision.decide("How do I rotate the API key for 90 days?", vector, near_miss, "balanced") == Refusal("number")
