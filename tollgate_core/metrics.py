@@ -185,7 +185,7 @@ class RayMetrics:
         )
         self._cache_refusals = metrics.Counter(
             "tollgate_cache_refusals", "Misses whose nearest cached question was refused, by the check that refused "
-            "it (number, negation, direction, …) or verifier.", tag_keys=("model", "reason"),
+            "it (number, negation, direction, ...) or verifier.", tag_keys=("model", "reason"),
         )
         self._tier_decisions = metrics.Counter(
             "tollgate_tier_decisions", "Tiered requests by policy and the tier chosen (classifier_failed: none).",

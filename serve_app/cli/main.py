@@ -175,6 +175,19 @@ def _cmd_guard_scan(args: argparse.Namespace) -> int:
     return _over_json_lines(args, scan)
 
 
+def _cmd_judge_scan(args: argparse.Namespace) -> int:
+    from deployments.judges.scan_cli import JUDGES, run_judge_scan
+
+    names = [n.strip() for n in args.judges.split(",") if n.strip()]
+    unknown = [n for n in names if n not in JUDGES]
+    if unknown or not names:
+        print(f"error: unknown judge {', '.join(unknown) or '(none given)'}; the judges are {', '.join(JUDGES)}",
+              file=sys.stderr)
+        return 2
+    confidential = tuple(args.confidential or ())
+    return _over_json_lines(args, lambda source, config: run_judge_scan(source, sys.stdout, names, confidential))
+
+
 def _cmd_cache_probe(args: argparse.Namespace) -> int:
     from deployments.cache.probe_cli import run_probe
 
@@ -254,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--policy", default="default",
                       help="the guardrail policy to apply: default, team:ORG/TEAM or key:KEY_ID (from the config)")
     scan.set_defaults(func=_cmd_guard_scan)
+
+    judge = sub.add_parser("judge", help="evaluation judges of answers").add_subparsers(dest="judge_cmd",
+                                                                                         required=True)
+    judge_scan = judge.add_parser(
+        "scan", help='JSON lines {"id", "messages", "answer", "context"?} in; each judge\'s verdict and the action '
+        "out, one line each"
+    )
+    judge_scan.add_argument("--file", help="read this file instead of standard input")
+    judge_scan.add_argument("--config", default="configs/local.yaml", help="the Serve config (checked, as elsewhere)")
+    judge_scan.add_argument("--judges", default="prompt_leak", help="comma-separated judges to run (prompt_leak)")
+    judge_scan.add_argument("--confidential", action="append",
+                            help="a value the answer must never contain (repeatable)")
+    judge_scan.set_defaults(func=_cmd_judge_scan)
 
     from serve_app.audit.cli import add_audit_commands
     from serve_app.cli.admin import add_admin_commands, add_cache_admin_commands

@@ -107,3 +107,25 @@ async def test_circuit_states_are_published_for_every_target_without_traffic() -
     gateway = Gateway(config, {}, "unit-master", books=Bookkeeping(metrics=Circuits()))
     await gateway.publish_circuits()
     assert sorted(circuits) == [("anthropic/b", "healthy"), ("openai/a", "healthy")]
+
+
+def test_every_ray_metric_has_an_ascii_name_and_description(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's metric constructors refuse non-ASCII text (a UnicodeEncodeError that stops every Ingress replica)."""
+    import ray.serve.metrics
+
+    from tollgate_core.metrics import RayMetrics
+
+    made: list[tuple[str, str, tuple[str, ...]]] = []
+
+    class Recorded:
+        def __init__(self, name: str, description: str = "", boundaries: object = None,
+                     tag_keys: tuple[str, ...] = ()) -> None:
+            made.append((name, description, tag_keys))
+
+    for kind in ("Counter", "Gauge", "Histogram"):
+        monkeypatch.setattr(ray.serve.metrics, kind, Recorded)
+    RayMetrics(frozenset({"m"}))
+    assert len(made) >= 20
+    for name, description, tags in made:
+        assert name.isascii() and description.isascii(), (name, description)
+        assert all(tag.isascii() for tag in tags)
