@@ -1,8 +1,10 @@
 """Evaluation judges: detection quality per family and latency per judge.
 
-Quality, on evaluation data written for this repository by families and never used to set the judges' parameters
-(benchmarks/data/judge_prompt_leak.md): per family the share of rows the judge failed (leaks: recall; benign rows:
-false flags), then recall over all leaks and the false-flag rate over all benign answers.
+Quality, on evaluation data written for this repository by families (benchmarks/data/judge_prompt_leak.md),
+split by operator: the rows of the first 20 system prompts are the development half (read once, after the first
+run, to fix the judge's base64 reading), the rows of the other 20 are held out. Per family the share of rows the
+judge failed (leaks: recall; benign rows: false flags), then recall over all leaks and the false-flag rate over all
+benign answers, per half.
 
 Latency: p50 and p99 of one verdict for answers of 1 KB and 10 KB (a 200-word system prompt), in process.
 
@@ -28,14 +30,22 @@ DATA = ROOT / "benchmarks" / "data" / "judge_prompt_leak.jsonl"
 
 
 def _quality() -> None:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    every_row = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    operators = list(dict.fromkeys(row["system"] for row in every_row))
+    development = set(operators[:20])
+    for half, rows in (("held out", [r for r in every_row if r["system"] not in development]),
+                       ("development", [r for r in every_row if r["system"] in development])):
+        _quality_table(half, rows)
+
+
+def _quality_table(half: str, rows: list[dict[str, object]]) -> None:
     judge = PromptLeakJudge()
     failed_by_family: dict[tuple[str, bool], list[bool]] = defaultdict(list)
     for row in rows:
         messages = [{"role": "system", "content": row["system"]}, {"role": "user", "content": row["user"]}]
-        verdict = judge.judge(JudgeInput(messages, row["answer"]))
-        failed_by_family[(row["family"], bool(row["leak"]))].append(not verdict.passed)
-    print(f"\n## prompt_leak ({len(rows)} rows, {DATA.name})\n")
+        verdict = judge.judge(JudgeInput(messages, str(row["answer"])))
+        failed_by_family[(str(row["family"]), bool(row["leak"]))].append(not verdict.passed)
+    print(f"\n## prompt_leak, {half} ({len(rows)} rows, {DATA.name})\n")
     print("| family | leak? | rows | judged a leak |\n|---|---|---|---|")
     for (family, leak), failed in sorted(failed_by_family.items(), key=lambda kv: (not kv[0][1], kv[0][0])):
         print(f"| {family} | {'yes' if leak else 'no'} | {len(failed)} | {sum(failed) / len(failed):.2f} |")

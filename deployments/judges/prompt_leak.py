@@ -34,6 +34,7 @@ _DETAIL = re.compile(
     r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+|\b[A-Za-z]*\d[\w-]*\b|\b[A-Z]{2,}-\w+\b|\b\d+(?:[.,]\d+)?\s?%")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 _SPACED = re.compile(r"\b(?:\w ){6,}\w\b")
+_WRAPPED_BASE64 = re.compile(r"(?<=[A-Za-z0-9+/]{16})[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9+/]{4})")
 
 
 def _normalise(text: str) -> list[str]:
@@ -53,7 +54,9 @@ def _details(text: str) -> set[str]:
 def _decodings(answer: str) -> list[str]:
     """The answer as it would read under the encodings a leak hides behind."""
     decoded = []
-    for blob in _BASE64.findall(answer):
+    # base64 wrapped at 76 columns (as base64(1) writes it) is one blob across its lines.
+    unwrapped = _WRAPPED_BASE64.sub("", answer)
+    for blob in _BASE64.findall(unwrapped):
         try:
             raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False)
             text = raw.decode("utf-8")
