@@ -154,6 +154,17 @@ WITH ins AS (
 SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT items FROM held) AS items, (SELECT count(*) FROM touched) AS t
 """
 
+# Row locks in (scope, metric, window) order, as the reservation takes them: the UPDATE below visits rows in
+# whatever order its join does, and a settlement locking B then A while a reservation locks A then B deadlocks
+# (PostgreSQL breaks it after deadlock_timeout, 1 s; benchmarks/budget_scale.py measured 4 s p99 before this).
+_PG_LOCK_COUNTERS = """
+SELECT 1 FROM counters AS c
+JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS u(scope, metric, window_start)
+    ON c.scope = u.scope AND c.metric = u.metric AND c.window_start = u.window_start
+ORDER BY c.scope, c.metric, c.window_start
+FOR UPDATE OF c
+"""
+
 _PG_SETTLE_COUNTERS = """
 UPDATE counters AS c SET used = c.used + u.added, reserved = c.reserved - u.released
 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
@@ -321,6 +332,8 @@ class Ledger:
         if not items:
             return []
         by_key = {(i.scope, i.metric): i for i in items}
+        await tx.fetchall(_PG_LOCK_COUNTERS, [i.scope for i in items], [i.metric for i in items],
+                          [i.window_start for i in items])
         moved = await tx.fetchall(
             _PG_SETTLE_COUNTERS, [i.scope for i in items], [i.metric for i in items],
             [i.window_start for i in items], [_added(i, charge) for i in items], [i.reserved for i in items],
