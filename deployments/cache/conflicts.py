@@ -14,7 +14,6 @@ from deployments.cache.verifier import _STOPWORDS, analyze
 
 __all__ = ["CHECKS", "conflict"]
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?[+#]*")
 _IDENTIFIER = re.compile(r"`[^`]+`|\b\w*[A-Za-z]\w*\d\w*\b|\b\w*\d\w*[A-Za-z]\w*\b|\b[a-z]+_[a-z0-9_]+\b|"
                          r"\b[a-z]+[A-Z][A-Za-z0-9]*\b|\b[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*\b|(?<!\S)--?[A-Za-z][A-Za-z0-9-]*|"
                          r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|\b[A-Z]{5,}\b|\b[A-Z]{2,}[a-z]{2,}[A-Za-z0-9]*\b")
@@ -99,7 +98,8 @@ CHECKS = ("number", "identifier", "negation", "direction", "opposite", "date", "
 
 
 def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("\u2019", "'"))
+    """The verifier's tokens of ``text`` (cached there: a cached question is compared again and again)."""
+    return list(analyze(text).tokens)
 
 
 def _numbers(text: str, tokens: list[str]) -> set[str]:

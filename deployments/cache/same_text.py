@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import re
 
+from deployments.cache.verifier import _WORD
+
 __all__ = ["same_question"]
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?[+#]*")
 _COURTESY = re.compile(
     r"\b(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|dear \w+|thanks?(?: you)?(?: so much| a lot| in advance)?"
     r"|thx|ty|cheers|please|pls|plz|kindly|quick question|just a quick one|quick one|sorry to bother you"
