@@ -26,12 +26,13 @@ def deployment_names(config: GatewayConfig) -> set[str]:
     guardrail = {"Guardrail"} if config.guardrails.enabled else set()
     cache = {"SemanticCache"} if config.cache.enabled else set()
     tiers = {"TierClassifier"} if config.tiering.active and config.tiering.placement == "deployment" else set()
-    return {"Ingress", "Router"} | guardrail | cache | tiers | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
+    judge = {"Judge"} if config.judges.needs_deployment else set()
+    return {"Ingress", "Router"} | guardrail | cache | tiers | judge | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
 
 
 def build_app(args: dict[str, Any]) -> Application:
     """Validate ``args`` and bind the graph: Ingress → Guardrail, SemanticCache, TierClassifier (→ SemanticCache for
-    embeddings), Router (statistics) and provider proxies / local tier.
+    embeddings), Judge, Router (statistics) and provider proxies / local tier.
 
     Serve calls this with the config's ``args``; it requires a builder with exactly one parameter.
     """
@@ -84,4 +85,9 @@ def _bind(config: GatewayConfig, args: dict[str, Any], options: dict[str, dict[s
         from deployments.tiering.deployment import TierClassifier
 
         tiers = TierClassifier.options(**options.get("TierClassifier", {})).bind(args, cache)
-    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail, cache, tiers)
+    judge = None
+    if "Judge" in names:
+        from deployments.judges.deployment import Judge
+
+        judge = Judge.options(**options.get("Judge", {})).bind(args)
+    return Ingress.options(**options.get("Ingress", {})).bind(args, backends, router, guardrail, cache, tiers, judge)

@@ -22,7 +22,14 @@ from serve_app.audit.writer import AuditWriter
 from serve_app.governance.enforcer import Governance
 from serve_app.http.api import create_api
 from serve_app.pipeline.auth import resolve_master_key
-from serve_app.pipeline.backends import RayBackend, RayCacheLink, RayGuardrailLink, RayRouterLink, RayTierLink
+from serve_app.pipeline.backends import (
+    RayBackend,
+    RayCacheLink,
+    RayGuardrailLink,
+    RayJudgeLink,
+    RayRouterLink,
+    RayTierLink,
+)
 from serve_app.pipeline.gateway import Bookkeeping, Deployments, Gateway
 from tollgate_core.config import GatewayConfig, ProviderKind, parse_gateway_config
 from tollgate_core.errors import ConfigError
@@ -50,7 +57,7 @@ class Ingress:
     """Authenticates, applies the guardrail and budgets, resolves the model and calls the backends."""
 
     async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any,
-                       guardrail: Any = None, cache: Any = None, tiers: Any = None) -> None:
+                       guardrail: Any = None, cache: Any = None, tiers: Any = None, judge: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
         guards = None
         if guardrail is not None:
@@ -78,6 +85,7 @@ class Ingress:
                 guards=guards,
                 cache=RayCacheLink(cache) if cache is not None else None,
                 tiers=_tier_link(config, tiers, cache),
+                judge=RayJudgeLink(judge) if judge is not None else None,
             ),
             Bookkeeping(governance=Governance(self._db, config, metrics=metrics), audit=self._audit,
                         seal=_sealer(config), metrics=metrics),
@@ -91,6 +99,8 @@ class Ingress:
         # Serve calls this even when __init__ failed part way: only what was built is closed.
         if getattr(self, "_pruner", None) is not None:
             self._pruner.cancel()
+        if getattr(self, "_gateway", None) is not None and self._gateway.judges is not None:
+            await self._gateway.judges.drain(timeout_s=2.0)  # sampled judgements already queued
         if getattr(self, "_audit", None) is not None:
             await self._audit.close()  # commit what is pending
         if getattr(self, "_db", None) is not None:

@@ -36,6 +36,7 @@ __all__ = [
     "GatewayConfig",
     "GovernanceConfig",
     "GuardrailsConfig",
+    "JudgesConfig",
     "LocalLLMConfig",
     "ModelConfig",
     "ModelType",
@@ -271,6 +272,59 @@ class GuardrailsConfig(_Strict):
         return self
 
 
+class JudgesConfig(_Strict):
+    """Evaluation judges of answers: inline before release, or sampled after it (docs/judges.md)."""
+
+    enabled: bool = Field(False, description="Judge answers at all (adds the Judge deployment to the graph).")
+    placement: Literal["deployment", "ingress"] = Field(
+        "deployment", description="Where inline judges run: the Judge deployment (scales on its own), or in the "
+        "ingress process (saves the hop for cheap deterministic judges). Sampled judges always use the deployment "
+        "when there is one.")
+    policy: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Each judge's rule (tollgate_core/judge_policy.py): mode, action, sample, "
+        "on_error, timeout_s, alert_failure_rate, and the judge's own fields.")
+    models: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="Overrides merged over `policy` for answers of one catalog model.")
+    teams: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="Overrides merged over the model's rules for one team, by ORG/TEAM name.")
+    queue_size: int = Field(1000, gt=0, description="Sampled judgements waiting at most; more are dropped and "
+                            "counted (tollgate_judge_dropped).")
+    workers: int = Field(2, gt=0, le=64, description="Sampled judgements running at once per ingress replica.")
+    stream_check_chars: int = Field(
+        400, gt=0, description="A stream under an inline block judge is judged again each time this many more "
+        "characters arrived, and at its end.")
+    alert_window_s: float = Field(3600.0, gt=0, description="The window of a team's failure rate for alerts.")
+    alert_min_verdicts: int = Field(20, gt=0, description="Verdicts in the window before an alert can fire.")
+
+    @property
+    def needs_deployment(self) -> bool:
+        """Whether the graph needs the Judge deployment: inline judges placed there, or any sampled judge."""
+        if not self.enabled:
+            return False
+        layers = [self.policy, *self.models.values(), *self.teams.values()]
+        sampled = any(rule.get("mode") == "sampled" for layer in layers for rule in layer.values())
+        return self.placement == "deployment" or sampled
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> JudgesConfig:
+        from tollgate_core.judge_policy import merge_rules, resolve_rules
+
+        def check(where: str, *layers: dict[str, dict[str, Any]]) -> None:
+            try:
+                resolve_rules(merge_rules(self.policy, *layers))
+            except ValueError as exc:
+                raise ValueError(f"{where}.{exc}") from None
+
+        check("policy")
+        for model, override in self.models.items():
+            check(f"models.{model}", override)
+        for team, override in self.teams.items():
+            check(f"teams.{team}", override)
+            for model_override in self.models.values():
+                check(f"teams.{team}", model_override, override)
+        return self
+
+
 class CacheBatchConfig(_Strict):
     """``@serve.batch`` settings of the embedding call."""
 
@@ -392,6 +446,7 @@ class GatewayConfig(_Strict):
     tiering: TieringConfig = Field(default_factory=TieringConfig, description="Tier classifier and policies.")
     prompt_cache: PromptCacheConfig = Field(default_factory=PromptCacheConfig,
                                             description="Per-team prompt caching (docs/prompt-caching.md).")
+    judges: JudgesConfig = Field(default_factory=JudgesConfig, description="Evaluation judges of answers.")
 
     @field_validator("models")
     @classmethod
@@ -412,6 +467,9 @@ class GatewayConfig(_Strict):
                 if self.models[other].type is not model.type:
                     raise ValueError(f"models.{name}: fallback {other!r} is a {self.models[other].type.value} model")
         self._check_tiering()
+        for name in self.judges.models:
+            if name not in self.models and name not in self.tiering.policies:
+                raise ValueError(f"judges.models.{name}: not a model in the catalog")
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
         if self.audit.generate_hmac_key and self.profile != "local":

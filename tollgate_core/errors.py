@@ -6,6 +6,7 @@
     ├── BadRequestError (400, invalid_request_error)
     │   ├── RequestTooLargeError (413)
     │   └── GuardrailRefusedError (400 pii_blocked / prompt_injection_detected; 502 output_blocked)
+    ├── JudgeFailedError (502, type judge_failed: an inline judge withheld the answer)
     ├── AuthenticationError (401)
     ├── PermissionDeniedError (403)
     ├── NotFoundError (404)
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigError",
     "DeadlineExceededError",
     "GuardrailRefusedError",
+    "JudgeFailedError",
     "ModelNotFoundError",
     "NotFoundError",
     "OverloadedError",
@@ -114,6 +116,15 @@ class RequestTooLargeError(BadRequestError):
 
 class GuardrailRefusedError(BadRequestError):
     """The guardrail policy refused the request (or the model's answer); ``error_type`` says which rule."""
+
+
+class JudgeFailedError(TollgateError):
+    """An inline judge withheld the model's answer (``code`` judge_failed), or could not judge it and fails closed
+    (``code`` judge_unavailable). The message names the judge, never the answer."""
+
+    status_code = 502
+    error_type = "judge_failed"
+    code = "judge_failed"
 
 
 class AuthenticationError(TollgateError):

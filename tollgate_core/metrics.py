@@ -74,6 +74,12 @@ class GatewayMetrics(Protocol):
 
     def request(self, facts: RequestFacts) -> None: ...
 
+    def judge_verdict(self, judge: str, verdict: str, mode: str, team: str, model: str) -> None: ...
+
+    def judge_dropped(self, judge: str) -> None: ...
+
+    def judge_alert(self, team: str, judge: str, firing: bool) -> None: ...
+
 
 class NullMetrics:
     """Records nothing (unit tests, tools)."""
@@ -124,6 +130,15 @@ class NullMetrics:
         return None
 
     def request(self, facts: RequestFacts) -> None:
+        return None
+
+    def judge_verdict(self, judge: str, verdict: str, mode: str, team: str, model: str) -> None:
+        return None
+
+    def judge_dropped(self, judge: str) -> None:
+        return None
+
+    def judge_alert(self, team: str, judge: str, firing: bool) -> None:
         return None
 
 
@@ -224,6 +239,17 @@ class RayMetrics:
             "tollgate_guardrail_actions", "Requests the guardrail changed or stopped: redact, flag, block.",
             tag_keys=("action", "team"),
         )
+        self._judge_verdicts = metrics.Counter(
+            "tollgate_judge_verdicts", "Answers judged, by judge, verdict (pass, fail, error), mode (inline, "
+            "sampled), team and model.", tag_keys=("judge", "verdict", "mode", "team", "model"),
+        )
+        self._judge_dropped = metrics.Counter(
+            "tollgate_judge_dropped", "Sampled judgements dropped because the queue was full.", tag_keys=("judge",),
+        )
+        self._judge_alert = metrics.Gauge(
+            "tollgate_judge_alert", "1 while a team's failure rate for a judge is at or above its alert threshold.",
+            tag_keys=("team", "judge"),
+        )
 
     def _bounded(self, model: str) -> str:
         """A model the client named, as a label: the catalog's names, anything else ``other``."""
@@ -304,3 +330,13 @@ class RayMetrics:
             self._cost.inc(facts.cost_usd, tags={"model": facts.model, "provider": provider, "team": team})
         if facts.guardrail_action is not None:
             self._guardrail_actions.inc(tags={"action": facts.guardrail_action, "team": team})
+
+    def judge_verdict(self, judge: str, verdict: str, mode: str, team: str, model: str) -> None:
+        self._judge_verdicts.inc(tags={"judge": judge, "verdict": verdict, "mode": mode, "team": team or "none",
+                                       "model": self._bounded(model)})
+
+    def judge_dropped(self, judge: str) -> None:
+        self._judge_dropped.inc(tags={"judge": judge})
+
+    def judge_alert(self, team: str, judge: str, firing: bool) -> None:
+        self._judge_alert.set(1 if firing else 0, tags={"team": team or "none", "judge": judge})

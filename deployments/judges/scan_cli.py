@@ -1,22 +1,23 @@
 """``tollgate judge scan``: JSON lines ``{"id", "messages": [...], "answer": "...", "context"?: "..."}`` in, one
-line out per input: ``{"id", "verdicts": [{"judge", "passed", "score", "reason"}], "action": "allow"|"block"}``.
+line out per input:
+``{"id", "verdicts": [{"judge", "mode", "passed", "score", "reason"}], "action": "allow"|"flag"|"block"}``.
 
-The judges shipped so far: ``prompt_leak`` (docs/judges.md). A line that cannot be judged gets ``{"id", "error"}``
-and the scan goes on; the exit status is then 1.
+The action is the one the gateway would take under the rules given: an inline judge's failure does its ``action``
+(block or flag), a sampled judge's is reported but cannot stop an answer that was already sent, and a judge that
+errors blocks only where its rule fails closed. A line that cannot be judged gets ``{"id", "error"}`` and the scan
+goes on; the exit status is then 1.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-from deployments.judges.prompt_leak import PromptLeakJudge
-from deployments.judges.verdict import Judge, JudgeInput
+from deployments.judges.service import JudgeService
+from tollgate_core.judge_policy import JudgeRule
 
-__all__ = ["JUDGES", "judge_line", "run_judge_scan"]
-
-JUDGES: dict[str, type[PromptLeakJudge]] = {"prompt_leak": PromptLeakJudge}
+__all__ = ["action_of", "judge_line", "run_judge_scan"]
 
 
 def _problem(record: Any) -> str | None:
@@ -32,7 +33,16 @@ def _problem(record: Any) -> str | None:
     return None
 
 
-def judge_line(judges: list[Judge], line: str, confidential: tuple[str, ...] = ()) -> dict[str, Any]:
+def action_of(rule: JudgeRule, outcome: Mapping[str, Any]) -> str:
+    """What one verdict does to the answer under ``rule``: allow, flag or block."""
+    if rule.mode != "inline" or (outcome.get("passed") and not outcome.get("error")):
+        return "allow"
+    if outcome.get("error"):
+        return "block" if rule.fails_closed else "allow"
+    return rule.action
+
+
+def judge_line(service: JudgeService, rules: Mapping[str, JudgeRule], line: str) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -40,19 +50,22 @@ def judge_line(judges: list[Judge], line: str, confidential: tuple[str, ...] = (
     problem = _problem(record)
     if problem is not None:
         return {"id": record.get("id") if isinstance(record, dict) else None, "error": problem}
-    item = JudgeInput(record["messages"], record["answer"], record.get("context"), confidential)
-    verdicts = [judge.judge(item) for judge in judges]
-    return {"id": record.get("id"), "verdicts": [v.to_dict() for v in verdicts],
-            "action": "allow" if all(v.passed for v in verdicts) else "block"}
+    calls = [(name, rule.params()) for name, rule in rules.items()]
+    outcomes = service.run(calls, record["messages"], record["answer"], record.get("context"))
+    actions = {action_of(rules[o["judge"]], o) for o in outcomes}
+    verdicts = [{"judge": o["judge"], "mode": rules[o["judge"]].mode, "passed": o["passed"], "score": o["score"],
+                 "reason": o["reason"], **({"error": o["error"]} if o.get("error") else {})} for o in outcomes]
+    action = "block" if "block" in actions else ("flag" if "flag" in actions else "allow")
+    return {"id": record.get("id"), "verdicts": verdicts, "action": action}
 
 
-def run_judge_scan(source: Iterable[str], out: IO[str], names: list[str], confidential: tuple[str, ...] = ()) -> int:
-    judges: list[Judge] = [JUDGES[name]() for name in names]
+def run_judge_scan(source: Iterable[str], out: IO[str], rules: Mapping[str, JudgeRule]) -> int:
+    service = JudgeService()
     failures = 0
     for line in source:
         if not line.strip():
             continue
-        result = judge_line(judges, line, confidential)
+        result = judge_line(service, rules, line)
         failures += "error" in result
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 1 if failures else 0

@@ -30,7 +30,7 @@ from tollgate_core.config import load_serve_config, parse_gateway_config
 from tollgate_core.errors import ConfigError, TollgateError
 from tollgate_core.store import Database, open_database
 
-__all__ = ["add_audit_commands"]
+__all__ = ["add_audit_commands", "add_judge_report_command"]
 
 APP_IMPORT_PATH = "serve_app.app:build_app"
 DEFAULT_CONFIG = "configs/local.yaml"
@@ -76,6 +76,46 @@ def add_audit_commands(subparsers: Any) -> None:
     prune_cmd.add_argument("--older-than-days", type=float,
                            help="delete records older than this (default: the config's audit.retention_days)")
     prune_cmd.set_defaults(func=_cmd_prune)
+
+
+def add_judge_report_command(judge_subparsers: Any) -> None:
+    """Add ``judge report`` (read from the audit log, so it lives with the audit commands)."""
+    report = judge_subparsers.add_parser(
+        "report", help="failure rates per team, model and judge over a window, with the config's alerts")
+    report.add_argument("--store", help="the state store's URL (sqlite:///PATH or postgresql://…)")
+    report.add_argument("--config", help=f"the Serve config whose store and alert thresholds apply "
+                        f"(default {DEFAULT_CONFIG})")
+    report.add_argument("--hmac-key-env", help=argparse.SUPPRESS)
+    report.add_argument("--since", type=_ago_or_when, default="24h",
+                        help="from this time: a duration ago (30m, 24h, 7d), ISO 8601 or unix time (default 24h)")
+    report.add_argument("--until", type=_when, help="to this time (ISO 8601 or unix time), exclusive")
+    report.add_argument("--team", help="only this team (ORG/TEAM)")
+    report.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    report.set_defaults(func=_cmd_judge_report)
+
+
+def _ago_or_when(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].replace(".", "", 1).isdigit():
+        return time.time() - float(text[:-1]) * units[text[-1]]
+    return _when(text)
+
+
+def _cmd_judge_report(args: argparse.Namespace) -> int:
+    from serve_app.audit.judge_report import judge_report, write_json, write_table
+
+    async def body(db: Database, target: _Target) -> int:
+        config = None
+        if args.config is not None or args.store is None:
+            config = parse_gateway_config(_tollgate_args(args.config or DEFAULT_CONFIG)).judges
+        rows = await judge_report(db, config, args.since, args.until, args.team)
+        if args.json:
+            write_json(rows, args.since, args.until, sys.stdout)
+        else:
+            write_table(rows, sys.stdout)
+        return 0
+
+    return _run(args, body)
 
 
 def _when(text: str) -> float:

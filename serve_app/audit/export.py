@@ -1,7 +1,7 @@
 """Reading the audit log out: filtered iteration, JSON lines and CSV (and back), and a live tail.
 
 Records come back as dicts in :class:`AuditRecord` field order with ``seq`` first.
-In CSV, ``guardrail_findings`` is a JSON object in one column, booleans are
+In CSV, ``guardrail_findings`` and ``judges`` are JSON in one column each, booleans are
 ``true``/``false`` and an empty cell is null (so an empty string in an optional
 field reads back as null).
 """
@@ -22,7 +22,7 @@ __all__ = ["CSV_COLUMNS", "iter_records", "last_seq", "read_csv", "read_jsonl", 
 
 PAGE_SIZE = 1000
 CSV_COLUMNS: tuple[str, ...] = ("seq", *AuditRecord.model_fields)
-_JSON_COLUMNS = frozenset({"guardrail_findings", "injection_reasons"})
+_JSON_COLUMNS = frozenset({"guardrail_findings", "injection_reasons", "judges"})
 
 Records = AsyncIterable[dict[str, Any]] | Iterable[dict[str, Any]]
 

@@ -7,7 +7,7 @@ that opts in gets its redacted texts sealed (encrypted) in ``sealed_text``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,9 @@ class AuditRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request_id: str = Field(description="The gateway's id of the request (the spend ledger's too).")
+    kind: Literal["request", "judgement"] = Field(
+        "request", description="request: what happened to the request; judgement: the verdicts of its sampled "
+        "judges, written after the answer was sent (same request_id).")
     client_request_id: str | None = Field(None, description="x-request-id as the client or Serve set it.")
     time: float = Field(description="Unix time the request arrived.")
     org_id: str | None = None
@@ -60,6 +63,9 @@ class AuditRecord(BaseModel):
     injection_message_index: int | None = Field(
         None, description="Index in `messages` of the message that was flagged (never its text).")
     injection_reasons: list[str] = Field(default_factory=list, description="Why it was flagged (rule names).")
+    judges: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each judge's verdict on the answer: judge, mode, verdict (pass, fail, "
+        "error), score, action (allow, flag, block); never the texts.")
     sealed_text: str | None = Field(None, description="Fernet token of the redacted texts, for opted-in teams.")
 
     def to_json_dict(self) -> dict[str, Any]:

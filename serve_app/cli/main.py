@@ -17,7 +17,7 @@ __all__ = ["main"]
 APP_IMPORT_PATH = "serve_app.app:build_app"
 KNOWN_DEPLOYMENTS = frozenset(
     {"Ingress", "Router", "Guardrail", "SemanticCache", "TierClassifier", "OpenAIProxy", "AnthropicProxy",
-     "BedrockProxy", "LocalLLM"}
+     "BedrockProxy", "LocalLLM", "Judge"}
 )
 
 
@@ -26,6 +26,7 @@ _NOT_CREATED = {
     "Guardrail": "guardrails.enabled is false",
     "SemanticCache": "cache.enabled is false",
     "TierClassifier": "no tiering policy is configured, or tiering.enabled is false",
+    "Judge": "judges.enabled is false, or every judge is inline with placement: ingress",
 }
 
 
@@ -176,16 +177,25 @@ def _cmd_guard_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_judge_scan(args: argparse.Namespace) -> int:
-    from deployments.judges.scan_cli import JUDGES, run_judge_scan
+    from deployments.judges.scan_cli import run_judge_scan
+    from tollgate_core.judge_policy import BUILT_JUDGES, resolve_rules
 
-    names = [n.strip() for n in args.judges.split(",") if n.strip()]
-    unknown = [n for n in names if n not in JUDGES]
-    if unknown or not names:
-        print(f"error: unknown judge {', '.join(unknown) or '(none given)'}; the judges are {', '.join(JUDGES)}",
-              file=sys.stderr)
-        return 2
-    confidential = tuple(args.confidential or ())
-    return _over_json_lines(args, lambda source, config: run_judge_scan(source, sys.stdout, names, confidential))
+    def scan(source: TextIO, config: GatewayConfig) -> int:
+        policy = {n: r for n, r in config.judges.policy.items() if r.get("mode", "inline") != "off"}
+        names = [n.strip() for n in args.judges.split(",") if n.strip()] if args.judges else list(policy)
+        unknown = [n for n in names if n not in BUILT_JUDGES]
+        if unknown or not names:
+            print(f"error: unknown judge {', '.join(unknown) or '(none given, none in the config)'}; the judges are "
+                  f"{', '.join(BUILT_JUDGES)}", file=sys.stderr)
+            return 2
+        # A judge the config does not configure runs as an inline block judge with its defaults.
+        chosen = {n: policy.get(n, {"mode": "inline", "action": "block"}) for n in names}
+        if args.confidential and "prompt_leak" in chosen:
+            leak = chosen["prompt_leak"]
+            chosen["prompt_leak"] = {**leak, "confidential": [*leak.get("confidential", ()), *args.confidential]}
+        return run_judge_scan(source, sys.stdout, resolve_rules(chosen))
+
+    return _over_json_lines(args, scan)
 
 
 def _cmd_cache_probe(args: argparse.Namespace) -> int:
@@ -276,10 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     judge_scan.add_argument("--file", help="read this file instead of standard input")
     judge_scan.add_argument("--config", default="configs/local.yaml", help="the Serve config (checked, as elsewhere)")
-    judge_scan.add_argument("--judges", default="prompt_leak", help="comma-separated judges to run (prompt_leak)")
+    judge_scan.add_argument("--judges", help="comma-separated judges to run (default: those of the config's "
+                            "judges.policy; one it does not configure runs inline with action block)")
     judge_scan.add_argument("--confidential", action="append",
-                            help="a value the answer must never contain (repeatable)")
+                            help="a value the answer must never contain (repeatable; prompt_leak)")
     judge_scan.set_defaults(func=_cmd_judge_scan)
+    from serve_app.audit.cli import add_judge_report_command
+
+    add_judge_report_command(judge)
 
     from serve_app.audit.cli import add_audit_commands
     from serve_app.cli.admin import add_admin_commands, add_cache_admin_commands

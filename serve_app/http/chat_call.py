@@ -100,16 +100,23 @@ def stream_error(payload: Any) -> dict[str, Any] | None:
 
 
 async def sse_events(body: AsyncIterator[bytes]) -> AsyncIterator[Any]:
-    """The JSON payloads of a chat-completions SSE body, ``None`` for ``[DONE]``."""
+    """The JSON payloads of a chat-completions SSE body, ``None`` for ``[DONE]``; closing this closes ``body``."""
     buffer = b""
-    async for piece in body:
-        buffer += piece
-        while b"\n\n" in buffer:
-            event, buffer = buffer.split(b"\n\n", 1)
-            for line in event.split(b"\n"):
-                if line.startswith(b"data: "):
-                    data = line[6:]
-                    yield None if data == b"[DONE]" else json.loads(data)
+    try:
+        async for piece in body:
+            buffer += piece
+            while b"\n\n" in buffer:
+                event, buffer = buffer.split(b"\n\n", 1)
+                for line in event.split(b"\n"):
+                    if line.startswith(b"data: "):
+                        data = line[6:]
+                        yield None if data == b"[DONE]" else json.loads(data)
+    finally:
+        # A reader that stops at an error event closes this, and so the relay: its record is its own outcome's,
+        # written now, not the "client went away" of a body nobody finished.
+        aclose = getattr(body, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class ChatCaller:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any
 
 from starlette.requests import Request
@@ -88,21 +89,22 @@ def _completion(completion_id: str, model: str, text: str, finish: Any, usage: A
 
 async def _chunks(body: AsyncIterator[bytes], model: str, include_usage: bool) -> AsyncIterator[bytes]:
     completion_id = f"cmpl-{uuid.uuid4().hex}"
-    async for payload in sse_events(body):
-        if payload is None:
-            yield b"data: [DONE]\n\n"
-            return
-        if stream_error(payload) is not None:
-            yield sse(payload)
-            return
-        for choice in payload.get("choices") or []:
-            text = (choice.get("delta") or {}).get("content") or ""
-            if text or choice.get("finish_reason"):
-                yield sse(_completion(completion_id, model, text, choice.get("finish_reason")))
-        if payload.get("usage") and include_usage:
-            chunk = _completion(completion_id, model, "", None, payload["usage"])
-            chunk["choices"] = []
-            yield sse(chunk)
+    async with aclosing(sse_events(body)) as payloads:  # closing them ends the relay now
+        async for payload in payloads:
+            if payload is None:
+                yield b"data: [DONE]\n\n"
+                return
+            if stream_error(payload) is not None:
+                yield sse(payload)
+                return
+            for choice in payload.get("choices") or []:
+                text = (choice.get("delta") or {}).get("content") or ""
+                if text or choice.get("finish_reason"):
+                    yield sse(_completion(completion_id, model, text, choice.get("finish_reason")))
+            if payload.get("usage") and include_usage:
+                chunk = _completion(completion_id, model, "", None, payload["usage"])
+                chunk["choices"] = []
+                yield sse(chunk)
 
 
 def completions_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],

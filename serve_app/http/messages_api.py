@@ -8,6 +8,7 @@ Errors are Anthropic's ``{"type": "error", "error": {"type", "message"}}``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,18 +53,19 @@ def parse_messages_request(body: bytes) -> ChatCompletionRequest:
 async def message_stream(body: AsyncIterator[bytes], model: str) -> AsyncIterator[bytes]:
     """The chat SSE body as Messages events; a gateway error event becomes Anthropic's ``error`` event."""
     events = MessageEvents(model)
-    async for payload in sse_events(body):
-        if payload is None:
-            for name, data in events.finish():
+    async with aclosing(sse_events(body)) as payloads:  # closing them ends the relay now
+        async for payload in payloads:
+            if payload is None:
+                for name, data in events.finish():
+                    yield sse_event(name, data)
+                return
+            if (error := stream_error(payload)) is not None:
+                status = 429 if error.get("type") in ("rate_limit_error", "budget_exceeded") else 500
+                err = TollgateError(str(error.get("message")), code=error.get("code"), status_code=status)
+                yield sse_event("error", anthropic_error_body(err))
+                return
+            for name, data in events.feed(payload):
                 yield sse_event(name, data)
-            return
-        if (error := stream_error(payload)) is not None:
-            status = 429 if error.get("type") in ("rate_limit_error", "budget_exceeded") else 500
-            err = TollgateError(str(error.get("message")), code=error.get("code"), status_code=status)
-            yield sse_event("error", anthropic_error_body(err))
-            return
-        for name, data in events.feed(payload):
-            yield sse_event(name, data)
 
 
 def messages_routes(call: ChatCaller, request_id_of: Callable[[Request], str | None],

@@ -9,6 +9,7 @@ Errors are OpenAI's error shape.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 from starlette.requests import Request
@@ -86,20 +87,21 @@ def responses_routes(call: ChatCaller, store: ResponseStore, request_id_of: Call
 
     async def events(pending: _Pending, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         translator = ResponseEvents(pending.body, pending.response_id)
-        async for payload in sse_events(body):
-            if payload is None:
-                closing, response = translator.finish()
-                if pending.stored:
-                    await store.save(pending.owner, response, pending.conversation(response))
-                for name, data in closing:
+        async with aclosing(sse_events(body)) as payloads:  # closing them ends the relay now
+            async for payload in payloads:
+                if payload is None:
+                    closing, response = translator.finish()
+                    if pending.stored:
+                        await store.save(pending.owner, response, pending.conversation(response))
+                    for name, data in closing:
+                        yield sse_event(name, data)
+                    return
+                if (error := stream_error(payload)) is not None:
+                    for name, data in translator.error(error.get("code"), str(error.get("message"))):
+                        yield sse_event(name, data)
+                    return
+                for name, data in translator.feed(payload):
                     yield sse_event(name, data)
-                return
-            if (error := stream_error(payload)) is not None:
-                for name, data in translator.error(error.get("code"), str(error.get("message"))):
-                    yield sse_event(name, data)
-                return
-            for name, data in translator.feed(payload):
-                yield sse_event(name, data)
 
     async def create(request: Request) -> Response:
         request_id = request_id_of(request)

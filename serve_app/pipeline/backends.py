@@ -18,7 +18,7 @@ from deployments.tiering.service import TierVerdict
 from tollgate_core.contracts import ProviderReply, provider_reply
 from tollgate_core.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayRouterLink", "RayTierLink", "expect", "translate_ray_error"]
+__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayJudgeLink", "RayRouterLink", "RayTierLink", "expect", "translate_ray_error"]
 
 
 class Backend(Protocol):
@@ -147,6 +147,20 @@ class RayGuardrailLink:
         except Exception as exc:
             raise translate_ray_error(exc, "Guardrail") from exc
         return expect(result, GuardVerdict, "Guardrail")
+
+
+class RayJudgeLink:
+    """The Judge deployment behind a Serve handle."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def judge(self, calls: list[tuple[str, dict[str, Any]]], messages: list[dict[str, Any]], answer: str,
+                    context: str | None) -> list[dict[str, Any]]:
+        try:
+            return list(await self._handle.judge.remote(calls, messages, answer, context))
+        except Exception as exc:
+            raise translate_ray_error(exc, "Judge") from exc
 
 
 class RayCacheLink:

@@ -44,6 +44,7 @@ from serve_app.pipeline.cache import CacheStep
 from serve_app.pipeline.calls import Backends, answer_text, cost_usd, outcome_of
 from serve_app.pipeline.embeddings import LocalEmbeddings, as_chat_request, inputs_of
 from serve_app.pipeline.guard import GuardStep
+from serve_app.pipeline.judging import JudgePlan, judge_step
 from serve_app.pipeline.parts import Bookkeeping, Deployments
 from serve_app.pipeline.recording import Recorder, new_trace
 from serve_app.pipeline.replies import ChatReply, StreamReply, answer_headers, tier_of
@@ -63,6 +64,22 @@ T = TypeVar("T")
 CIRCUIT_GAUGE_INTERVAL_S = 5.0
 logger = logging.getLogger("tollgate.gateway")
 PROMPT_CACHE_HEADER = "x-tollgate-prompt-cache"
+
+
+def prompt_cache_mode(config: GatewayConfig, model: str, principal: Principal,
+                      headers: Mapping[str, str] | None) -> PromptCacheMode:
+    """The request's prompt caching: the header, else the team's setting, else the model's (auto)."""
+    asked = (headers or {}).get(PROMPT_CACHE_HEADER)
+    if asked is not None:
+        try:
+            return PromptCacheMode(asked.strip().lower())
+        except ValueError:
+            raise BadRequestError(f"{PROMPT_CACHE_HEADER} must be auto or off", param=PROMPT_CACHE_HEADER) from None
+    team = config.prompt_cache.teams.get(principal.team_path or "")
+    if team is not None:
+        return team
+    entry = config.models.get(model)
+    return entry.prompt_cache if entry is not None else PromptCacheMode.AUTO
 
 
 @dataclass
@@ -118,6 +135,7 @@ class Gateway:
         self._tiers = TierStep(config, deployments.tiers, metrics)
         self._local_embeddings = LocalEmbeddings(getattr(deployments.cache, "embed", None))
         self._circuit_gauges: asyncio.Task[None] | None = None
+        self.judges = judge_step(config, deployments.judge, metrics, self.recorder)
         self._relay = StreamRelay(config.routing.idle_timeout_s, self.failover, self.backends, self.accounts,
                                   self.recorder, self.cache)
 
@@ -143,8 +161,11 @@ class Gateway:
             self.metrics.circuit(state["target"], state["availability"])
 
     async def drain(self) -> None:
-        """Wait for the work that runs after responses (cache writes, audit records of gone clients)."""
+        """Wait for the work that runs after responses (cache writes, audit records of gone clients, sampled
+        judgements)."""
         await self.recorder.drain()
+        if self.judges is not None:
+            await self.judges.drain()
 
     # The prelude -----------------------------------------------------------------------------------------------
 
@@ -191,7 +212,7 @@ class Gateway:
             raise BadRequestError(f"model {request.model!r} is an embedding model; call /v1/embeddings with it",
                                   param="model")
         internal = request.to_internal()
-        prompt_cache = self._prompt_cache_mode(request.model, principal, cache_headers)  # a bad header: 400 now
+        prompt_cache = prompt_cache_mode(self.config, request.model, principal, cache_headers)  # a bad header: 400 now
         guarded = await self._guard.check(principal, request.model, internal, trace) if self._guard else None
         tiered = self._tiers.request(principal, request.model, internal)
         admission = await self.accounts.admit(principal, request.model, internal, trace)
@@ -199,21 +220,6 @@ class Gateway:
         lookup = await self.cache.lookup(plan, request.model, trace)
         internal[PROMPT_CACHE_FIELD] = prompt_cache.value  # after the cache key: it does not change the answer
         return _Prepared(request.model, internal, trace, guarded, tiered, admission, plan, lookup)
-
-    def _prompt_cache_mode(self, model: str, principal: Principal,
-                           headers: Mapping[str, str] | None) -> PromptCacheMode:
-        """The request's prompt caching: the header, else the team's setting, else the model's (auto)."""
-        asked = (headers or {}).get(PROMPT_CACHE_HEADER)
-        if asked is not None:
-            try:
-                return PromptCacheMode(asked.strip().lower())
-            except ValueError:
-                raise BadRequestError(f"{PROMPT_CACHE_HEADER} must be auto or off", param=PROMPT_CACHE_HEADER) from None
-        team = self.config.prompt_cache.teams.get(principal.team_path or "")
-        if team is not None:
-            return team
-        entry = self.config.models.get(model)
-        return entry.prompt_cache if entry is not None else PromptCacheMode.AUTO
 
     async def _routed(self, prep: _Prepared, route: TierRoute | None,
                       attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
@@ -254,22 +260,31 @@ class Gateway:
         reply = result.value
         trace.set(upstream_ms=round(reply["upstream_ms"], 3), ttft_ms=round(reply["upstream_ms"], 3))
         await self.accounts.settle(prep.admission, trace, target=result.target, usage=reply["body"].get("usage"))
+        # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
+        self.failover.observe(
+            result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
+        )
+        answer = answer_text(reply["body"])  # before restore: placeholders, not values
         if trace.texts is not None:
-            trace.texts["answer"] = answer_text(reply["body"])  # before restore: placeholders, not values
+            trace.texts["answer"] = answer
+        judged = self._judge_plan(principal, route.model if route else prep.model)
+        judge_headers = (await self.judges.inline(judged, prep.internal["messages"], answer, trace)
+                         if judged is not None and self.judges is not None else {})
         storable = (storable_answer(reply["body"], target=result.target.target.label,
                                     cost_usd=cost_usd(result.target, reply["body"].get("usage")))
-                    if prep.plan.store else None)
+                    if prep.plan.store and judge_headers.get("x-tollgate-judge-action", "allow") == "allow" else None)
         body = prep.guarded.reply(reply["body"]) if prep.guarded is not None else reply["body"]
         if storable is not None and answer_text(body) == storable["content"]:  # the output policy changed nothing
             self.cache.store(prep.plan, storable, prep.lookup)
         trace.set(status=200, outcome="ok")
         await self.recorder.record(trace)
-        # No tokens/s from a non-streamed answer: its "first token" is the whole answer.
-        self.failover.observe(
-            result.target, Outcome.OK, result.started, ttft_ms=reply["upstream_ms"], quota=reply.get("headers") or None,
-        )
+        if judged is not None and self.judges is not None:
+            self.judges.sample(judged, prep.internal["messages"], answer, trace)
         overhead = time.perf_counter() - started - reply["upstream_ms"] / 1000
-        return ChatReply(body=body, headers=prep.headers(result, overhead, route))
+        return ChatReply(body=body, headers={**prep.headers(result, overhead, route), **judge_headers})
+
+    def _judge_plan(self, principal: Principal, model: str) -> JudgePlan | None:
+        return self.judges.plan(principal, model) if self.judges is not None else None
 
     async def chat_stream(
         self, request: ChatCompletionRequest, started: float, deadline: float, *, continuation: bool = False,
@@ -299,6 +314,11 @@ class Gateway:
         job = StreamJob(route.model if route else prep.model, prep.internal, deadline, request.include_usage,
                         continuation, prep.admission, prep.guarded.stream() if prep.guarded is not None else None,
                         trace, (prep.plan, prep.lookup) if prep.plan.store and self.cache.link is not None else None)
+        judged = self._judge_plan(principal, job.model)
+        if judged is not None and self.judges is not None:
+            judges, messages = self.judges, prep.internal["messages"]
+            job.judging = judges.stream(judged, messages, trace) if judged.inline else None
+            job.sample = functools.partial(judges.sample, judged, messages, trace=trace) if judged.sampled else None
 
         async def settle_and_record() -> None:
             await self.accounts.settle(prep.admission, trace, target=result.target, outcome="client_disconnected")

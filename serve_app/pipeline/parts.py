@@ -28,6 +28,7 @@ class Deployments:
     guards: GuardrailService | None = None
     cache: CacheLink | None = None
     tiers: TierLink | None = None
+    judge: Any = None  # the Judge deployment's link (serve_app.pipeline.judging.JudgeLink); in process when None
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,15 @@ class Recorder:
                 "the audit log could not be written; the request was not completed", code="audit_unavailable"
             ) from exc
 
+    async def append_only(self, record: AuditRecord) -> None:
+        """Append a record that is not a request's own (a judgement): no request metrics, failures only logged."""
+        if self._audit is None:
+            return
+        try:
+            await self._audit.append(record)
+        except Exception:
+            logger.exception("could not write the %s record of %s", record.kind, record.request_id)
+
     async def record_error(self, trace: RequestTrace, err: TollgateError) -> None:
         """The audit record of a request that ended in ``err`` (logged, never raised: the error goes out)."""
         trace.set(status=err.status_code, outcome=err.error_type, error_type=err.error_type, error_code=err.code)

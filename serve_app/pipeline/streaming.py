@@ -21,12 +21,19 @@ from serve_app.governance.enforcer import Admission
 from serve_app.pipeline.accounts import Accounts
 from serve_app.pipeline.cache import CacheStep
 from serve_app.pipeline.calls import Backends, Chunk, cost_usd
+from serve_app.pipeline.judging import StreamJudging
 from serve_app.pipeline.recording import Recorder
 from serve_app.pipeline.replies import sse
 from tollgate_core.catalog import ResolvedTarget
 from tollgate_core.config import ProviderKind
 from tollgate_core.contracts import META_KEY
-from tollgate_core.errors import GuardrailRefusedError, TollgateError, UpstreamTimeoutError, error_body
+from tollgate_core.errors import (
+    GuardrailRefusedError,
+    JudgeFailedError,
+    TollgateError,
+    UpstreamTimeoutError,
+    error_body,
+)
 
 __all__ = ["Relay", "StreamJob", "StreamRelay"]
 
@@ -49,6 +56,8 @@ class StreamJob:
     guard: StreamGuard | None = None
     trace: RequestTrace = field(default_factory=RequestTrace)
     cache: tuple[CachePlan, Lookup | None] | None = None  # where to store a complete answer
+    judging: StreamJudging | None = None  # inline judges
+    sample: Callable[[str], None] | None = None  # queue the whole answer for the sampled judges
 
 
 @dataclass
@@ -85,6 +94,13 @@ class StreamRelay:
                 try:
                     while chunk is not None:
                         answer.add(chunk)
+                        if job.judging is not None:
+                            try:
+                                await job.judging.check(answer.text)  # before this chunk goes out
+                            except JudgeFailedError as withheld:
+                                outcome = "judge_failed"
+                                yield sse(error_body(withheld))
+                                return
                         if job.include_usage or chunk.get("choices"):
                             if not job.include_usage:
                                 chunk.pop("usage", None)
@@ -120,6 +136,13 @@ class StreamRelay:
                     yield sse(answer.stamp(_continuation_marker(relay, following, err)))
                     relay, chunk = following, following.first
                     answer.continued = True
+            if job.judging is not None:
+                try:
+                    await job.judging.finish(answer.text)  # before the guard's held-back tail goes out
+                except JudgeFailedError as withheld:
+                    outcome = "judge_failed"
+                    yield sse(error_body(withheld))
+                    return
             if job.guard is not None:
                 template = {"id": None, "object": "chat.completion.chunk", "created": int(time.time()),
                             "model": relay.first.get("model", "")}
@@ -131,6 +154,10 @@ class StreamRelay:
                     outcome = "output_blocked"
                     yield sse(error_body(refused))
                     return
+            marker = job.judging.marker() if job.judging is not None else None
+            if marker is not None:
+                marker["model"] = relay.first.get("model", "")
+                yield sse(answer.stamp(marker))
             outcome = "ok"
         finally:
             relay.release()  # also when the client went away (nothing to say about the target then)
@@ -146,7 +173,8 @@ class StreamRelay:
         self._failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
                                output_tokens=answer.output_tokens)
         job.trace.set(status=200, outcome="ok")
-        if job.cache is not None and answer.replayable:
+        flagged = job.judging is not None and job.judging.marker() is not None
+        if job.cache is not None and answer.replayable and not flagged:
             self._cache.store(job.cache[0], {
                 "content": answer.text, "model": relay.first.get("model", ""), "usage": answer.usage or {},
                 "target": relay.target.target.label, "cost_usd": cost_usd(relay.target, answer.usage),
@@ -156,6 +184,8 @@ class StreamRelay:
         except TollgateError as err:
             yield sse(error_body(err))
             return
+        if job.sample is not None:
+            job.sample(answer.text)
         yield b"data: [DONE]\n\n"
 
     async def _continue(self, job: StreamJob, failed: Relay, answer: _Answer) -> Relay | None:

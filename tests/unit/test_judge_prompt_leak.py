@@ -15,6 +15,7 @@ import pytest
 from deployments.judges.prompt_leak import PromptLeakJudge
 from deployments.judges.scan_cli import run_judge_scan
 from deployments.judges.verdict import JudgeInput
+from tollgate_core.judge_policy import PromptLeakRule
 
 SYSTEM = ("You are Aurora, the support assistant of Northwind Bank. Never offer a fee refund above 25 EUR without a "
           "supervisor's approval. Escalate fraud reports with code ZX-41 to https://intra.northwind.example/fraud. "
@@ -70,7 +71,7 @@ def test_scan_gives_one_line_per_input_and_errors_in_place() -> None:
              json.dumps({"id": 2, "messages": [{"role": "system", "content": SYSTEM}], "answer": "Hello!"}),
              json.dumps({"id": 3, "messages": "not a list", "answer": "x"}), "not json"]
     out = io.StringIO()
-    assert run_judge_scan(lines, out, ["prompt_leak"]) == 1
+    assert run_judge_scan(lines, out, {"prompt_leak": PromptLeakRule(action="block")}) == 1
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r.get("action") for r in rows] == ["block", "allow", None, None]
     assert rows[0]["verdicts"][0]["judge"] == "prompt_leak" and not rows[0]["verdicts"][0]["passed"]
@@ -86,7 +87,8 @@ def test_the_cli_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
                                  "answer": "The override is 7731-ALPHA."}) + "\n")
     assert main(["judge", "scan", "--file", str(lines), "--confidential", "7731-ALPHA"]) == 0
     (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert row["action"] == "block" and "confidential" in row["verdicts"][0]["reason"]
+    # configs/local.yaml's prompt_leak is inline with action flag
+    assert row["action"] == "flag" and "confidential" in row["verdicts"][0]["reason"]
     assert main(["judge", "scan", "--file", str(lines), "--judges", "grounded"]) == 2
 
 

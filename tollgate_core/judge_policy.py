@@ -1,0 +1,117 @@
+"""The judges' policy schema (part of the gateway config): which judge runs on which answers, how, and what its
+failure does.
+
+Example (YAML, under the application's ``args``)::
+
+    judges:
+      enabled: true
+      policy:
+        prompt_leak: {mode: inline, action: block, confidential: ["ORION-7731"]}
+      teams:
+        acme/support: {prompt_leak: {mode: sampled, sample: 0.1}}
+      models:
+        llama-3-8b: {prompt_leak: {action: flag}}
+
+A team's override is merged over the model's, and the model's over ``policy``, field by field
+(:func:`resolve_rules`); the merged rule is validated as a whole, so a typo fails at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = ["BUILT_JUDGES", "JUDGE_NAMES", "JudgeRule", "PromptLeakRule", "merge_rules", "resolve_rules"]
+
+# Every judge the config may name, and those built so far (docs/judges.md says what the others wait for).
+JUDGE_NAMES = ("prompt_leak", "denied_topics", "grounded", "rubric")
+BUILT_JUDGES = ("prompt_leak",)
+
+
+class JudgeRule(BaseModel):
+    """What one judge does on the answers it applies to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["inline", "sampled", "off"] = Field(
+        "inline", description="inline: judged before the answer is released; sampled: a fraction judged after it "
+        "was sent, off the request path; off: not judged.")
+    action: Literal["block", "flag"] = Field(
+        "flag", description="inline only. block: the answer is refused (judge_failed); flag: released, marked.")
+    sample: float = Field(1.0, ge=0, le=1, description="sampled only: the fraction of answers judged.")
+    on_error: Literal["allow", "block"] | None = Field(
+        None, description="When the judge errors or times out. Default: block for inline block, allow otherwise; "
+        "the outcome is recorded as error either way.")
+    timeout_s: float = Field(2.0, gt=0, description="How long the judge may take before its outcome is error.")
+    alert_failure_rate: float | None = Field(
+        None, gt=0, le=1, description="A team's failure rate over judges.alert_window_s at or above which a log "
+        "alert fires and tollgate_judge_alert is 1.")
+
+    @property
+    def fails_closed(self) -> bool:
+        """Whether an error blocks the answer."""
+        if self.on_error is not None:
+            return self.on_error == "block" and self.mode == "inline"
+        return self.mode == "inline" and self.action == "block"
+
+    def applies(self, messages: list[dict[str, Any]]) -> bool:
+        """Whether the request gives the judge anything to judge (saves a call when it does not)."""
+        return True
+
+    def params(self) -> dict[str, Any]:
+        """What the judge itself needs (the fields a subclass adds), as plain data for the Judge deployment."""
+        return self.model_dump(exclude=set(JudgeRule.model_fields))
+
+
+class PromptLeakRule(JudgeRule):
+    """``prompt_leak``: the answer reproduces the system/developer prompt or a value marked confidential."""
+
+    threshold: float = Field(0.5, gt=0, le=1, description="The leak score at which an answer fails.")
+    confidential: tuple[str, ...] = Field(
+        (), description="Values that must never appear in an answer, whatever the prompt (codes, names, URLs).")
+
+    def applies(self, messages: list[dict[str, Any]]) -> bool:
+        """Only an answer to a request with a system or developer prompt, or under confidential values, can leak."""
+        return bool(self.confidential) or any(m.get("role") in ("system", "developer") for m in messages)
+
+    @model_validator(mode="after")
+    def _nonempty_values(self) -> PromptLeakRule:
+        if any(not value.strip() for value in self.confidential):
+            raise ValueError("confidential: every value must be non-empty")
+        return self
+
+
+_RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule}
+
+
+def merge_rules(base: Mapping[str, Mapping[str, Any]], *overrides: Mapping[str, Mapping[str, Any]]
+                ) -> dict[str, dict[str, Any]]:
+    """``base`` with each override merged over it, judge by judge and field by field (plain data)."""
+    merged = {name: dict(fields) for name, fields in base.items()}
+    for override in overrides:
+        for name, fields in override.items():
+            merged[name] = {**merged.get(name, {}), **fields}
+    return merged
+
+
+def resolve_rules(merged: Mapping[str, Mapping[str, Any]]) -> dict[str, JudgeRule]:
+    """The validated rule of every judge in ``merged``; a ValueError names each problem's judge and field."""
+    rules: dict[str, JudgeRule] = {}
+    for name, fields in merged.items():
+        if name not in JUDGE_NAMES:
+            raise ValueError(f"{name}: not a judge; the judges are {', '.join(JUDGE_NAMES)}")
+        if not isinstance(fields, Mapping):
+            raise ValueError(f"{name}: expected a mapping like {{mode: inline, action: block}}")
+        if name not in _RULES:
+            if fields.get("mode", "inline") == "off":
+                continue
+            raise ValueError(f"{name}: this judge is not built yet (docs/judges.md); the built ones are "
+                             f"{', '.join(BUILT_JUDGES)}. Set mode: off or remove it.")
+        try:
+            rules[name] = _RULES[name].model_validate(dict(fields))
+        except ValidationError as exc:
+            raise ValueError("; ".join(f"{'.'.join(str(p) for p in (name, *e['loc']))}: {e['msg']}"
+                                       for e in exc.errors())) from None
+    return rules
