@@ -60,6 +60,8 @@ ROWS: list[tuple[str, list[tuple[str, str, list[tuple[str, str]]]]]] = [
             ("{{type}}", f"sum by (type) (rate(ray_tollgate_guardrail_findings_total[{RATE}]))")]),
         ("Injection flags/s by policy", "short", [
             ("{{policy}}", f"sum by (policy) (rate(ray_tollgate_injection_flagged_total[{RATE}]))")]),
+        ("Judge verdicts/s by judge and verdict", "short", [
+            ("{{judge}} {{verdict}}", f"sum by (judge, verdict) (rate(ray_tollgate_judge_verdicts_total[{RATE}]))")]),
     ]),
     ("Providers", [
         ("Attempts/s by target and outcome", "reqps", [

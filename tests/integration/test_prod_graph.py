@@ -30,6 +30,7 @@ EXPECTED_LABELS = {
     "ray_tollgate_guardrail_actions": {"action", "team"},
     "ray_tollgate_guardrail_findings": {"type"},
     "ray_tollgate_injection_flagged": {"policy"},
+    "ray_tollgate_judge_verdicts": {"judge", "verdict", "mode", "team", "model"},
     "ray_tollgate_governance_rejections": {"reason"},
     "ray_tollgate_target_requests": {"model", "target", "outcome"},
     "ray_tollgate_target_latency_ms": {"model", "target"},
@@ -67,7 +68,7 @@ def test_traffic_went_through_every_deployment(report: Report) -> None:
     assert by_what["local tier (vLLM on CPU)"].answered_by.startswith("local/")
     assert by_what["a team over its daily budget"].status == 429
     assert all(x.status == 200 for x in report.traffic if x.what != "a team over its daily budget"), report.traffic
-    assert set(report.replicas_at_start) == {"Ingress", "Guardrail", "SemanticCache", "TierClassifier", "Router",
+    assert set(report.replicas_at_start) == {"Ingress", "Guardrail", "SemanticCache", "TierClassifier", "Judge", "Router",
                                              "OpenAIProxy", "AnthropicProxy", "BedrockProxy", "LocalLLM"}
     assert report.replicas_at_start["Ingress"] == 2
 
