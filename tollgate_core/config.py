@@ -470,6 +470,12 @@ class GatewayConfig(_Strict):
         for name in self.judges.models:
             if name not in self.models and name not in self.tiering.policies:
                 raise ValueError(f"judges.models.{name}: not a model in the catalog")
+        judges = self.judges
+        for where, layer in [("policy", judges.policy), *((f"models.{m}", o) for m, o in judges.models.items()),
+                             *((f"teams.{t}", o) for t, o in judges.teams.items())]:
+            model = (layer.get("rubric") or {}).get("model")
+            if model is not None and (model not in self.models or self.models[model].type is ModelType.EMBEDDING):
+                raise ValueError(f"judges.{where}.rubric.model: {model!r} is not a chat model in the catalog")
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
         if self.audit.generate_hmac_key and self.profile != "local":

@@ -19,21 +19,27 @@ A team's override is merged over the model's, and the model's over ``policy``, f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["BUILT_JUDGES", "JUDGE_NAMES", "JudgeRule", "PromptLeakRule", "merge_rules", "resolve_rules"]
+__all__ = ["BUILT_JUDGES", "JUDGE_NAMES", "JudgeRule", "PromptLeakRule", "RubricRule", "merge_rules",
+           "resolve_rules"]
 
 # Every judge the config may name, and those built so far (docs/judges.md says what the others wait for).
 JUDGE_NAMES = ("prompt_leak", "denied_topics", "grounded", "rubric")
-BUILT_JUDGES = ("prompt_leak",)
+BUILT_JUDGES = ("prompt_leak", "rubric")
 
 
 class JudgeRule(BaseModel):
     """What one judge does on the answers it applies to."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Whether the judge calls a model through the gateway's routing (it runs in the Ingress), and whether it is
+    # cheap enough to run again every few hundred characters of a stream.
+    routed: ClassVar[bool] = False
+    incremental: ClassVar[bool] = True
 
     mode: Literal["inline", "sampled", "off"] = Field(
         "inline", description="inline: judged before the answer is released; sampled: a fraction judged after it "
@@ -83,7 +89,22 @@ class PromptLeakRule(JudgeRule):
         return self
 
 
-_RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule}
+class RubricRule(JudgeRule):
+    """``rubric``: a chat model of the catalog judges the answer against an operator-written rubric."""
+
+    routed: ClassVar[bool] = True
+    incremental: ClassVar[bool] = False
+
+    model: str = Field(description="The catalog model that judges (prod: the local Llama-3-8B tier).")
+    rubric: str = Field(min_length=1, description="What a passing answer does, in a sentence or a short list.")
+    key_env: str | None = Field(
+        None, description="Variable holding the virtual key the judge's calls are admitted and charged to (its "
+        "own budget); without one they are charged to nobody but still recorded and counted.")
+    max_tokens: int = Field(16, gt=0, le=512, description="The judge model's reply: a word and a short reason.")
+    timeout_s: float = Field(30.0, gt=0, description="How long the judge model may take.")
+
+
+_RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule, "rubric": RubricRule}
 
 
 def merge_rules(base: Mapping[str, Mapping[str, Any]], *overrides: Mapping[str, Mapping[str, Any]]

@@ -44,6 +44,7 @@ from serve_app.pipeline.cache import CacheStep
 from serve_app.pipeline.calls import Backends, answer_text, cost_usd, outcome_of
 from serve_app.pipeline.embeddings import LocalEmbeddings, as_chat_request, inputs_of
 from serve_app.pipeline.guard import GuardStep
+from serve_app.pipeline.internal_calls import InternalCalls
 from serve_app.pipeline.judging import JudgePlan, judge_step
 from serve_app.pipeline.parts import Bookkeeping, Deployments
 from serve_app.pipeline.recording import Recorder, new_trace
@@ -135,7 +136,7 @@ class Gateway:
         self._tiers = TierStep(config, deployments.tiers, metrics)
         self._local_embeddings = LocalEmbeddings(getattr(deployments.cache, "embed", None))
         self._circuit_gauges: asyncio.Task[None] | None = None
-        self.judges = judge_step(config, deployments.judge, metrics, self.recorder)
+        self.judges = judge_step(config, deployments.judge, metrics, self.recorder, InternalCalls(self).complete)
         self._relay = StreamRelay(config.routing.idle_timeout_s, self.failover, self.backends, self.accounts,
                                   self.recorder, self.cache)
 
@@ -224,9 +225,9 @@ class Gateway:
     async def _routed(self, prep: _Prepared, route: TierRoute | None,
                       attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
                       **options: Any) -> AttemptResult[T]:
-        return await self._route(prep.model, prep.admission, prep.trace, route, attempt, deadline, **options)
+        return await self.route(prep.model, prep.admission, prep.trace, route, attempt, deadline, **options)
 
-    async def _route(self, model: str, admission: Admission | None, trace: RequestTrace, route: TierRoute | None,
+    async def route(self, model: str, admission: Admission | None, trace: RequestTrace, route: TierRoute | None,
                      attempt: Callable[[Any, float], Awaitable[T]], deadline: float,
                      **options: Any) -> AttemptResult[T]:
         """The call with retries and failover; a request that gets no answer is settled for what it was."""
@@ -355,7 +356,7 @@ class Gateway:
         payload = {**{k: request[k] for k in ("dimensions", "user") if request.get(k) is not None},
                    "input": [m["content"] for m in internal["messages"]]}
         admission = await self.accounts.admit(principal, model, internal, trace)
-        result = await self._route(model, admission, trace, None, self.backends.embed(payload, self._local_embeddings),
+        result = await self.route(model, admission, trace, None, self.backends.embed(payload, self._local_embeddings),
                                    deadline)
         reply = result.value
         usage = dict(reply["body"].get("usage") or {})

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +33,8 @@ __all__ = ["FailureAlerts", "JudgeLink", "JudgePlan", "JudgeStep", "LocalJudgeLi
 
 logger = logging.getLogger("tollgate.judges")
 Rules = tuple[tuple[str, JudgeRule], ...]
+# A chat call through the gateway's routing for a routed judge: (model, request, key variable) -> the answer's text.
+Complete = Callable[[str, dict[str, Any], str | None], Awaitable[str]]
 
 
 class JudgeLink(Protocol):
@@ -74,6 +76,10 @@ def context_of(messages: Sequence[dict[str, Any]]) -> str | None:
 
     texts = [message_text(m) for m in messages if m.get("role") == "tool"]
     return "\n\n".join(t for t in texts if t) or None
+
+
+def _failed(name: str, error: str) -> dict[str, Any]:
+    return {"judge": name, "passed": False, "score": None, "error": error, "reason": f"not judged: {error}"}
 
 
 def _entry(name: str, rule: JudgeRule, outcome: dict[str, Any], action: str) -> dict[str, Any]:
@@ -146,8 +152,10 @@ class JudgeStep:
     """Resolves, runs and records the judges of answers."""
 
     def __init__(self, config: JudgesConfig, inline_link: JudgeLink, sampled_link: JudgeLink,
-                 metrics: GatewayMetrics, recorder: Recorder, *, rng: Callable[[], float] = random.random) -> None:
+                 metrics: GatewayMetrics, recorder: Recorder, *, rng: Callable[[], float] = random.random,
+                 complete: Complete | None = None) -> None:
         self._config = config
+        self._complete = complete
         self._inline_link = inline_link
         self._sampled_link = sampled_link
         self._metrics = metrics
@@ -181,18 +189,47 @@ class JudgeStep:
 
     async def _run(self, link: JudgeLink, rules: Rules, messages: list[dict[str, Any]], answer: str,
                    context: str | None) -> list[dict[str, Any]]:
-        """One outcome per rule; a call that fails or times out is an error outcome for each."""
+        """One outcome per rule, in order: the judges of the Judge deployment in one call, each routed judge
+        (``rubric``) as a call through the gateway; a call that fails or times out is an error outcome."""
+        served = tuple((n, r) for n, r in rules if not r.routed)
+        routed = tuple((n, r) for n, r in rules if r.routed)
+        parts = await asyncio.gather(
+            *([self._served(link, served, messages, answer, context)] if served else []),
+            *(self._routed(name, rule, messages, answer) for name, rule in routed))
+        by_name = {o["judge"]: o for part in parts for o in part}
+        return [by_name.get(n) or _failed(n, "missing") for n, _ in rules]
+
+    async def _served(self, link: JudgeLink, rules: Rules, messages: list[dict[str, Any]], answer: str,
+                      context: str | None) -> list[dict[str, Any]]:
         calls = [(name, rule.params()) for name, rule in rules]
         timeout = max(rule.timeout_s for _, rule in rules)
         try:
-            outcomes = await asyncio.wait_for(link.judge(calls, messages, answer, context), timeout)
+            return await asyncio.wait_for(link.judge(calls, messages, answer, context), timeout)
         except TimeoutError:
             logger.warning("judges %s timed out after %.1f s", [n for n, _ in rules], timeout)
-            return [{"judge": n, "passed": False, "score": None, "error": "timeout"} for n, _ in rules]
+            return [_failed(n, "timeout") for n, _ in rules]
         except Exception as exc:
             logger.warning("judges %s could not run: %s", [n for n, _ in rules], exc)
-            return [{"judge": n, "passed": False, "score": None, "error": type(exc).__name__} for n, _ in rules]
-        return outcomes
+            return [_failed(n, type(exc).__name__) for n, _ in rules]
+
+    async def _routed(self, name: str, rule: JudgeRule, messages: list[dict[str, Any]],
+                      answer: str) -> list[dict[str, Any]]:
+        from deployments.judges.rubric import read_rubric_reply, rubric_request
+
+        if self._complete is None:
+            return [_failed(name, "no_routing")]
+        params = rule.params()
+        request = rubric_request(params["model"], params["rubric"], messages, answer, params["max_tokens"])
+        try:
+            reply = await asyncio.wait_for(self._complete(params["model"], request, params["key_env"]),
+                                           rule.timeout_s)
+        except TimeoutError:
+            logger.warning("judge %s timed out after %.1f s", name, rule.timeout_s)
+            return [_failed(name, "timeout")]
+        except Exception as exc:  # a refused budget, no target, a provider error: all mean "not judged"
+            logger.warning("judge %s could not run: %s", name, getattr(exc, "message", exc))
+            return [_failed(name, getattr(exc, "error_type", None) or type(exc).__name__)]
+        return [{**read_rubric_reply(reply), "judge": name}]
 
     def _observe(self, plan: JudgePlan, rule: JudgeRule, entry: dict[str, Any]) -> None:
         self._metrics.judge_verdict(entry["judge"], entry["verdict"], rule.mode, plan.team, plan.model)
@@ -296,20 +333,21 @@ class JudgeStep:
 
 
 def judge_step(config: GatewayConfig, deployed: JudgeLink | None, metrics: GatewayMetrics,
-               recorder: Recorder) -> JudgeStep | None:
+               recorder: Recorder, complete: Complete | None = None) -> JudgeStep | None:
     """The judges of a gateway: inline ones in the Judge deployment, or in process with ``placement: ingress``;
     sampled ones in the deployment whenever there is one (they must not take the ingress's time)."""
     if not config.judges.enabled:
         return None
     local = LocalJudgeLink()
     inline = deployed if deployed is not None and config.judges.placement == "deployment" else local
-    return JudgeStep(config.judges, inline, deployed or local, metrics, recorder)
+    return JudgeStep(config.judges, inline, deployed or local, metrics, recorder, complete=complete)
 
 
 @dataclass
 class StreamJudging:
-    """Inline judges over a stream: the blocking ones again each ``every`` characters (before the chunk that
-    reaches the mark is sent), every inline one at the end, before the held-back tail and ``[DONE]``."""
+    """Inline judges over a stream: the cheap blocking ones again each ``every`` characters (before the chunk that
+    reaches the mark is sent), every inline one at the end, before the held-back tail and ``[DONE]``. A routed
+    judge (``rubric``) runs at the end only: one model call per answer."""
 
     step: JudgeStep
     plan: JudgePlan
@@ -321,7 +359,7 @@ class StreamJudging:
 
     async def check(self, text: str) -> None:
         """Mid-stream: raises :class:`JudgeFailedError` when a blocking judge fails the text so far."""
-        blocking = tuple((n, r) for n, r in self.plan.blocking if r.applies(self.messages))
+        blocking = tuple((n, r) for n, r in self.plan.blocking if r.incremental and r.applies(self.messages))
         if not blocking or len(text) - self._checked < self.every:
             return
         self._checked = len(text)

@@ -24,7 +24,7 @@ from serve_app.audit.trace import RequestTrace
 from serve_app.http.api import create_api
 from serve_app.pipeline.judging import FailureAlerts, JudgeStep
 from serve_app.pipeline.recording import Recorder
-from tests.unit._gateway_helpers import MASTER_KEY, InProcessBackend, audit_records
+from tests.unit._gateway_helpers import MASTER_KEY, InProcessBackend, audit_records, upstream_requests
 from tollgate_core.config import parse_gateway_config
 from tollgate_core.entities import Principal, Scope
 from tollgate_core.errors import ConfigError, JudgeFailedError
@@ -93,8 +93,9 @@ async def judged_gateway(fake: FakeProviderServer, tmp_path: Path, judges: dict[
     async with httpx.AsyncClient() as admin:
         await admin.post(f"{fake.base_url}/_fake/reset")
     target = {"provider": "openai", "api_base": f"{fake.base_url}/v1", "api_key_env": "UNIT_OPENAI_KEY",
-              "model": "gpt-4o"}
-    config = parse_gateway_config({"models": {"gpt-4o": {"targets": [target]}}, "judges": {"enabled": True, **judges},
+              "model": "gpt-4o", "prices": {"input": 1000.0, "output": 1000.0}}
+    models = {"gpt-4o": {"targets": [target]}, "judge-model": {"targets": [{**target, "model": "gpt-4o-mini"}]}}
+    config = parse_gateway_config({"models": models, "judges": {"enabled": True, **judges},
                                    "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"}})
     db = await open_database(f"sqlite:///{tmp_path / 'state.db'}")
     writer = AuditWriter(db, hmac_key=b"unit-audit-key")
@@ -393,3 +394,70 @@ async def test_the_report_counts_inline_and_sampled_verdicts(fake: FakeProviderS
     assert "prompt_leak" in table and "75.0%" in table and "ALERT" in table
     assert await asyncio.to_thread(report, "--since", "2000-01-01", "--until", "2000-01-02") == 0
     assert "no judged answers" in capsys.readouterr().out
+
+
+# rubric: an LLM judge through the gateway's own routing -----------------------------------------------------------
+# The fake echoes the judge's prompt, whose first lines quote the user's message: a user message with FAIL (or PASS)
+# in it makes the judge model's reply start with that word; one with neither gives an unreadable reply.
+
+
+def rubric(**fields: Any) -> dict[str, Any]:
+    return {"policy": {"rubric": {"model": "judge-model", "rubric": "The answer stays on our products.", **fields}}}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_rubric_blocks_through_the_gateways_own_routing(fake: FakeProviderServer, tmp_path: Path,
+                                                              stream: bool) -> None:
+    async with judged_gateway(fake, tmp_path, rubric(mode="inline", action="block")) as stack:
+        response = await stack.client.post("/v1/chat/completions", headers=MASTER,
+                                           json=body_for("/v1/chat/completions", "FAIL me please", stream))
+        if stream:
+            assert "judge_failed" in response.text and "[DONE]" not in response.text
+        else:
+            assert response.status_code == 502 and "rubric" in error_of("/v1/chat/completions", response)["message"]
+        passing = await stack.client.post("/v1/chat/completions", headers=MASTER,
+                                          json=body_for("/v1/chat/completions", "PASS me please", stream))
+        assert passing.status_code == 200 and "judge_failed" not in passing.text
+        records = await stack.records()
+        judged = [r for r in records if r["endpoint"] == "/v1/chat/completions"]
+        calls = [r for r in records if r["endpoint"] == "judge:rubric"]
+        assert [r["judges"][0]["verdict"] for r in judged] == ["fail", "pass"]
+        assert judged[0]["outcome"] == "judge_failed" and judged[1]["outcome"] == "ok"
+        # Each judgement is a request of its own: routed, charged at the catalog's prices, recorded.
+        assert len(calls) == 2 and all(c["model"] == "judge-model" and c["cost_usd"] > 0 for c in calls)
+        sent = [r["body"] for r in await upstream_requests(fake) if r["body"]["model"] == "gpt-4o-mini"]
+        assert len(sent) == 2 and "The answer stays on our products." in sent[0]["messages"][0]["content"]
+
+
+async def test_an_unreadable_rubric_reply_is_an_error(fake: FakeProviderServer, tmp_path: Path) -> None:
+    async with judged_gateway(fake, tmp_path, rubric(mode="inline", action="flag")) as stack:
+        response = await stack.client.post("/v1/chat/completions", headers=MASTER,
+                                           json=body_for("/v1/chat/completions", BENIGN, False))
+        assert response.status_code == 200 and response.headers["x-tollgate-judge-rubric"] == "error"
+        [_, request] = [r for r in await stack.records() if r["judges"] or r["endpoint"] == "judge:rubric"]
+        assert request["judges"][0]["verdict"] == "error"
+
+
+async def test_the_rubric_judge_is_charged_to_its_own_key_and_stops_at_its_budget(
+        fake: FakeProviderServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with judged_gateway(fake, tmp_path, rubric(mode="sampled", key_env="UNIT_JUDGE_KEY")) as stack:
+        await stack.client.post("/admin/orgs", headers=MASTER, json={"name": "platform"})
+        await stack.client.post("/admin/teams", headers=MASTER, json={"org": "platform", "name": "judges"})
+        created = await stack.client.post("/admin/keys", headers=MASTER, json={
+            "team": "platform/judges", "name": "rubric", "budgets": {"daily": {"hard": 0.25}}})
+        assert created.status_code == 201, created.text
+        monkeypatch.setenv("UNIT_JUDGE_KEY", created.json()["key"])
+        for _ in range(4):
+            response = await stack.client.post("/v1/chat/completions", headers=MASTER,
+                                               json=body_for("/v1/chat/completions", "PASS me please", False))
+            assert response.status_code == 200
+            await stack.gateway.drain()
+        records = await stack.records()
+        calls = [r for r in records if r["endpoint"] == "judge:rubric"]
+        verdicts = [r["judges"][0]["verdict"] for r in records if r["kind"] == "judgement"]
+        assert {c["key_id"] for c in calls} == {created.json()["id"]}
+        assert verdicts[0] == "pass" and "error" in verdicts  # judged until the judge's own budget ran out
+        assert any(c["outcome"] == "budget_exceeded" for c in calls)
+        spent = await stack.db.fetchone("SELECT SUM(cost_nano) AS n FROM spend_ledger WHERE key_id = $1",
+                                        created.json()["id"])
+        assert spent is not None and 0 < spent["n"] <= 0.25 * 1e9
