@@ -23,7 +23,8 @@ _PROXY_FOR_KIND = {
 
 def deployment_names(config: GatewayConfig) -> set[str]:
     """The deployments ``build_app`` creates for this config: a backend only where a target needs it."""
-    guardrail = {"Guardrail"} if config.guardrails.enabled else set()
+    rails = config.guardrails
+    guardrail = {"Guardrail"} if rails.enabled and rails.placement == "deployment" else set()
     cache = {"SemanticCache"} if config.cache.enabled else set()
     tiers = {"TierClassifier"} if config.tiering.active and config.tiering.placement == "deployment" else set()
     judge = {"Judge"} if config.judges.needs_deployment else set()

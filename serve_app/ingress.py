@@ -59,13 +59,7 @@ class Ingress:
     async def __init__(self, gateway_args: dict[str, Any], backends: dict[str, Any], router: Any,
                        guardrail: Any = None, cache: Any = None, tiers: Any = None, judge: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
-        guards = None
-        if guardrail is not None:
-            from deployments.guardrail.service import GuardrailService
-
-            # The way back (output policy, restore) runs here, from the same policies as the deployment's.
-            rails = config.guardrails
-            guards = GuardrailService(rails.policy, rails.teams, rails.keys, preload_injection=False)
+        guards, guard_link = _guardrail(config, guardrail)
         metrics = RayMetrics(frozenset(config.models) | frozenset(config.tiering.policies))
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
@@ -81,7 +75,7 @@ class Ingress:
             master_key,
             Deployments(
                 router=RayRouterLink(router),
-                guardrail=RayGuardrailLink(guardrail) if guardrail is not None else None,
+                guardrail=guard_link,
                 guards=guards,
                 cache=RayCacheLink(cache) if cache is not None else None,
                 tiers=_tier_link(config, tiers, cache),
@@ -105,6 +99,22 @@ class Ingress:
             await self._audit.close()  # commit what is pending
         if getattr(self, "_db", None) is not None:
             await self._db.close()
+
+
+def _guardrail(config: GatewayConfig, handle: Any) -> tuple[Any, Any]:
+    """The guardrail's policies here (the way back, output policy and restore, always runs in the Ingress) and the
+    link its check goes through: the Guardrail deployment, or this process with ``placement: ingress``."""
+    rails = config.guardrails
+    if not rails.enabled:
+        return None, None
+    from deployments.guardrail.service import GuardrailService
+    from deployments.guardrail.step import LocalGuardrailLink
+
+    in_process = rails.placement == "ingress"
+    guards = GuardrailService(rails.policy, rails.teams, rails.keys, preload_injection=in_process)
+    if in_process:
+        return guards, LocalGuardrailLink(guards, rails.inline_max_chars)
+    return guards, RayGuardrailLink(handle)
 
 
 def _tier_link(config: GatewayConfig, tiers: Any, cache: Any) -> TierLink | None:

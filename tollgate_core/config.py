@@ -243,6 +243,13 @@ class GuardrailsConfig(_Strict):
     """PII and secret redaction, prompt-injection detection and output checks (docs/guardrails.md)."""
 
     enabled: bool = Field(True, description="Run the Guardrail deployment on every chat request.")
+    placement: Literal["deployment", "ingress"] = Field(
+        "deployment", description="Where requests are scanned: the Guardrail deployment (scales on its own), or in "
+        "each Ingress replica (no hop; a request's texts over inline_max_chars are scanned on a worker thread so "
+        "the event loop keeps serving).")
+    inline_max_chars: int = Field(
+        4000, gt=0, description="placement: ingress: texts up to this many characters are scanned on the event "
+        "loop (about 1 ms per 1,000), longer ones on a worker thread.")
     policy: dict[str, Any] = Field(
         default_factory=dict,
         description="The gateway's policy: external / internal / output actions per entity type, injection "

@@ -7,6 +7,7 @@ placeholders (no second call), streaming included.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,13 +42,19 @@ class GuardrailLink(Protocol):
 
 
 class LocalGuardrailLink:
-    """The guardrail in process (unit tests, tools)."""
+    """The guardrail in process (``guardrails.placement: ingress``, unit tests, tools). Scanning is CPU work, about
+    1 ms per 1,000 characters: texts longer than ``inline_max_chars`` in all are scanned on a worker thread, so one
+    long prompt does not hold the event loop (and every other request of this process) for its whole scan."""
 
-    def __init__(self, service: GuardrailService) -> None:
+    def __init__(self, service: GuardrailService, inline_max_chars: int | None = None) -> None:
         self._service = service
+        self._inline_max_chars = inline_max_chars
 
     async def check(self, texts: list[str], destination: str, policy: str,
                     origins: Sequence[Sequence[Any]] | None = None) -> GuardVerdict:
+        limit = self._inline_max_chars
+        if limit is not None and sum(len(t) for t in texts) > limit:
+            return await asyncio.to_thread(self._service.check, texts, destination, policy, origins)  # type: ignore[arg-type]
         return self._service.check(texts, destination, policy, origins)  # type: ignore[arg-type]
 
 

@@ -23,7 +23,7 @@ KNOWN_DEPLOYMENTS = frozenset(
 
 _NO_TARGET = "no target of its provider kind in the catalog"
 _NOT_CREATED = {
-    "Guardrail": "guardrails.enabled is false",
+    "Guardrail": "guardrails.enabled is false, or guardrails.placement: ingress",
     "SemanticCache": "cache.enabled is false",
     "TierClassifier": "no tiering policy is configured, or tiering.enabled is false",
     "Judge": "judges.enabled is false, or every judge is inline with placement: ingress",
