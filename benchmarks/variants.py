@@ -1,7 +1,7 @@
 """Tollgate under several configs, measured from outside side by side: benchmarks/overhead.py's harness (Serve with
 HAProxy, a zero-latency fake upstream, wrk) with only some ``args`` changed per variant, rounds in alternating
 order, and one table of medians with each variant's ratio to the first. Used by judge_overhead.py and
-guardrail_placement.py."""
+placement.py."""
 
 from __future__ import annotations
 

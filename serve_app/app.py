@@ -28,7 +28,10 @@ def deployment_names(config: GatewayConfig) -> set[str]:
     cache = {"SemanticCache"} if config.cache.enabled else set()
     tiers = {"TierClassifier"} if config.tiering.active and config.tiering.placement == "deployment" else set()
     judge = {"Judge"} if config.judges.needs_deployment else set()
-    return {"Ingress", "Router"} | guardrail | cache | tiers | judge | {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()}
+    in_ingress = config.routing.proxy_placement == "ingress"
+    backends = {_PROXY_FOR_KIND[kind] for kind in config.provider_kinds()
+                if kind is ProviderKind.LOCAL or not in_ingress}
+    return {"Ingress", "Router"} | guardrail | cache | tiers | judge | backends
 
 
 def build_app(args: dict[str, Any]) -> Application:

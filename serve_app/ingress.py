@@ -23,6 +23,7 @@ from serve_app.governance.enforcer import Governance
 from serve_app.http.api import create_api
 from serve_app.pipeline.auth import resolve_master_key
 from serve_app.pipeline.backends import (
+    InProcessBackend,
     RayBackend,
     RayCacheLink,
     RayGuardrailLink,
@@ -60,6 +61,7 @@ class Ingress:
                        guardrail: Any = None, cache: Any = None, tiers: Any = None, judge: Any = None) -> None:
         config = parse_gateway_config(gateway_args)
         guards, guard_link = _guardrail(config, guardrail)
+        backend_map, self._local_proxy = provider_backends(config, backends)
         metrics = RayMetrics(frozenset(config.models) | frozenset(config.tiering.policies))
         master_key = resolve_master_key(config)
         self._db = await open_database(config.state.resolved_url(config.server.resolved_data_dir()))
@@ -71,7 +73,7 @@ class Ingress:
         )
         self._gateway = Gateway(
             config,
-            {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in backends.items()},
+            backend_map,
             master_key,
             Deployments(
                 router=RayRouterLink(router),
@@ -95,10 +97,28 @@ class Ingress:
             self._pruner.cancel()
         if getattr(self, "_gateway", None) is not None and self._gateway.judges is not None:
             await self._gateway.judges.drain(timeout_s=2.0)  # sampled judgements already queued
+        if getattr(self, "_local_proxy", None) is not None:
+            await self._local_proxy.aclose()
         if getattr(self, "_audit", None) is not None:
             await self._audit.close()  # commit what is pending
         if getattr(self, "_db", None) is not None:
             await self._db.close()
+
+
+def provider_backends(config: GatewayConfig, handles: dict[str, Any]
+                      ) -> tuple[dict[ProviderKind, Any], InProcessBackend | None]:
+    """The deployments' handles, and with ``routing.proxy_placement: ingress`` the commercial providers' proxy in
+    this process (one pooled client per provider family, as a proxy replica holds), which the caller closes."""
+    backends: dict[ProviderKind, Any] = {ProviderKind(kind): RayBackend(handle, kind) for kind, handle in handles.items()}
+    kinds = config.provider_kinds() - {ProviderKind.LOCAL}
+    if config.routing.proxy_placement != "ingress" or not kinds:
+        return backends, None
+    from deployments.providers.proxy import ProviderProxy
+
+    local = InProcessBackend(ProviderProxy(config, kinds))
+    for kind in kinds:  # Azure goes through the OpenAI backend, as in the graph
+        backends[ProviderKind.OPENAI if kind is ProviderKind.AZURE else kind] = local
+    return backends, local
 
 
 def _guardrail(config: GatewayConfig, handle: Any) -> tuple[Any, Any]:

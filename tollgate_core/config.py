@@ -97,6 +97,10 @@ class RoutingConfig(_Strict):
     )
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retries.")
     circuit: CircuitConfig = Field(default_factory=CircuitConfig, description="Circuit breaking.")
+    proxy_placement: Literal["deployment", "ingress"] = Field(
+        "deployment", description="Where commercial providers are called: their proxy deployments (OpenAIProxy, "
+        "AnthropicProxy, BedrockProxy, each scaled on its own), or each Ingress replica over its own pooled HTTP "
+        "client (no hop). The local tier is always its own deployment.")
 
 
 class LocalLLMConfig(_Strict):

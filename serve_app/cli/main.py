@@ -21,7 +21,7 @@ KNOWN_DEPLOYMENTS = frozenset(
 )
 
 
-_NO_TARGET = "no target of its provider kind in the catalog"
+_NO_TARGET = "no target of its provider kind in the catalog, or routing.proxy_placement: ingress"
 _NOT_CREATED = {
     "Guardrail": "guardrails.enabled is false, or guardrails.placement: ingress",
     "SemanticCache": "cache.enabled is false",

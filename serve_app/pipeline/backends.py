@@ -18,7 +18,7 @@ from deployments.tiering.service import TierVerdict
 from tollgate_core.contracts import ProviderReply, provider_reply
 from tollgate_core.errors import TollgateError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError
 
-__all__ = ["Backend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayJudgeLink", "RayRouterLink", "RayTierLink", "expect", "translate_ray_error"]
+__all__ = ["Backend", "InProcessBackend", "RayBackend", "RayCacheLink", "RayGuardrailLink", "RayJudgeLink", "RayRouterLink", "RayTierLink", "expect", "translate_ray_error"]
 
 
 class Backend(Protocol):
@@ -112,6 +112,30 @@ class RayBackend:
             await asyncio.wait_for(self._handle.check_health.remote(), timeout_s)
         except Exception as exc:
             raise translate_ray_error(exc, self._name) from exc
+
+
+class InProcessBackend:
+    """A provider proxy in the calling process (``routing.proxy_placement: ingress``, tests): the same calls the
+    proxy deployment's handle takes, without the hop."""
+
+    def __init__(self, proxy: Any) -> None:
+        self._proxy = proxy  # deployments.providers.proxy.ProviderProxy
+
+    async def complete(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        return await self._proxy.complete(model, index, request)  # type: ignore[no-any-return]
+
+    async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        async for item in self._proxy.complete_stream(model, index, request):
+            yield item
+
+    async def embed(self, model: str, index: int, request: dict[str, Any]) -> ProviderReply:
+        return await self._proxy.embed(model, index, request)  # type: ignore[no-any-return]
+
+    async def check_health(self, timeout_s: float) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        await self._proxy.aclose()
 
 
 class RayRouterLink:

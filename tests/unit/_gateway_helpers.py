@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from deployments.providers.proxy import ProviderProxy
 from fake_providers.server import FakeProviderServer
 from serve_app.http.api import create_api
+from serve_app.pipeline.backends import InProcessBackend as _InProcessBackend
 from serve_app.pipeline.gateway import Gateway
 from tollgate_core.config import ProviderKind, parse_gateway_config
 from tollgate_core.store import Database, open_database
@@ -29,26 +30,8 @@ __all__ = ["MASTER_KEY", "GatewayClient", "InProcessBackend", "audit_records", "
            "provider_credentials", "recorded_requests", "serve_http", "serve_in_process", "upstream_requests"]
 
 MASTER_KEY = "unit-master"
-
-
-class InProcessBackend:
-    """A ProviderProxy called directly, as the Ray handle would call it."""
-
-    def __init__(self, proxy: ProviderProxy) -> None:
-        self._proxy = proxy
-
-    async def complete(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
-        return await self._proxy.complete(model, index, request)
-
-    async def complete_stream(self, model: str, index: int, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        async for item in self._proxy.complete_stream(model, index, request):
-            yield item
-
-    async def embed(self, model: str, index: int, request: dict[str, Any]) -> dict[str, Any]:
-        return await self._proxy.embed(model, index, request)
-
-    async def check_health(self, timeout_s: float) -> None:
-        return None
+# A ProviderProxy called directly, as the Ray handle would call it (the product's, for routing.proxy_placement).
+InProcessBackend = _InProcessBackend
 
 
 class GatewayClient:

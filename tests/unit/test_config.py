@@ -113,7 +113,7 @@ def test_config_check_uses_rays_schema(tmp_path: Path) -> None:
 
 
 def test_config_check_rejects_unknown_deployment_names(tmp_path: Path) -> None:
-    text = (ROOT / "configs" / "local.yaml").read_text().replace("- name: OpenAIProxy", "- name: OpenAIProxi")
+    text = (ROOT / "configs" / "prod.yaml").read_text().replace("- name: OpenAIProxy", "- name: OpenAIProxi")
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     with pytest.raises(ConfigError, match="OpenAIProxi"):
@@ -123,7 +123,7 @@ def test_config_check_rejects_unknown_deployment_names(tmp_path: Path) -> None:
 def test_config_check_rejects_options_for_a_deployment_the_app_does_not_create(tmp_path: Path) -> None:
     import yaml
 
-    data = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    data = yaml.safe_load((ROOT / "configs" / "prod.yaml").read_text())
     models = data["applications"][0]["args"]["models"]
     del models["claude-3-5-sonnet"]
     for model in models.values():
@@ -132,6 +132,12 @@ def test_config_check_rejects_options_for_a_deployment_the_app_does_not_create(t
     bad = tmp_path / "no-anthropic.yaml"
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError, match="AnthropicProxy is not created"):
+        check_config(str(bad))
+    # configs/local.yaml calls the providers from the Ingress: a proxy deployment's entry there is refused too.
+    local = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    local["applications"][0]["deployments"].append({"name": "OpenAIProxy", "max_ongoing_requests": 256})
+    bad.write_text(yaml.safe_dump(local))
+    with pytest.raises(ConfigError, match="OpenAIProxy is not created .*proxy_placement: ingress"):
         check_config(str(bad))
 
 

@@ -54,3 +54,31 @@ def test_the_ingress_scans_in_process_with_placement_ingress() -> None:
     _, deployed = _guardrail(parse_gateway_config({"models": MODELS}), object())
     assert isinstance(deployed, RayGuardrailLink)
     assert _guardrail(parse_gateway_config({"models": MODELS, "guardrails": {"enabled": False}}), None) == (None, None)
+
+
+def test_provider_calls_from_the_ingress_leave_only_the_local_tier_deployed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``routing.proxy_placement: ingress``: no proxy deployment; the Ingress calls every commercial kind through
+    one in-process proxy (Azure through the OpenAI backend, as in the graph). The local tier stays deployed."""
+    from serve_app.ingress import provider_backends
+    from serve_app.pipeline.backends import InProcessBackend, RayBackend
+    from tollgate_core.config import ProviderKind
+
+    monkeypatch.setenv("UNIT_ANTHROPIC_KEY", "k")
+    models = {**MODELS, "claude": {"targets": [{"provider": "anthropic", "model": "claude", "api_key_env": "UNIT_KEY",
+                                                "api_base": "http://127.0.0.1:9"}]},
+              "azure": {"targets": [{"provider": "azure", "model": "gpt", "api_key_env": "UNIT_KEY",
+                                     "api_base": "https://x.openai.azure.com", "api_version": "2024-10-21"}]}}
+    placed = parse_gateway_config({"models": models, "routing": {"proxy_placement": "ingress"}})
+    assert not {"OpenAIProxy", "AnthropicProxy"} & deployment_names(placed)
+    assert {"OpenAIProxy", "AnthropicProxy"} <= deployment_names(parse_gateway_config({"models": models}))
+
+    class Handle:
+        def options(self, **_: Any) -> Handle:
+            return self
+
+    backends, local = provider_backends(placed, {"local": Handle()})
+    assert isinstance(local, InProcessBackend)
+    assert backends[ProviderKind.OPENAI] is local and backends[ProviderKind.ANTHROPIC] is local
+    assert isinstance(backends[ProviderKind.LOCAL], RayBackend)
+    deployed, none = provider_backends(parse_gateway_config({"models": models}), {"openai": Handle()})
+    assert none is None and isinstance(deployed[ProviderKind.OPENAI], RayBackend)
