@@ -278,6 +278,12 @@ def fake_target(fake_port: int, model: str = "gpt-4o-fake") -> dict[str, Any]:
             "api_key_env": "BENCH_OPENAI_KEY"}
 
 
+# Where configs/local.yaml (`make run`) scans requests and calls providers: in the Ingress, no hop
+# (benchmarks/placement.py). ``--placements deployment`` measures the deployments instead (and a --compare-ref
+# commit older than these settings needs it).
+PLACEMENTS: dict[str, Any] = {"guardrails": {"placement": "ingress"}, "routing": {"proxy_placement": "ingress"}}
+
+
 def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None,
                     args_override: dict[str, Any] | None = None) -> dict[str, Any]:
     """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment
@@ -286,7 +292,8 @@ def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = N
     from tollgate_core.config import parse_gateway_config
 
     args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}, **(args_override or {})}
+            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}, **PLACEMENTS,
+            **(args_override or {})}
     sizes = {"Ingress": 512, "Guardrail": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
     names = deployment_names(parse_gateway_config(args)) & KNOWN_DEPLOYMENTS
     deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": sizes.get(name, 256),
@@ -513,7 +520,12 @@ def main() -> int:
                         help="also measure the code of this git commit (e.g. HEAD~1), beside the working tree's")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure each Tollgate variant this many times, alternating the order (default 1)")
+    parser.add_argument("--placements", choices=("ingress", "deployment"), default="ingress",
+                        help="guardrail scan and provider calls in the Ingress as configs/local.yaml has them "
+                        "(default), or in their deployments")
     args = parser.parse_args()
+    if args.placements == "deployment":
+        PLACEMENTS.clear()
     if not shutil.which("wrk"):
         parser.error("needs wrk, the HTTP load generator: apt-get install wrk")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the same cleanup as Ctrl-C
