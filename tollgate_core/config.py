@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -28,6 +28,9 @@ from tollgate_core.model_config import (
     TargetConfig,
     _Strict,
 )
+
+if TYPE_CHECKING:
+    from tollgate_core.judge_policy import JudgeRule
 
 __all__ = [
     "LOCAL_EMBEDDING_MODEL",
@@ -246,7 +249,7 @@ class AuditConfig(_Strict):
 class GuardrailsConfig(_Strict):
     """PII and secret redaction, prompt-injection detection and output checks (docs/guardrails.md)."""
 
-    enabled: bool = Field(True, description="Run the Guardrail deployment on every chat request.")
+    enabled: bool = Field(True, description="Scan every chat request (in the Guardrail deployment or the Ingress).")
     placement: Literal["deployment", "ingress"] = Field(
         "deployment", description="Where requests are scanned: the Guardrail deployment (scales on its own), or in "
         "each Ingress replica (no hop; a request's texts over inline_max_chars are scanned on a worker thread so "
@@ -306,6 +309,13 @@ class JudgesConfig(_Strict):
         "characters arrived, and at its end.")
     alert_window_s: float = Field(3600.0, gt=0, description="The window of a team's failure rate for alerts.")
     alert_min_verdicts: int = Field(20, gt=0, description="Verdicts in the window before an alert can fire.")
+
+    def rules(self, team_path: str, model: str) -> dict[str, JudgeRule]:
+        """The rule of each judge for one team's answers from ``model``: ``policy``, the model's override, then the
+        team's."""
+        from tollgate_core.judge_policy import merge_rules, resolve_rules
+
+        return resolve_rules(merge_rules(self.policy, self.models.get(model, {}), self.teams.get(team_path, {})))
 
     @property
     def needs_deployment(self) -> bool:
@@ -484,9 +494,10 @@ class GatewayConfig(_Strict):
         judges = self.judges
         for where, layer in [("policy", judges.policy), *((f"models.{m}", o) for m, o in judges.models.items()),
                              *((f"teams.{t}", o) for t, o in judges.teams.items())]:
-            model = (layer.get("rubric") or {}).get("model")
-            if model is not None and (model not in self.models or self.models[model].type is ModelType.EMBEDDING):
-                raise ValueError(f"judges.{where}.rubric.model: {model!r} is not a chat model in the catalog")
+            judge_model = (layer.get("rubric") or {}).get("model")
+            if judge_model is not None and (judge_model not in self.models
+                                            or self.models[judge_model].type is ModelType.EMBEDDING):
+                raise ValueError(f"judges.{where}.rubric.model: {judge_model!r} is not a chat model in the catalog")
         if self.auth.generate_master_key and self.profile != "local":
             raise ValueError("auth.generate_master_key is allowed only with profile: local; set TOLLGATE_MASTER_KEY")
         if self.audit.generate_hmac_key and self.profile != "local":

@@ -66,6 +66,15 @@ class JudgeRule(BaseModel):
         """Whether the request gives the judge anything to judge (saves a call when it does not)."""
         return True
 
+    def action_for(self, verdict: str) -> str:
+        """What a verdict (pass, fail, error) does to the answer under this rule: allow, flag or block. Only an
+        inline judge can act; one that could not judge blocks only where the rule fails closed."""
+        if verdict == "pass" or self.mode != "inline":
+            return "allow"
+        if verdict == "error":
+            return "block" if self.fails_closed else "allow"
+        return self.action
+
     def params(self) -> dict[str, Any]:
         """What the judge itself needs (the fields a subclass adds), as plain data for the Judge deployment."""
         return self.model_dump(exclude=set(JudgeRule.model_fields))

@@ -13,7 +13,7 @@ from typing import Any
 
 from deployments.judges.verdict import message_text
 
-__all__ = ["rubric_request", "read_rubric_reply"]
+__all__ = ["read_rubric_reply", "rubric_request"]
 
 _VERDICT = re.compile(r"\b(PASS|FAIL)\b", re.IGNORECASE)
 _SYSTEM = ("You check an AI assistant's answer against a rubric.\n\nRubric: {rubric}\n\n"

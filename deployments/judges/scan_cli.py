@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from deployments.judges.service import JudgeService
+from deployments.judges.verdict import verdict_of
 from tollgate_core.judge_policy import JudgeRule
 
-__all__ = ["action_of", "judge_line", "run_judge_scan"]
+__all__ = ["judge_line", "run_judge_scan"]
 
 
 def _problem(record: Any) -> str | None:
@@ -33,15 +34,6 @@ def _problem(record: Any) -> str | None:
     return None
 
 
-def action_of(rule: JudgeRule, outcome: Mapping[str, Any]) -> str:
-    """What one verdict does to the answer under ``rule``: allow, flag or block."""
-    if rule.mode != "inline" or (outcome.get("passed") and not outcome.get("error")):
-        return "allow"
-    if outcome.get("error"):
-        return "block" if rule.fails_closed else "allow"
-    return rule.action
-
-
 def judge_line(service: JudgeService, rules: Mapping[str, JudgeRule], line: str) -> dict[str, Any]:
     try:
         record = json.loads(line)
@@ -52,7 +44,7 @@ def judge_line(service: JudgeService, rules: Mapping[str, JudgeRule], line: str)
         return {"id": record.get("id") if isinstance(record, dict) else None, "error": problem}
     calls = [(name, rule.params()) for name, rule in rules.items()]
     outcomes = service.run(calls, record["messages"], record["answer"], record.get("context"))
-    actions = {action_of(rules[o["judge"]], o) for o in outcomes}
+    actions = {rules[o["judge"]].action_for(verdict_of(o)) for o in outcomes}
     verdicts = [{"judge": o["judge"], "mode": rules[o["judge"]].mode, "passed": o["passed"], "score": o["score"],
                  "reason": o["reason"], **({"error": o["error"]} if o.get("error") else {})} for o in outcomes]
     action = "block" if "block" in actions else ("flag" if "flag" in actions else "allow")

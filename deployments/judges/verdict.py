@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Judge", "JudgeInput", "Verdict", "message_text"]
+__all__ = ["Judge", "JudgeInput", "Verdict", "message_text", "verdict_of"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,10 @@ def message_text(message: dict[str, Any]) -> str:
     if isinstance(content, list):
         return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
     return ""
+
+
+def verdict_of(outcome: dict[str, Any]) -> str:
+    """A judge's outcome (``JudgeService.run``) as a verdict: ``error`` when it could not judge, never a pass."""
+    if outcome.get("error"):
+        return "error"
+    return "pass" if outcome.get("passed") else "fail"

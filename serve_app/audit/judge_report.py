@@ -14,7 +14,6 @@ from typing import Any, TextIO
 
 from serve_app.audit.export import iter_records
 from tollgate_core.config import JudgesConfig
-from tollgate_core.judge_policy import merge_rules, resolve_rules
 from tollgate_core.store.base import Database
 
 __all__ = ["ReportRow", "judge_report", "write_table"]
@@ -81,10 +80,9 @@ async def judge_report(db: Database, config: JudgesConfig | None, since: float, 
 
 def _threshold(config: JudgesConfig, team: str, model: str, judge: str) -> float | None:
     try:
-        rules = resolve_rules(merge_rules(config.policy, config.models.get(model, {}), config.teams.get(team, {})))
+        rule = config.rules(team, model).get(judge)
     except ValueError:
         return None
-    rule = rules.get(judge)
     return rule.alert_failure_rate if rule is not None else None
 
 

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from deployments.judges.service import JudgeService
+from deployments.judges.verdict import message_text, verdict_of
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.trace import RequestTrace
 from serve_app.pipeline.recording import Recorder
 from tollgate_core.config import GatewayConfig, JudgesConfig
 from tollgate_core.entities import Principal
 from tollgate_core.errors import JudgeFailedError
-from tollgate_core.judge_policy import JudgeRule, merge_rules, resolve_rules
+from tollgate_core.judge_policy import JudgeRule
 from tollgate_core.metrics import GatewayMetrics
 
 __all__ = ["FailureAlerts", "JudgeLink", "JudgePlan", "JudgeStep", "LocalJudgeLink", "StreamJudging", "judge_step"]
@@ -59,8 +60,7 @@ class LocalJudgeLink:
 class JudgePlan:
     """The judges that apply to one request's answer."""
 
-    team: str       # the team id, as the metrics label it ('' for the master key)
-    team_path: str  # ORG/TEAM, as the config names it
+    team: str  # the team id, as the metrics label it ('' for the master key)
     model: str
     inline: Rules
     sampled: Rules
@@ -72,8 +72,6 @@ class JudgePlan:
 
 def context_of(messages: Sequence[dict[str, Any]]) -> str | None:
     """Retrieved context a request carries: the texts of its tool results."""
-    from deployments.judges.verdict import message_text
-
     texts = [message_text(m) for m in messages if m.get("role") == "tool"]
     return "\n\n".join(t for t in texts if t) or None
 
@@ -82,21 +80,12 @@ def _failed(name: str, error: str) -> dict[str, Any]:
     return {"judge": name, "passed": False, "score": None, "error": error, "reason": f"not judged: {error}"}
 
 
-def _entry(name: str, rule: JudgeRule, outcome: dict[str, Any], action: str) -> dict[str, Any]:
-    """A verdict as the audit record keeps it: never the texts."""
-    verdict = "error" if outcome.get("error") else ("pass" if outcome.get("passed") else "fail")
+def _entry(name: str, rule: JudgeRule, outcome: dict[str, Any]) -> dict[str, Any]:
+    """A verdict as the audit record keeps it, with what it did to the answer: never the texts."""
+    verdict = verdict_of(outcome)
     score = outcome.get("score")
     return {"judge": name, "mode": rule.mode, "verdict": verdict,
-            "score": round(float(score), 4) if score is not None else None, "action": action}
-
-
-def _action(rule: JudgeRule, verdict: str) -> str:
-    """What a verdict does to the answer: allow, flag or block."""
-    if verdict == "pass" or rule.mode != "inline":
-        return "allow"
-    if verdict == "error":
-        return "block" if rule.fails_closed else "allow"
-    return rule.action
+            "score": round(float(score), 4) if score is not None else None, "action": rule.action_for(verdict)}
 
 
 class FailureAlerts:
@@ -170,12 +159,9 @@ class JudgeStep:
 
     def plan(self, principal: Principal, model: str) -> JudgePlan | None:
         """The judges of this caller's answers from ``model``; None when none applies."""
-        team_path = principal.team_path or ""
-        key = (team_path, model)
+        key = (principal.team_path or "", model)
         if key not in self._plans:
-            config = self._config
-            rules = resolve_rules(merge_rules(config.policy, config.models.get(model, {}),
-                                              config.teams.get(team_path, {})))
+            rules = self._config.rules(*key)
             self._plans[key] = (
                 tuple((n, r) for n, r in rules.items() if r.mode == "inline"),
                 tuple((n, r) for n, r in rules.items() if r.mode == "sampled" and r.sample > 0),
@@ -183,7 +169,7 @@ class JudgeStep:
         inline, sampled = self._plans[key]
         if not inline and not sampled:
             return None
-        return JudgePlan(principal.team_id or "", team_path, model, inline, sampled)
+        return JudgePlan(principal.team_id or "", model, inline, sampled)
 
     # Running them --------------------------------------------------------------------------------------------------
 
@@ -248,8 +234,8 @@ class JudgeStep:
         headers: dict[str, str] = {}
         blocked: JudgeFailedError | None = None
         for (name, rule), outcome in zip(rules, outcomes, strict=True):
-            verdict = "error" if outcome.get("error") else ("pass" if outcome.get("passed") else "fail")
-            entry = _entry(name, rule, outcome, _action(rule, verdict))
+            entry = _entry(name, rule, outcome)
+            verdict = entry["verdict"]
             entries.append(entry)
             self._observe(plan, rule, entry)
             score = f"; score={entry['score']:.3f}" if entry["score"] is not None else ""
@@ -308,7 +294,7 @@ class JudgeStep:
         outcomes = await self._run(self._sampled_link, job.rules, job.messages, job.answer, job.context)
         entries = []
         for (name, rule), outcome in zip(job.rules, outcomes, strict=True):
-            entry = _entry(name, rule, outcome, "allow")
+            entry = _entry(name, rule, outcome)  # a sampled verdict never acts: action allow
             entries.append(entry)
             self._observe(job.plan, rule, entry)
         record = AuditRecord(time=time.time(), kind="judgement", judges=entries, outcome="judged",
@@ -317,8 +303,6 @@ class JudgeStep:
 
     async def drain(self, timeout_s: float = 10.0) -> None:
         """Wait (at most ``timeout_s``) for the queued sampled judgements."""
-        if self._queue.empty() and self._queue._unfinished_tasks == 0:  # type: ignore[attr-defined]
-            return
         try:
             await asyncio.wait_for(self._queue.join(), timeout_s)
         except TimeoutError:
@@ -356,27 +340,35 @@ class StreamJudging:
     every: int
     _checked: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    _blocking: Rules = field(init=False, default=())  # the judges run mid-stream, chosen once per stream
+
+    def __post_init__(self) -> None:
+        self._blocking = tuple((n, r) for n, r in self.plan.blocking if r.incremental and r.applies(self.messages))
 
     async def check(self, text: str) -> None:
         """Mid-stream: raises :class:`JudgeFailedError` when a blocking judge fails the text so far."""
-        blocking = tuple((n, r) for n, r in self.plan.blocking if r.incremental and r.applies(self.messages))
-        if not blocking or len(text) - self._checked < self.every:
+        if not self._blocking or len(text) - self._checked < self.every:
             return
         self._checked = len(text)
-        outcomes = await self.step._run(self.step._inline_link, blocking, self.messages, text,
+        outcomes = await self.step._run(self.step._inline_link, self._blocking, self.messages, text,
                                         context_of(self.messages))
-        if any(o.get("passed") is False and not o.get("error") for o in outcomes):
+        if any(verdict_of(o) == "fail" for o in outcomes):
             await self.finish(text)  # records the verdicts and raises; a mid-stream error waits for the end
 
     async def finish(self, text: str) -> None:
         """At the end: every inline judge; raises :class:`JudgeFailedError` when one withholds the answer."""
         self.headers = await self.step.inline(self.plan, self.messages, text, self.trace)
 
-    def marker(self) -> dict[str, Any] | None:
+    @property
+    def flagged(self) -> list[str]:
+        """The judges that flagged the answer (after :meth:`finish`)."""
+        names = self.headers.get("x-tollgate-judge-flagged")
+        return names.split(",") if names else []
+
+    def marker(self, model: str) -> dict[str, Any] | None:
         """A content-free chunk naming the judges that flagged the answer (headers were sent long ago)."""
-        flagged = self.headers.get("x-tollgate-judge-flagged")
-        if not flagged:
+        if not self.flagged:
             return None
-        return {"id": None, "object": "chat.completion.chunk", "created": int(time.time()), "model": "",
+        return {"id": None, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "delta": {}, "finish_reason": None}],
-                "tollgate_judges": {"action": "flag", "flagged": flagged.split(",")}}
+                "tollgate_judges": {"action": "flag", "flagged": self.flagged}}

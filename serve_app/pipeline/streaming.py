@@ -154,9 +154,8 @@ class StreamRelay:
                     outcome = "output_blocked"
                     yield sse(error_body(refused))
                     return
-            marker = job.judging.marker() if job.judging is not None else None
+            marker = job.judging.marker(relay.first.get("model", "")) if job.judging is not None else None
             if marker is not None:
-                marker["model"] = relay.first.get("model", "")
                 yield sse(answer.stamp(marker))
             outcome = "ok"
         finally:
@@ -173,7 +172,7 @@ class StreamRelay:
         self._failover.observe(relay.target, Outcome.OK, relay.started, ttft_ms=relay.ttft_ms,
                                output_tokens=answer.output_tokens)
         job.trace.set(status=200, outcome="ok")
-        flagged = job.judging is not None and job.judging.marker() is not None
+        flagged = job.judging is not None and bool(job.judging.flagged)
         if job.cache is not None and answer.replayable and not flagged:
             self._cache.store(job.cache[0], {
                 "content": answer.text, "model": relay.first.get("model", ""), "usage": answer.usage or {},
