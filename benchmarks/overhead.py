@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,30 +43,82 @@ MASTER_KEY = "sk-bench-master-key"
 UPSTREAM_KEY = "sk-bench-upstream"
 CHAT_PATH = "/v1/chat/completions"
 LL1, LL2 = "LiteLLM, 1 worker", "LiteLLM, 2 workers"
+FIXED_PROMPT = "Summarize our refund policy in one line."
+# A streamed answer is about 200 tokens: the fake echoes the prompt, and a "token" is a word there.
+STREAM_FILLER = ("Please restate the following customer note word for word so our records stay complete: "
+                 + " ".join(f"item{i}" for i in range(1, 171)))
+STREAM_MAX_TOKENS = 256
 WRK_LUA = """wrk.method = "POST"
-wrk.body = [[%(body)s]]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
+local mode, run = "%(mode)s", "%(run)s"
+local fixed = [[%(body)s]]
+counter, hits, answers = 0, 0, 0
+threads = {}
+setup = function(thread) table.insert(threads, thread) end
+request = function()
+  counter = counter + 1
+  if mode == "fixed" or (mode == "half" and counter %% 2 == 0) then
+    return wrk.format(nil, nil, nil, fixed)
+  end
+  local text = string.format("Case %%s-%%d: summarize the note on order %%d in one line.", run, counter,
+                             (counter * 7919) %% 100003)
+  return wrk.format(nil, nil, nil, '{"model":"%(model)s","messages":[{"role":"user","content":"' .. text ..
+                    '"}],"max_tokens":64,"temperature":%(temperature)s}')
+end
+response = function(status, headers, body)
+  answers = answers + 1
+  if headers["x-tollgate-cache"] == "hit" then hits = hits + 1 end
+end
 done = function(s, latency, requests)
-  io.write(string.format('BENCH {"requests":%%d,"us":%%d,"status":%%d,"socket":%%d}\\n', s.requests,
-    s.duration, s.errors.status, s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout))
+  local h, a = 0, 0
+  for _, t in ipairs(threads) do h = h + t:get("hits"); a = a + t:get("answers") end
+  io.write(string.format('BENCH {"requests":%%d,"us":%%d,"status":%%d,"socket":%%d,"hits":%%d,"answers":%%d}\\n',
+    s.requests, s.duration, s.errors.status, s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout,
+    h, a))
 end
 """
 
-
 @dataclass
 class Target:
-    """An OpenAI-compatible endpoint on 127.0.0.1 to measure."""
+    """An OpenAI-compatible endpoint on 127.0.0.1 to measure.
+
+    ``workload`` is what the client asks: ``fixed`` (the same question every time), ``unique`` (a new question
+    each time: every request misses the response cache) or ``half`` (every other request is the fixed question: half
+    are exact-cache hits once it is stored).
+    """
 
     name: str
     port: int
     model: str
     key: str
+    workload: str = "fixed"
+    temperature: float = 0.0  # Tollgate's response cache answers (and stores) temperature-0 requests only
+    sent: int = 0
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def prompt(self) -> str:
+        self.sent += 1
+        if self.workload == "fixed" or (self.workload == "half" and self.sent % 2 == 0):
+            return FIXED_PROMPT
+        return f"Case {self.run}-{self.sent}: summarize the note on order {self.sent * 7919 % 100003} in one line."
+
+    def fixed_body(self) -> bytes:
+        """The request ``wrk`` repeats (``fixed``), or sends every other time (``half``)."""
+        if self.workload == "fixed":
+            return self.body()
+        return json.dumps({"model": self.model, "messages": [{"role": "user", "content": FIXED_PROMPT}],
+                           "max_tokens": 64, "temperature": self.temperature}).encode()
 
     def body(self, stream: bool = False) -> bytes:
-        """A small chat completion request."""
-        req = {"model": self.model, "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 16}
-        return json.dumps({**req, "stream": True} if stream else req).encode()
+        """A small chat completion request, or a streamed one whose answer is about 200 tokens."""
+        if not stream:
+            req = {"model": self.model, "messages": [{"role": "user", "content": self.prompt()}], "max_tokens": 64,
+                   "temperature": self.temperature}
+            return json.dumps(req).encode()
+        text = f"{self.prompt()} {STREAM_FILLER}"
+        return json.dumps({"model": self.model, "messages": [{"role": "user", "content": text}],
+                           "max_tokens": STREAM_MAX_TOKENS, "temperature": self.temperature, "stream": True}).encode()
 
 
 @dataclass
@@ -79,6 +132,7 @@ class Result:
     rps: float
     errors: int
     other_cpu: float  # cores used meanwhile by processes this script did not start
+    hits: float | None = None  # share of answers served from the response cache (x-tollgate-cache: hit)
 
 
 class Processes:
@@ -167,22 +221,25 @@ def foreign_cpu(procs: Processes, out: list[float]) -> Iterator[None]:
     out.append(max(0.0, ticks / os.sysconf("SC_CLK_TCK") / (time.monotonic() - started)))
 
 
-def call(target: Target, conn: http.client.HTTPConnection, stream: bool = False) -> tuple[int, float]:
-    """One request: (status, seconds to the whole body, or to the first SSE event when streaming).
+def call(target: Target, conn: http.client.HTTPConnection, stream: bool = False) -> tuple[int, float, bool]:
+    """One request: (status, seconds to the whole body, or to the first SSE event when streaming, whether the
+    response cache answered it).
 
     A stream that does not end with ``[DONE]`` counts as status 599.
     """
+    body = target.body(stream)
     started = time.perf_counter()
-    conn.request("POST", CHAT_PATH, target.body(stream), {"Authorization": f"Bearer {target.key}",
-                                                           "Content-Type": "application/json"})
+    conn.request("POST", CHAT_PATH, body, {"Authorization": f"Bearer {target.key}",
+                                           "Content-Type": "application/json"})
     resp = conn.getresponse()
+    hit = resp.getheader("x-tollgate-cache") == "hit"
     if not stream or resp.status != 200:
         resp.read()
-        return resp.status, time.perf_counter() - started
+        return resp.status, time.perf_counter() - started, hit
     while (line := resp.readline()) and not line.startswith(b"data:"):
         pass
     first = time.perf_counter() - started
-    return (200 if b"[DONE]" in line + resp.read() else 599), first
+    return (200 if b"[DONE]" in line + resp.read() else 599), first, hit
 
 
 def post_chat(conn: http.client.HTTPConnection, body: dict[str, Any], key: str) -> tuple[float, http.client.HTTPResponse]:
@@ -213,29 +270,34 @@ def wait_ready(target: Target, procs: Processes, proc: subprocess.Popen[bytes], 
     raise RuntimeError(f"{target.name} not ready after {timeout_s:.0f}s:\n{procs.log_tail(proc)}")
 
 
-def sequential(target: Target, n: int, stream: bool) -> tuple[list[float], int]:
-    """``n`` requests one after another on one kept-alive connection: milliseconds, and failures."""
+def sequential(target: Target, n: int, stream: bool) -> tuple[list[float], int, int]:
+    """``n`` requests one after another on one kept-alive connection: milliseconds, failures and cache hits."""
     times: list[float] = []
+    hits = 0
     conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30.0)
     for _ in range(n):
         try:
-            status, seconds = call(target, conn, stream)
+            status, seconds, hit = call(target, conn, stream)
         except (OSError, http.client.HTTPException):
-            status, seconds = 0, 0.0
+            status, seconds, hit = 0, 0.0, False
             conn.close()  # reconnects on the next request
         if status == 200:
             times.append(seconds * 1000)
+            hits += hit
     conn.close()
-    return times, n - len(times)
+    return times, n - len(times), hits
 
 
-def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tuple[float, int]:
-    """Successful requests/s at ``concurrency`` connections for ``duration`` seconds, and failures.
+def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tuple[float, int, int, int]:
+    """Successful requests/s at ``concurrency`` connections for ``duration`` seconds, failures, cache hits and
+    answers.
 
     ``wrk`` (C, one thread) keeps the client's share of the cores small; it still shares them with the servers.
     """
     script = workdir / f"wrk-{target.port}.lua"
-    script.write_text(WRK_LUA % {"body": target.body().decode(), "key": target.key})
+    script.write_text(WRK_LUA % {"body": target.fixed_body().decode(), "key": target.key, "model": target.model,
+                                 "mode": target.workload, "run": uuid.uuid4().hex[:8],
+                                 "temperature": target.temperature})
     cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
            "-s", str(script), f"http://127.0.0.1:{target.port}{CHAT_PATH}"]
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=duration + 60).stdout
@@ -243,22 +305,62 @@ def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tu
     if line is None:
         raise RuntimeError(f"the load generator printed no summary:\n{out}")
     s = json.loads(line[6:])
-    return (s["requests"] - s["status"]) / (s["us"] / 1e6), s["status"] + s["socket"]
+    return (s["requests"] - s["status"]) / (s["us"] / 1e6), s["status"] + s["socket"], s["hits"], s["answers"]
 
 
-def measure(target: Target, args: argparse.Namespace, procs: Processes, workdir: Path) -> Result:
-    """Warm up, then sequential latency, streaming time to first event, and throughput."""
+def replica_pids() -> dict[str, int]:
+    """The process of each Serve replica of the application, by deployment (Ray titles them
+    ``ray::ServeReplica:tollgate:<Deployment>``)."""
+    pids = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with suppress(OSError):
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            if title.startswith("ray::ServeReplica:tollgate:"):
+                pids.setdefault(title.rsplit(":", 1)[1].split()[0], int(pid))
+    return pids
+
+
+@contextmanager
+def profiled(out: Path | None, seconds: float) -> Iterator[None]:
+    """With ``out``, py-spy samples every replica of the application for ``seconds`` (100 Hz, without pausing it)
+    and writes its stacks, collapsed (the flame graph format), to ``out/<Deployment>.txt``."""
+    spies = []
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, pid in replica_pids().items():
+            spies.append(subprocess.Popen(
+                [str(BIN / "py-spy"), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
+                 "--rate", "100", "--nonblocking", "--format", "raw", "--output", str(out / f"{name}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.wait(timeout=seconds + 60)
+
+
+def measure(target: Target, args: argparse.Namespace, procs: Processes, workdir: Path,
+            profile: Path | None = None) -> Result:
+    """Warm up, then sequential latency, streaming time to first event, and throughput (during which, with
+    ``profile``, the replicas are profiled)."""
     print(f"  measuring {target.name}", flush=True)
     sequential(target, 50, stream=False)
     load(target, args.concurrency, 2.0, workdir)
     other: list[float] = []
     with foreign_cpu(procs, other):
-        lat, seq_err = sequential(target, args.requests, stream=False)
-        ttfb, stream_err = sequential(target, max(20, args.requests // 3), stream=True)
-        rps, load_err = load(target, args.concurrency, args.duration, workdir)
+        lat, seq_err, seq_hits = sequential(target, args.requests, stream=False)
+        ttfb, stream_err, _ = sequential(target, max(20, args.requests // 3), stream=True)
+        with profiled(profile, args.duration):
+            rps, load_err, load_hits, answers = load(target, args.concurrency, args.duration, workdir)
     p99 = statistics.quantiles(lat, n=100)[98] if len(lat) > 1 else float("nan")
-    return Result(target.name, statistics.median(lat) if lat else float("nan"), p99,
-                  statistics.median(ttfb) if ttfb else float("nan"), rps, seq_err + stream_err + load_err, other[0])
+    hits = (seq_hits + load_hits) / max(1, len(lat) + answers)
+    result = Result(target.name, statistics.median(lat) if lat else float("nan"), p99,
+                    statistics.median(ttfb) if ttfb else float("nan"), rps, seq_err + stream_err + load_err,
+                    other[0], hits)
+    print(f"    p50 {result.p50:.2f} ms, p99 {result.p99:.2f} ms, stream TTFB {result.ttfb_p50:.2f} ms, "
+          f"{result.rps:.0f} RPS, {result.errors} errors, other CPU {result.other_cpu:.2f}, cache hits {hits:.0%}",
+          flush=True)
+    return result
 
 
 def start_fake(procs: Processes) -> int:
@@ -276,6 +378,68 @@ def fake_target(fake_port: int, model: str = "gpt-4o-fake") -> dict[str, Any]:
     """A catalog target pointing at the fake's OpenAI API."""
     return {"provider": "openai", "model": model, "api_base": f"http://127.0.0.1:{fake_port}/v1",
             "api_key_env": "BENCH_OPENAI_KEY"}
+
+
+# The passthrough row: authentication (the master key) and routing, nothing else a request can be given.
+PASSTHROUGH: dict[str, Any] = {"guardrails": {"enabled": False}, "cache": {"enabled": False},
+                               "audit": {"enabled": False}, "judges": {"enabled": False}}
+
+
+def local_config(fake_port: int, port: int, data_dir: Path,
+                 args_override: dict[str, Any] | None = None) -> dict[str, Any]:
+    """configs/local.yaml as ``make run`` serves it, every feature it turns on included, with each chat model of
+    its catalog (and ``bench``) at the fake upstream, priced so the ledger charges, and no local tier.
+
+    ``--placements deployment`` moves the guardrail scan and the provider calls back to their deployments.
+    ``args_override`` updates top-level ``args`` sections (a section given as a mapping is merged into the file's);
+    its key ``deployments`` (``{name: options}``) updates those deployments' options instead.
+    """
+    from serve_app.app import deployment_names
+    from tollgate_core.config import parse_gateway_config
+
+    config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    config["http_options"] = {"host": "127.0.0.1", "port": port}
+    app = config["applications"][0]
+    args = app["args"]
+    args.pop("local_llm", None)
+    priced = {**fake_target(fake_port), "prices": {"input": 2.5, "output": 10.0}}
+    chat = [name for name, model in args["models"].items() if model.get("type", "chat") == "chat"]
+    args["models"] = {**{name: {"targets": [priced]} for name in ["bench", *chat]},
+                      **{name: model for name, model in args["models"].items() if name not in chat}}
+    args["server"]["data_dir"] = str(data_dir)
+    if not PLACEMENTS:
+        args["guardrails"]["placement"] = "deployment"
+        args["routing"]["proxy_placement"] = "deployment"
+    override = dict(args_override or {})
+    options = override.pop("deployments", {})
+    for section, value in override.items():
+        old = args.get(section)
+        args[section] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+    names = deployment_names(parse_gateway_config(args))
+    app["deployments"] = [{**d, **options.get(d["name"], {})} for d in app["deployments"] if d["name"] in names]
+    return config
+
+
+def virtual_key(port: int) -> str:
+    """An org, a team and a key of it, each with hourly and daily budgets and rate limits that the run never
+    reaches: every request reserves and settles on all three, as an application's key does."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30.0)
+    budgets = {"hourly": {"hard": 10_000, "soft": 8_000}, "daily": {"hard": 100_000}}
+    limits = {"rpm": 10_000_000, "tpm": 10_000_000_000, "max_concurrency": 10_000}
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        conn.request("POST", path, json.dumps({**body, "budgets": budgets, "limits": limits}),
+                     {"Authorization": f"Bearer {MASTER_KEY}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        data: dict[str, Any] = json.loads(response.read())
+        if response.status != 201:
+            raise RuntimeError(f"POST {path}: {response.status} {data}")
+        return data
+
+    with closing(conn):
+        post("/admin/orgs", {"name": "bench"})
+        post("/admin/teams", {"org": "bench", "name": "api"})
+        return str(post("/admin/keys", {"team": "bench/api", "name": "bench-app"})["key"])
 
 
 # Where configs/local.yaml (`make run`) scans requests and calls providers: in the Ingress, no hop
@@ -374,19 +538,24 @@ def _code_env(source: Path | None) -> dict[str, str]:
 @contextmanager
 def tollgate(procs: Processes, workdir: Path, fake_port: int, haproxy: bool,
              models: dict[str, Any] | None = None, model: str = "bench",
-             source: tuple[Path, str] | None = None, args_override: dict[str, Any] | None = None) -> Iterator[Target]:
-    """``serve run`` on a generated config in a new local Ray instance; Serve and Ray stopped on exit. With
-    ``source`` (a checkout and its name), that checkout's code is served instead of the working tree's."""
+             source: tuple[Path, str] | None = None, args_override: dict[str, Any] | None = None,
+             local: bool = False) -> Iterator[Target]:
+    """``serve run`` on a generated config (or, with ``local``, on configs/local.yaml's: :func:`local_config`) in a
+    new local Ray instance; Serve and Ray stopped on exit. With ``source`` (a checkout and its name), that
+    checkout's code is served instead of the working tree's."""
     port = free_port()
-    variant = ("haproxy" if haproxy else "default") + (f"-{source[1]}" if source else "")
+    variant = ("haproxy" if haproxy else "default") + ("-local" if local else "") + (f"-{source[1]}" if source else "")
     cfg = workdir / f"tollgate-{variant}.yaml"
-    cfg.write_text(yaml.safe_dump(tollgate_config(fake_port, port, models, args_override), sort_keys=False))
+    data_dir = workdir / f"data-{variant}-{uuid.uuid4().hex[:6]}"  # every start begins with an empty store
+    config = (local_config(fake_port, port, data_dir, args_override) if local
+              else tollgate_config(fake_port, port, models, args_override))
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     code = _code_env(source[0] if source else None)
     subprocess.run([str(BIN / "tollgate"), "config", "check", str(cfg)], check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, **code}, cwd=source[0] if source else None)
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1", "TOLLGATE_MASTER_KEY": MASTER_KEY, "BENCH_OPENAI_KEY": UPSTREAM_KEY,
            "TOLLGATE_AUDIT_HMAC_KEY": "bench-audit-hmac-key",
-           "TOLLGATE_DATA_DIR": str(workdir / f"data-{variant}"), "RAY_USAGE_STATS_ENABLED": "0",
+           "TOLLGATE_DATA_DIR": str(data_dir), "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_SERVE_ENABLE_HA_PROXY": "1" if haproxy else "0", **code}
     proc = procs.start(cfg.stem, [str(BIN / "serve"), "run", "--address", "local", str(cfg)], env,
                        cwd=source[0] if source else None)
@@ -427,32 +596,51 @@ def litellm(procs: Processes, workdir: Path, fake_port: int, workers: int) -> It
         procs.stop(proc)
 
 
+PASS = "Tollgate, passthrough (auth only)"
+FULL = "Tollgate, every feature, cache miss"
+# The rows of the server that runs configs/local.yaml: (name, model, workload, temperature). At temperature 0 the
+# response cache looks each request up (exact, then semantic: the query is embedded) and stores its answer; at
+# OpenAI's default temperature (1) it is not consulted.
+FULL_ROWS = ((FULL, "bench", "unique", 0.0), ("Tollgate, every feature, 50% exact-cache hits", "bench", "half", 0.0),
+             ("Tollgate, every feature, model: auto", "auto", "unique", 0.0),
+             ("Tollgate, every feature, temperature 1 (cache not consulted)", "bench", "unique", 1.0))
+
+
 def table(results: list[Result], concurrency: int) -> str:
-    """One markdown table, with ratios to LiteLLM with 1 and with 2 workers where those ran."""
-    by = {r.name: r for r in results}
+    """One markdown table, with ratios to LiteLLM with 2 workers where it ran."""
+    base = {r.name: r for r in results}.get(LL2)
 
     def ratio(a: float, b: float | None) -> str:
         return f"{a / b:.2f}×" if b else "—"
 
     head = ["target", "p50 ms", "p99 ms", "stream TTFB p50 ms", f"RPS@{concurrency}", "errors", "other CPU",
-            "p50 ÷ LL-1w", "RPS ÷ LL-1w", "p50 ÷ LL-2w", "RPS ÷ LL-2w"]
+            "cache hits", "p50 ÷ LL-2w", "p99 ÷ LL-2w", "TTFB ÷ LL-2w", "RPS ÷ LL-2w"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         cells = [r.name, f"{r.p50:.2f}", f"{r.p99:.2f}", f"{r.ttfb_p50:.2f}", f"{r.rps:.0f}", str(r.errors),
-                 f"{r.other_cpu:.2f}"]
-        for base in (by.get(LL1), by.get(LL2)):
-            cells += [ratio(r.p50, base.p50 if base else None), ratio(r.rps, base.rps if base else None)]
+                 f"{r.other_cpu:.2f}", "—" if r.hits is None else f"{r.hits:.0%}",
+                 ratio(r.p50, base and base.p50), ratio(r.p99, base and base.p99),
+                 ratio(r.ttfb_p50, base and base.ttfb_p50), ratio(r.rps, base and base.rps)]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
 def verdicts(results: list[Result]) -> Iterator[str]:
-    """The issue's targets on a 2-core machine: p50 ≤ 1.5× and RPS ≥ 0.8× LiteLLM with 1 worker."""
+    """Issue 23's targets against LiteLLM with 2 workers: the full-feature row p50 ≤ 0.5×, p99 ≤ 1.0×,
+    RPS ≥ 1.5×, stream TTFB ≤ 0.5×; the passthrough row p50 ≤ 0.35×."""
     by = {r.name: r for r in results}
-    for name in ("Tollgate", "Tollgate + HAProxy"):
-        if (tg := by.get(name)) and (ll := by.get(LL1)):
-            yield (f"{name}: p50 ≤ 1.5× LiteLLM-1w: {'yes' if tg.p50 <= 1.5 * ll.p50 else 'NO'}; "
-                   f"RPS ≥ 0.8× LiteLLM-1w: {'yes' if tg.rps >= 0.8 * ll.rps else 'NO'}")
+    if (ll := by.get(LL2)) is None:
+        return
+
+    def check(label: str, ok: bool) -> str:
+        return f"{label}: {'yes' if ok else 'NO'}"
+
+    if full := by.get(FULL):
+        yield f"{FULL}: " + "; ".join([
+            check("p50 ≤ 0.5×", full.p50 <= 0.5 * ll.p50), check("p99 ≤ 1.0×", full.p99 <= ll.p99),
+            check("RPS ≥ 1.5×", full.rps >= 1.5 * ll.rps), check("stream TTFB ≤ 0.5×", full.ttfb_p50 <= 0.5 * ll.ttfb_p50)])
+    if bare := by.get(PASS):
+        yield f"{PASS}: " + check("p50 ≤ 0.35×", bare.p50 <= 0.35 * ll.p50)
 
 
 def medians(results: list[Result]) -> list[Result]:
@@ -461,14 +649,15 @@ def medians(results: list[Result]) -> list[Result]:
     rows = []
     for name in names:
         runs = [r for r in results if r.name == name]
+        hits = [r.hits for r in runs if r.hits is not None]
         rows.append(Result(name, *(statistics.median(getattr(r, f) for r in runs) for f in
                                    ("p50", "p99", "ttfb_p50", "rps")), sum(r.errors for r in runs),
-                           statistics.median(r.other_cpu for r in runs)))
+                           statistics.median(r.other_cpu for r in runs), statistics.median(hits) if hits else None))
     return rows
 
 
 def against_ref(results: list[Result]) -> Iterator[str]:
-    """The working tree's figures over the compared commit's, per variant (``--compare-ref``)."""
+    """The working tree's figures over the compared commit's, per row (``--compare-ref``)."""
     by = {r.name: r for r in results}
     for r in results:
         if " @ " in r.name and (now := by.get(r.name.split(" @ ")[0])):
@@ -476,35 +665,62 @@ def against_ref(results: list[Result]) -> Iterator[str]:
                    f"stream TTFB p50 {now.ttfb_p50 / r.ttfb_p50:.2f}×, RPS {now.rps / r.rps:.2f}×")
 
 
+Step = Callable[[], list[Result]]
+
+
+def tollgate_steps(args: argparse.Namespace, procs: Processes, workdir: Path, fake_port: int,
+                   source: tuple[Path, str] | None) -> list[Step]:
+    """The passthrough server and the configs/local.yaml server (three rows), of the working tree or ``source``."""
+    at = f" @ {source[1]}" if source else ""
+
+    def passthrough() -> list[Result]:
+        print(f"starting Tollgate, passthrough{at}", flush=True)
+        with tollgate(procs, workdir, fake_port, True, source=source, args_override=PASSTHROUGH) as t:
+            return [measure(Target(PASS + at, t.port, "bench", t.key, "unique"), args, procs, workdir)]
+
+    def every_feature() -> list[Result]:
+        print(f"starting Tollgate on configs/local.yaml{at}", flush=True)
+        with tollgate(procs, workdir, fake_port, True, source=source, local=True) as t:
+            key = virtual_key(t.port)
+            profile = None
+            if not source:  # the working tree's, in the first round only
+                profile, args.profile = args.profile, None
+            return [measure(Target(name + at, t.port, model, key, workload, temperature), args, procs, workdir,
+                            profile if name == FULL else None)
+                    for name, model, workload, temperature in FULL_ROWS]
+
+    return [passthrough, every_feature]
+
+
+def litellm_step(args: argparse.Namespace, procs: Processes, workdir: Path, fake_port: int, workers: int) -> Step:
+    def step() -> list[Result]:
+        print(f"starting LiteLLM ({workers} worker{'s' if workers > 1 else ''})", flush=True)
+        with litellm(procs, workdir, fake_port, workers) as t:
+            return [measure(Target(t.name, t.port, t.model, t.key, "unique"), args, procs, workdir)]
+    return step
+
+
 def run(args: argparse.Namespace) -> list[Result]:
-    """Start each server in turn, measure it, stop it; the fake upstream serves them all."""
+    """Start each server in turn, measure it, stop it; the fake upstream serves them all. Each round runs every
+    server, in the reverse order of the round before, so none always meets a cold or a warm machine."""
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="tollgate-bench-") as tmp:
         workdir, procs = Path(tmp), Processes(Path(tmp))
         try:
             print("starting the fake upstream", flush=True)
             fake_port = start_fake(procs)
-            results.append(measure(Target("direct to fake", fake_port, "gpt-4o-fake", UPSTREAM_KEY),
+            results.append(measure(Target("direct to fake", fake_port, "gpt-4o-fake", UPSTREAM_KEY, "unique"),
                                    args, procs, workdir))
             with contextlib.ExitStack() as stack:
                 ref = stack.enter_context(checkout(args.compare_ref)) if args.compare_ref else None
-                for round_no, haproxy in [(r, h) for r in range(args.rounds) for h in (False, True)]:
-                    # Alternate which code goes first, so neither always meets a cold or a warm machine.
-                    order = ((None, ref) if round_no % 2 == 0 else (ref, None)) if ref else (None,)
-                    for source in order:
-                        label = f"{'HAProxy' if haproxy else 'default'} proxy" + (f", code @ {source[1]}" if source else "")
-                        print(f"starting Tollgate ({label})", flush=True)
-                        try:
-                            with tollgate(procs, workdir, fake_port, haproxy, source=source) as target:
-                                results.append(measure(target, args, procs, workdir))
-                        except RuntimeError as exc:
-                            if not haproxy:
-                                raise
-                            print(f"  note: the HAProxy variant did not start here and is left out: {exc}", flush=True)
-            for workers in () if args.skip_litellm else (1, 2):
-                print(f"starting LiteLLM ({workers} worker{'s' if workers > 1 else ''})", flush=True)
-                with litellm(procs, workdir, fake_port, workers) as target:
-                    results.append(measure(target, args, procs, workdir))
+                steps = tollgate_steps(args, procs, workdir, fake_port, None)
+                if ref:
+                    steps += tollgate_steps(args, procs, workdir, fake_port, ref)
+                if not args.skip_litellm:
+                    steps += [litellm_step(args, procs, workdir, fake_port, w) for w in (1, 2)]
+                for round_no in range(args.rounds):
+                    for step in steps if round_no % 2 == 0 else reversed(steps):
+                        results += step()
         finally:
             procs.stop_all()
     return results
@@ -519,7 +735,10 @@ def main() -> int:
     parser.add_argument("--compare-ref", metavar="REF",
                         help="also measure the code of this git commit (e.g. HEAD~1), beside the working tree's")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="measure each Tollgate variant this many times, alternating the order (default 1)")
+                        help="measure every server this many times, alternating the order (default 1)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy every replica during the first round's load on the every-feature, cache-miss "
+                        "row; collapsed stacks to DIR/<Deployment>.txt (benchmarks/profile_table.py reads them)")
     parser.add_argument("--placements", choices=("ingress", "deployment"), default="ingress",
                         help="guardrail scan and provider calls in the Ingress as configs/local.yaml has them "
                         "(default), or in their deployments")

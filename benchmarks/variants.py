@@ -9,13 +9,14 @@ import argparse
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import Processes, Result, Target, measure, medians, start_fake, tollgate  # noqa: E402
+from overhead import Processes, Result, Target, measure, medians, start_fake, tollgate
 
 __all__ = ["compare", "parse_args"]
 
@@ -33,8 +34,10 @@ def parse_args(doc: str) -> argparse.Namespace:
 
 
 def compare(variants: dict[str, dict[str, Any]], args: argparse.Namespace, target: type[Target] = Target,
-            what: str = "") -> None:
-    """Measure each variant (``args`` overrides of the generated config) ``args.rounds`` times and print the table."""
+            what: str = "", local: bool = False, make_target: Callable[[str, Target], Target] | None = None) -> None:
+    """Measure each variant (``args`` overrides of the generated config, or with ``local`` of configs/local.yaml's)
+    ``args.rounds`` times and print the table. ``make_target`` builds what the client sends from the variant's name
+    and the started server (default: ``target`` with the server's port, model and key)."""
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="tollgate-variants-") as tmp:
         workdir, procs = Path(tmp), Processes(Path(tmp))
@@ -44,8 +47,9 @@ def compare(variants: dict[str, dict[str, Any]], args: argparse.Namespace, targe
                 names = list(variants) if round_no % 2 == 0 else list(reversed(variants))
                 for name in names:
                     print(f"round {round_no + 1}: {name}", flush=True)
-                    with tollgate(procs, workdir, fake_port, True, args_override=variants[name]) as t:
-                        results.append(measure(target(name, t.port, t.model, t.key), args, procs, workdir))
+                    with tollgate(procs, workdir, fake_port, True, args_override=variants[name], local=local) as t:
+                        client = make_target(name, t) if make_target else target(name, t.port, t.model, t.key)
+                        results.append(measure(client, args, procs, workdir))
         finally:
             procs.stop_all()
     rows = {r.name: r for r in medians(results)}

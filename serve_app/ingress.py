@@ -20,6 +20,7 @@ from serve_app.audit.sealing import seal, sealing_key_from_env
 from serve_app.audit.verify import key_matches
 from serve_app.audit.writer import AuditWriter
 from serve_app.governance.enforcer import Governance
+from serve_app.heap import freeze_startup_heap
 from serve_app.http.api import create_api
 from serve_app.pipeline.auth import resolve_master_key
 from serve_app.pipeline.backends import (
@@ -87,6 +88,8 @@ class Ingress:
                         seal=_sealer(config), metrics=metrics),
         )
         await self._gateway.start()  # the shared routing state, before Serve sends this replica a request
+        if config.server.gc_freeze:
+            logger.info("froze %d objects built at start out of the garbage collector's walks", freeze_startup_heap())
 
     def __serve_build_asgi_app__(self) -> Starlette:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)

@@ -146,6 +146,11 @@ class ServerConfig(_Strict):
         "a request gets 503 with Retry-After at once instead of waiting in a queue. Keep it below the Ingress "
         "deployment's max_ongoing_requests.",
     )
+    gc_freeze: bool = Field(
+        True,
+        description="Once a replica has started, move what it built (imported modules, models, compiled patterns) "
+        "out of the garbage collector's reach (gc.freeze), so a collection walks only what requests allocate.",
+    )
     data_dir: str = Field(
         "~/.tollgate",
         description="Where the gateway keeps its files (generated master key, local model). "
