@@ -601,9 +601,10 @@ FULL = "Tollgate, every feature, cache miss"
 # The rows of the server that runs configs/local.yaml: (name, model, workload, temperature). At temperature 0 the
 # response cache looks each request up (exact, then semantic: the query is embedded) and stores its answer; at
 # OpenAI's default temperature (1) it is not consulted.
+WARM = "Tollgate, every feature, temperature 1 (cache not consulted)"
 FULL_ROWS = ((FULL, "bench", "unique", 0.0), ("Tollgate, every feature, 50% exact-cache hits", "bench", "half", 0.0),
-             ("Tollgate, every feature, model: auto", "auto", "unique", 0.0),
-             ("Tollgate, every feature, temperature 1 (cache not consulted)", "bench", "unique", 1.0))
+             ("Tollgate, every feature, model: auto", "auto", "unique", 0.0), (WARM, "bench", "unique", 1.0))
+PROFILED = {FULL: "every-feature-cache-miss", WARM: "every-feature-temperature-1"}
 
 
 def table(results: list[Result], concurrency: int) -> str:
@@ -635,10 +636,12 @@ def verdicts(results: list[Result]) -> Iterator[str]:
     def check(label: str, ok: bool) -> str:
         return f"{label}: {'yes' if ok else 'NO'}"
 
-    if full := by.get(FULL):
-        yield f"{FULL}: " + "; ".join([
-            check("p50 ≤ 0.5×", full.p50 <= 0.5 * ll.p50), check("p99 ≤ 1.0×", full.p99 <= ll.p99),
-            check("RPS ≥ 1.5×", full.rps >= 1.5 * ll.rps), check("stream TTFB ≤ 0.5×", full.ttfb_p50 <= 0.5 * ll.ttfb_p50)])
+    for name in (FULL, WARM):
+        if full := by.get(name):
+            yield f"{name}: " + "; ".join([
+                check("p50 ≤ 0.5×", full.p50 <= 0.5 * ll.p50), check("p99 ≤ 1.0×", full.p99 <= ll.p99),
+                check("RPS ≥ 1.5×", full.rps >= 1.5 * ll.rps),
+                check("stream TTFB ≤ 0.5×", full.ttfb_p50 <= 0.5 * ll.ttfb_p50)])
     if bare := by.get(PASS):
         yield f"{PASS}: " + check("p50 ≤ 0.35×", bare.p50 <= 0.35 * ll.p50)
 
@@ -686,7 +689,7 @@ def tollgate_steps(args: argparse.Namespace, procs: Processes, workdir: Path, fa
             if not source:  # the working tree's, in the first round only
                 profile, args.profile = args.profile, None
             return [measure(Target(name + at, t.port, model, key, workload, temperature), args, procs, workdir,
-                            profile if name == FULL else None)
+                            profile / PROFILED[name] if profile and name in PROFILED else None)
                     for name, model, workload, temperature in FULL_ROWS]
 
     return [passthrough, every_feature]
@@ -737,8 +740,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every server this many times, alternating the order (default 1)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="py-spy every replica during the first round's load on the every-feature, cache-miss "
-                        "row; collapsed stacks to DIR/<Deployment>.txt (benchmarks/profile_table.py reads them)")
+                        help="py-spy every replica during the first round's load on the every-feature cache-miss and "
+                        "temperature-1 rows; collapsed stacks to DIR/<row>/<Deployment>.txt "
+                        "(benchmarks/profile_table.py reads them)")
     parser.add_argument("--placements", choices=("ingress", "deployment"), default="ingress",
                         help="guardrail scan and provider calls in the Ingress as configs/local.yaml has them "
                         "(default), or in their deployments")

@@ -14,6 +14,7 @@ statements on the shared connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sqlite3
 import time
@@ -32,8 +33,10 @@ _LOCK_WAIT_S = 30.0
 _RETRY_S = 0.0005
 
 
+@functools.lru_cache(maxsize=1024)
 def to_qmark(sql: str) -> str:
-    """``$1`` → ``?1``: SQLite's numbered parameters keep PostgreSQL's numbering."""
+    """``$1`` → ``?1``: SQLite's numbered parameters keep PostgreSQL's numbering. Cached: the statements are a
+    fixed set, and rewriting each on every call was 2 % of an Ingress replica's samples under load."""
     return _NUMBERED.sub(r"?\1", sql)
 
 
