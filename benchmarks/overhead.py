@@ -751,6 +751,8 @@ def main() -> int:
         PLACEMENTS.clear()
     if not shutil.which("wrk"):
         parser.error("needs wrk, the HTTP load generator: apt-get install wrk")
+    if args.profile and not (BIN / "py-spy").exists():
+        parser.error("--profile needs py-spy: .venv/bin/pip install -e '.[bench]'")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the same cleanup as Ctrl-C
     started = time.monotonic()
     try:
