@@ -24,7 +24,8 @@ def test_objects_alive_at_freeze_leave_the_collectors_walks(unfrozen: None) -> N
 
     frozen = freeze_startup_heap()
 
-    assert frozen == gc.get_freeze_count() > 0
+    # Not compared with a later gc.get_freeze_count(): frozen objects released since have left the count.
+    assert frozen > 0
     assert not any(o is built_at_start for o in gc.get_objects())
     allocated_later = {"request": []}
     assert any(o is allocated_later for o in gc.get_objects())
@@ -36,14 +37,16 @@ def test_garbage_made_before_the_freeze_is_collected_not_frozen(unfrozen: None) 
 
     cycle = Node()
     cycle.self = cycle  # type: ignore[attr-defined]
-    ref_count_before = len([o for o in gc.get_objects() if isinstance(o, Node)])
+    # type(), not isinstance(): isinstance reads __class__, which some objects of a full test session's heap (torch's
+    # deprecated reduce_op) answer with a warning.
+    nodes_before = sum(1 for o in gc.get_objects() if type(o) is Node)
     del cycle
 
     freeze_startup_heap()
 
-    assert ref_count_before == 1
+    assert nodes_before == 1
     gc.unfreeze()
-    assert not [o for o in gc.get_objects() if isinstance(o, Node)]
+    assert not [o for o in gc.get_objects() if type(o) is Node]
 
 
 def test_the_ingress_freezes_by_default_and_the_config_can_turn_it_off() -> None:
