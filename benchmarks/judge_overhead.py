@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import Target  # noqa: E402
-from variants import compare, parse_args  # noqa: E402
+from overhead import Target
+from variants import compare, parse_args
 
 SYSTEM = ("You are the support assistant of Northwind Outfitters. Answer questions about orders, returns, sizing "
           "and store hours. Returns are accepted within 45 days with a receipt. Never quote internal stock levels.")
@@ -48,4 +48,5 @@ class PromptedTarget(Target):
 
 
 if __name__ == "__main__":
-    compare(VARIANTS, parse_args(__doc__ or ""), PromptedTarget, "a system prompt in every request")
+    compare(VARIANTS, parse_args(__doc__ or ""), "a system prompt in every request",
+            make_target=lambda name, server: PromptedTarget(name, server.port, server.model, server.key))

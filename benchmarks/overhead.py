@@ -44,6 +44,11 @@ UPSTREAM_KEY = "sk-bench-upstream"
 CHAT_PATH = "/v1/chat/completions"
 LL1, LL2 = "LiteLLM, 1 worker", "LiteLLM, 2 workers"
 FIXED_PROMPT = "Summarize our refund policy in one line."
+# A new question each time (printf-style, so wrk's Lua writes the same ones): the run, a counter, and an order
+# number derived from the counter.
+UNIQUE_PROMPT = "Case %s-%d: summarize the note on order %d in one line."
+ORDER_STEP, ORDER_MODULUS = 7919, 100003
+_SLOT = "\x00"  # where the question goes in a body template
 # A streamed answer is about 200 tokens: the fake echoes the prompt, and a "token" is a word there.
 STREAM_FILLER = ("Please restate the following customer note word for word so our records stay complete: "
                  + " ".join(f"item{i}" for i in range(1, 171)))
@@ -53,6 +58,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 local mode, run = "%(mode)s", "%(run)s"
 local fixed = [[%(body)s]]
+local head, tail = [[%(head)s]], [[%(tail)s]]
 counter, hits, answers = 0, 0, 0
 threads = {}
 setup = function(thread) table.insert(threads, thread) end
@@ -61,10 +67,8 @@ request = function()
   if mode == "fixed" or (mode == "half" and counter %% 2 == 0) then
     return wrk.format(nil, nil, nil, fixed)
   end
-  local text = string.format("Case %%s-%%d: summarize the note on order %%d in one line.", run, counter,
-                             (counter * 7919) %% 100003)
-  return wrk.format(nil, nil, nil, '{"model":"%(model)s","messages":[{"role":"user","content":"' .. text ..
-                    '"}],"max_tokens":64,"temperature":%(temperature)s}')
+  local text = string.format("%(unique)s", run, counter, (counter * %(step)d) %% %(modulus)d)
+  return wrk.format(nil, nil, nil, head .. text .. tail)
 end
 response = function(status, headers, body)
   answers = answers + 1
@@ -101,24 +105,21 @@ class Target:
         self.sent += 1
         if self.workload == "fixed" or (self.workload == "half" and self.sent % 2 == 0):
             return FIXED_PROMPT
-        return f"Case {self.run}-{self.sent}: summarize the note on order {self.sent * 7919 % 100003} in one line."
+        return UNIQUE_PROMPT % (self.run, self.sent, self.sent * ORDER_STEP % ORDER_MODULUS)
+
+    def chat(self, content: str, stream: bool = False) -> bytes:
+        """A chat completion request asking ``content``: 64 tokens at most, or a stream of up to 256."""
+        req = {"model": self.model, "messages": [{"role": "user", "content": content}],
+               "max_tokens": STREAM_MAX_TOKENS if stream else 64, "temperature": self.temperature}
+        return json.dumps({**req, "stream": True} if stream else req).encode()
 
     def fixed_body(self) -> bytes:
         """The request ``wrk`` repeats (``fixed``), or sends every other time (``half``)."""
-        if self.workload == "fixed":
-            return self.body()
-        return json.dumps({"model": self.model, "messages": [{"role": "user", "content": FIXED_PROMPT}],
-                           "max_tokens": 64, "temperature": self.temperature}).encode()
+        return self.body() if self.workload == "fixed" else self.chat(FIXED_PROMPT)
 
     def body(self, stream: bool = False) -> bytes:
         """A small chat completion request, or a streamed one whose answer is about 200 tokens."""
-        if not stream:
-            req = {"model": self.model, "messages": [{"role": "user", "content": self.prompt()}], "max_tokens": 64,
-                   "temperature": self.temperature}
-            return json.dumps(req).encode()
-        text = f"{self.prompt()} {STREAM_FILLER}"
-        return json.dumps({"model": self.model, "messages": [{"role": "user", "content": text}],
-                           "max_tokens": STREAM_MAX_TOKENS, "temperature": self.temperature, "stream": True}).encode()
+        return self.chat(f"{self.prompt()} {STREAM_FILLER}" if stream else self.prompt(), stream)
 
 
 @dataclass
@@ -295,9 +296,10 @@ def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tu
     ``wrk`` (C, one thread) keeps the client's share of the cores small; it still shares them with the servers.
     """
     script = workdir / f"wrk-{target.port}.lua"
-    script.write_text(WRK_LUA % {"body": target.fixed_body().decode(), "key": target.key, "model": target.model,
-                                 "mode": target.workload, "run": uuid.uuid4().hex[:8],
-                                 "temperature": target.temperature})
+    head, tail = target.chat(_SLOT).decode().split(json.dumps(_SLOT)[1:-1])  # the body around the question
+    script.write_text(WRK_LUA % {"body": target.fixed_body().decode(), "key": target.key, "head": head,
+                                 "tail": tail, "mode": target.workload, "run": uuid.uuid4().hex[:8],
+                                 "unique": UNIQUE_PROMPT, "step": ORDER_STEP, "modulus": ORDER_MODULUS})
     cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
            "-s", str(script), f"http://127.0.0.1:{target.port}{CHAT_PATH}"]
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=duration + 60).stdout
@@ -311,7 +313,7 @@ def load(target: Target, concurrency: int, duration: float, workdir: Path) -> tu
 def replica_pids() -> dict[str, int]:
     """The process of each Serve replica of the application, by deployment (Ray titles them
     ``ray::ServeReplica:tollgate:<Deployment>``)."""
-    pids = {}
+    pids: dict[str, int] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         with suppress(OSError):
             title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
@@ -385,19 +387,26 @@ PASSTHROUGH: dict[str, Any] = {"guardrails": {"enabled": False}, "cache": {"enab
                                "audit": {"enabled": False}, "judges": {"enabled": False}}
 
 
+def merge_args(args: dict[str, Any], override: dict[str, Any]) -> None:
+    """Update ``args`` section by section: a section given as a mapping is merged into the one there."""
+    for section, value in override.items():
+        old = args.get(section)
+        args[section] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+
+
 def local_config(fake_port: int, port: int, data_dir: Path,
                  args_override: dict[str, Any] | None = None) -> dict[str, Any]:
     """configs/local.yaml as ``make run`` serves it, every feature it turns on included, with each chat model of
     its catalog (and ``bench``) at the fake upstream, priced so the ledger charges, and no local tier.
 
     ``--placements deployment`` moves the guardrail scan and the provider calls back to their deployments.
-    ``args_override`` updates top-level ``args`` sections (a section given as a mapping is merged into the file's);
-    its key ``deployments`` (``{name: options}``) updates those deployments' options instead.
+    ``args_override`` updates ``args`` as :func:`merge_args` does; its key ``deployments`` (``{name: options}``)
+    updates those deployments' options instead.
     """
     from serve_app.app import deployment_names
     from tollgate_core.config import parse_gateway_config
 
-    config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    config: dict[str, Any] = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
     config["http_options"] = {"host": "127.0.0.1", "port": port}
     app = config["applications"][0]
     args = app["args"]
@@ -412,9 +421,7 @@ def local_config(fake_port: int, port: int, data_dir: Path,
         args["routing"]["proxy_placement"] = "deployment"
     override = dict(args_override or {})
     options = override.pop("deployments", {})
-    for section, value in override.items():
-        old = args.get(section)
-        args[section] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+    merge_args(args, override)
     names = deployment_names(parse_gateway_config(args))
     app["deployments"] = [{**d, **options.get(d["name"], {})} for d in app["deployments"] if d["name"] in names]
     return config
@@ -451,13 +458,14 @@ PLACEMENTS: dict[str, Any] = {"guardrails": {"placement": "ingress"}, "routing":
 def tollgate_config(fake_port: int, port: int, models: dict[str, Any] | None = None,
                     args_override: dict[str, Any] | None = None) -> dict[str, Any]:
     """A Serve config: by default one model with one OpenAI target; no local tier, one replica per deployment
-    (``args_override`` replaces top-level ``args`` fields, e.g. to turn features on)."""
+    (``args_override`` updates ``args`` as :func:`merge_args` does, e.g. to turn features on)."""
     from serve_app.app import deployment_names
     from tollgate_core.config import parse_gateway_config
 
     args = {"profile": "local", "auth": {"master_key_env": "TOLLGATE_MASTER_KEY"},
-            "models": models or {"bench": {"targets": [fake_target(fake_port)]}}, **PLACEMENTS,
-            **(args_override or {})}
+            "models": models or {"bench": {"targets": [fake_target(fake_port)]}},
+            **{section: dict(value) for section, value in PLACEMENTS.items()}}
+    merge_args(args, args_override or {})
     sizes = {"Ingress": 512, "Guardrail": 512, "OpenAIProxy": 256, "Router": 1000}  # the Router is off the request path
     names = deployment_names(parse_gateway_config(args)) & KNOWN_DEPLOYMENTS
     deployments = [{"name": name, "num_replicas": 1, "max_ongoing_requests": sizes.get(name, 256),
@@ -620,8 +628,7 @@ def table(results: list[Result], concurrency: int) -> str:
     for r in results:
         cells = [r.name, f"{r.p50:.2f}", f"{r.p99:.2f}", f"{r.ttfb_p50:.2f}", f"{r.rps:.0f}", str(r.errors),
                  f"{r.other_cpu:.2f}", "—" if r.hits is None else f"{r.hits:.0%}",
-                 ratio(r.p50, base and base.p50), ratio(r.p99, base and base.p99),
-                 ratio(r.ttfb_p50, base and base.ttfb_p50), ratio(r.rps, base and base.rps)]
+                 *(ratio(getattr(r, f), getattr(base, f) if base else None) for f in ("p50", "p99", "ttfb_p50", "rps"))]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

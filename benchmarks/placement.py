@@ -14,13 +14,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from variants import compare, parse_args  # noqa: E402
+from variants import compare, parse_args
 
-INGRESS_GUARD = {"guardrails": {"placement": "ingress"}}
+
+# Each placement spelled out: the generated config defaults to configs/local.yaml's (both in the Ingress).
+def _placed(guardrail: str, providers: str) -> dict[str, Any]:
+    return {"guardrails": {"placement": guardrail}, "routing": {"proxy_placement": providers}}
+
+
 VARIANTS: dict[str, dict[str, Any]] = {
-    "Guardrail and OpenAIProxy deployments": {},
-    "guardrail in the Ingress": INGRESS_GUARD,
-    "guardrail and provider calls in the Ingress": {**INGRESS_GUARD, "routing": {"proxy_placement": "ingress"}},
+    "Guardrail and OpenAIProxy deployments": _placed("deployment", "deployment"),
+    "guardrail in the Ingress": _placed("ingress", "deployment"),
+    "guardrail and provider calls in the Ingress": _placed("ingress", "ingress"),
 }
 
 if __name__ == "__main__":

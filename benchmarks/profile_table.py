@@ -76,9 +76,10 @@ def tables(stacks: list[tuple[list[str], int]], top: int) -> str:
         if names:
             own[names[-1]] += n
             # A sample is charged to the innermost frame that is not the standard library or asyncio.
-            charged = next((area(f) for f in reversed(frames)
-                            if area(f) not in ("asyncio", "sqlite / json / stdlib", "other")), None)
-            areas[charged or area(frames[-1])] += n
+            where = [area(f) for f in frames]
+            charged = next((a for a in reversed(where) if a not in ("asyncio", "sqlite / json / stdlib", "other")),
+                           where[-1])
+            areas[charged] += n
     lines = [f"{total_samples} samples\n", "| area | share |", "|---|---|"]
     lines += [f"| {name} | {n / total_samples:.1%} |" for name, n in areas.most_common()]
     lines += ["", "| function | total | self |", "|---|---|---|"]

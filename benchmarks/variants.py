@@ -33,11 +33,11 @@ def parse_args(doc: str) -> argparse.Namespace:
     return args
 
 
-def compare(variants: dict[str, dict[str, Any]], args: argparse.Namespace, target: type[Target] = Target,
-            what: str = "", local: bool = False, make_target: Callable[[str, Target], Target] | None = None) -> None:
+def compare(variants: dict[str, dict[str, Any]], args: argparse.Namespace, what: str = "", local: bool = False,
+            make_target: Callable[[str, Target], Target] | None = None) -> None:
     """Measure each variant (``args`` overrides of the generated config, or with ``local`` of configs/local.yaml's)
     ``args.rounds`` times and print the table. ``make_target`` builds what the client sends from the variant's name
-    and the started server (default: ``target`` with the server's port, model and key)."""
+    and the started server (default: a fixed small question with the server's model and key)."""
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="tollgate-variants-") as tmp:
         workdir, procs = Path(tmp), Processes(Path(tmp))
@@ -48,7 +48,7 @@ def compare(variants: dict[str, dict[str, Any]], args: argparse.Namespace, targe
                 for name in names:
                     print(f"round {round_no + 1}: {name}", flush=True)
                     with tollgate(procs, workdir, fake_port, True, args_override=variants[name], local=local) as t:
-                        client = make_target(name, t) if make_target else target(name, t.port, t.model, t.key)
+                        client = make_target(name, t) if make_target else Target(name, t.port, t.model, t.key)
                         results.append(measure(client, args, procs, workdir))
         finally:
             procs.stop_all()

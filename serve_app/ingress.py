@@ -89,7 +89,8 @@ class Ingress:
         )
         await self._gateway.start()  # the shared routing state, before Serve sends this replica a request
         if config.server.gc_freeze:
-            logger.info("froze %d objects built at start out of the garbage collector's walks", freeze_startup_heap())
+            frozen = freeze_startup_heap()
+            logger.info("froze %d objects built at start out of the garbage collector's walks", frozen)
 
     def __serve_build_asgi_app__(self) -> Starlette:
         return create_api(self._gateway, set_request_id=False, request_id_source=_serve_request_id)
