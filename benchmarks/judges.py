@@ -6,7 +6,12 @@ run, to fix the judge's base64 reading), the rows of the other 20 are held out. 
 judge failed (leaks: recall; benign rows: false flags), then recall over all leaks and the false-flag rate over all
 benign answers, per half.
 
-Latency: p50 and p99 of one verdict for answers of 1 KB and 10 KB (a 200-word system prompt), in process.
+``denied_topics``: the shipped classifier on the held-out topics (benchmarks/data/judge_denied_topics_b*, ten topics
+written by another author than the training topics and never read while anything was chosen), per family and style:
+each answer judged on the topic it was written for, and with all ten topics configured at once.
+
+Latency: p50 and p99 of one verdict for answers of 1 KB and 10 KB, in process (prompt_leak: a 200-word system
+prompt; denied_topics: three topics configured).
 
 Usage: ``.venv/bin/python benchmarks/judges.py``
 """
@@ -23,8 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deployments.judges.denied_topics import DEFAULT_WEIGHTS, DeniedTopicsJudge
 from deployments.judges.prompt_leak import PromptLeakJudge
-from deployments.judges.verdict import JudgeInput
+from deployments.judges.verdict import Judge, JudgeInput
+from training.judges.train_denied_topics import evaluate, load_set
 
 DATA = ROOT / "benchmarks" / "data" / "judge_prompt_leak.jsonl"
 
@@ -58,21 +65,27 @@ def _quality_table(half: str, rows: list[dict[str, object]]) -> None:
 
 def _latency() -> None:
     system = ("You are the support assistant of Northwind Bank. " * 4 + "Escalate fraud with code ZX-41. ") * 4
-    judge = PromptLeakJudge()
+    topics, _ = load_set("judge_denied_topics")
+    judges: list[tuple[Judge, int]] = [(PromptLeakJudge(), 200),
+                                       (DeniedTopicsJudge(list(topics.values())[:3]), 50)]
     print("\n| judge | answer | p50 ms | p99 ms |\n|---|---|---|---|")
-    for size in (1024, 10240):
-        answer = ("Your card can be frozen from the app under Cards, then Freeze. " * 200)[:size]
-        item = JudgeInput([{"role": "system", "content": system}, {"role": "user", "content": "help"}], answer)
-        judge.judge(item)
-        times = []
-        for _ in range(200):
-            started = time.perf_counter()
+    for judge, runs in judges:
+        for size in (1024, 10240):
+            answer = ("Your card can be frozen from the app under Cards, then Freeze. " * 200)[:size]
+            item = JudgeInput([{"role": "system", "content": system}, {"role": "user", "content": "help"}], answer)
             judge.judge(item)
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        print(f"| prompt_leak | {size // 1024} KB | {statistics.median(times):.2f} | {times[int(0.99 * len(times)) - 1]:.2f} |")
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                judge.judge(item)
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            print(f"| {judge.name} | {size // 1024} KB | {statistics.median(times):.2f} | "
+                  f"{times[max(0, int(0.99 * len(times)) - 1)]:.2f} |")
 
 
 if __name__ == "__main__":
     _quality()
+    print("\n## denied_topics")
+    evaluate(DEFAULT_WEIGHTS)
     _latency()

@@ -322,6 +322,19 @@ class JudgesConfig(_Strict):
 
         return resolve_rules(merge_rules(self.policy, self.models.get(model, {}), self.teams.get(team_path, {})))
 
+    def every_rule(self) -> list[tuple[str, JudgeRule]]:
+        """Each distinct rule any team's answers from any model can get (to build those judges at start)."""
+        from tollgate_core.judge_policy import merge_rules, resolve_rules
+
+        combos = [(), *((m,) for m in self.models.values()), *((t,) for t in self.teams.values()),
+                  *((m, t) for t in self.teams.values() for m in self.models.values())]
+        seen: dict[str, tuple[str, JudgeRule]] = {}
+        for layers in combos:
+            for name, rule in resolve_rules(merge_rules(self.policy, *layers)).items():
+                if rule.mode != "off":
+                    seen.setdefault(name + rule.model_dump_json(), (name, rule))
+        return list(seen.values())
+
     @property
     def needs_deployment(self) -> bool:
         """Whether the graph needs the Judge deployment: inline judges placed there, or any sampled judge."""

@@ -23,12 +23,21 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["BUILT_JUDGES", "JUDGE_NAMES", "JudgeRule", "PromptLeakRule", "RubricRule", "merge_rules",
-           "resolve_rules"]
+__all__ = [
+    "BUILT_JUDGES",
+    "JUDGE_NAMES",
+    "DeniedTopic",
+    "DeniedTopicsRule",
+    "JudgeRule",
+    "PromptLeakRule",
+    "RubricRule",
+    "merge_rules",
+    "resolve_rules",
+]
 
 # Every judge the config may name, and those built so far (docs/judges.md says what the others wait for).
 JUDGE_NAMES = ("prompt_leak", "denied_topics", "grounded", "rubric")
-BUILT_JUDGES = ("prompt_leak", "rubric")
+BUILT_JUDGES = ("prompt_leak", "denied_topics", "rubric")
 
 
 class JudgeRule(BaseModel):
@@ -98,6 +107,45 @@ class PromptLeakRule(JudgeRule):
         return self
 
 
+class DeniedTopic(BaseModel):
+    """One topic an answer must not engage in, described as an operator would."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="How verdicts, headers and reports name the topic.")
+    description: str = Field(min_length=1, description="One line: what engaging in the topic means.")
+    examples: tuple[str, ...] = Field(
+        min_length=1, description="A few short answers that engage in the topic (three is typical).")
+
+    @model_validator(mode="after")
+    def _nonempty_examples(self) -> DeniedTopic:
+        if any(not example.strip() for example in self.examples):
+            raise ValueError("examples: every example must be non-empty")
+        return self
+
+
+class DeniedTopicsRule(JudgeRule):
+    """``denied_topics``: the answer engages in a topic the operator forbids (deployments/judges/denied_topics.py).
+
+    It embeds the answer, so it is not run again every few hundred characters of a stream: a stream is judged at
+    its end, and a failure under ``block`` ends it with an error event instead of ``[DONE]``."""
+
+    incremental: ClassVar[bool] = False
+
+    topics: tuple[DeniedTopic, ...] = Field(min_length=1, description="The topics answers must not engage in.")
+    threshold: float | None = Field(
+        None, gt=0, lt=1, description="The score at which an answer fails; default: the shipped operating point "
+        "(docs/judges.md has its measured recall and false flags).")
+    timeout_s: float = Field(5.0, gt=0, description="How long the judge may take (it embeds the answer).")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> DeniedTopicsRule:
+        names = [t.name for t in self.topics]
+        if len(names) != len(set(names)):
+            raise ValueError("topics: every topic needs its own name")
+        return self
+
+
 class RubricRule(JudgeRule):
     """``rubric``: a chat model of the catalog judges the answer against an operator-written rubric."""
 
@@ -113,7 +161,8 @@ class RubricRule(JudgeRule):
     timeout_s: float = Field(30.0, gt=0, description="How long the judge model may take.")
 
 
-_RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule, "rubric": RubricRule}
+_RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule, "denied_topics": DeniedTopicsRule,
+                                      "rubric": RubricRule}
 
 
 def merge_rules(base: Mapping[str, Mapping[str, Any]], *overrides: Mapping[str, Mapping[str, Any]]

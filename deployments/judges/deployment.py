@@ -6,7 +6,7 @@ from typing import Any
 
 from ray import serve
 
-from deployments.judges.service import JudgeService
+from deployments.judges.service import prepared_service, run_judges
 
 __all__ = ["Judge"]
 
@@ -16,8 +16,10 @@ class Judge:
     """``judge(calls, messages, answer, context)`` → one outcome per call (:class:`JudgeService`)."""
 
     def __init__(self, gateway_args: dict[str, Any]) -> None:
-        self._service = JudgeService()
+        from tollgate_core.config import parse_gateway_config
+
+        self._service = prepared_service(parse_gateway_config(gateway_args).judges)
 
     async def judge(self, calls: list[tuple[str, dict[str, Any]]], messages: list[dict[str, Any]], answer: str,
                     context: str | None) -> list[dict[str, Any]]:
-        return self._service.run(calls, messages, answer, context)
+        return await run_judges(self._service, calls, messages, answer, context)

@@ -193,7 +193,12 @@ def _cmd_judge_scan(args: argparse.Namespace) -> int:
         if args.confidential and "prompt_leak" in chosen:
             leak = chosen["prompt_leak"]
             chosen["prompt_leak"] = {**leak, "confidential": [*leak.get("confidential", ()), *args.confidential]}
-        return run_judge_scan(source, sys.stdout, resolve_rules(chosen))
+        try:
+            rules = resolve_rules(chosen)
+        except ValueError as exc:  # e.g. denied_topics named without topics in the config
+            print(f"error: judges: {exc}", file=sys.stderr)
+            return 2
+        return run_judge_scan(source, sys.stdout, rules)
 
     return _over_json_lines(args, scan)
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from deployments.judges.service import JudgeService
+from deployments.judges.service import JudgeService, prepared_service, run_judges
 from deployments.judges.verdict import message_text, verdict_of
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.trace import RequestTrace
@@ -46,14 +46,15 @@ class JudgeLink(Protocol):
 
 
 class LocalJudgeLink:
-    """The judges in the calling process (``judges.placement: ingress``, tests, tools)."""
+    """The judges in the calling process (``judges.placement: ingress``, tests, tools). A judge that runs a model
+    runs in a worker thread, so the event loop goes on serving other requests meanwhile."""
 
     def __init__(self, service: JudgeService | None = None) -> None:
         self._service = service or JudgeService()
 
     async def judge(self, calls: list[tuple[str, dict[str, Any]]], messages: list[dict[str, Any]], answer: str,
                     context: str | None) -> list[dict[str, Any]]:
-        return self._service.run(calls, messages, answer, context)
+        return await run_judges(self._service, calls, messages, answer, context)
 
 
 @dataclass(frozen=True)
@@ -322,9 +323,13 @@ def judge_step(config: GatewayConfig, deployed: JudgeLink | None, metrics: Gatew
     sampled ones in the deployment whenever there is one (they must not take the ingress's time)."""
     if not config.judges.enabled:
         return None
-    local = LocalJudgeLink()
-    inline = deployed if deployed is not None and config.judges.placement == "deployment" else local
-    return JudgeStep(config.judges, inline, deployed or local, metrics, recorder, complete=complete)
+    if deployed is None:  # no Judge deployment: every judge in this process
+        local = LocalJudgeLink(prepared_service(config.judges))
+        return JudgeStep(config.judges, local, local, metrics, recorder, complete=complete)
+    inline: JudgeLink = deployed
+    if config.judges.placement == "ingress":
+        inline = LocalJudgeLink(prepared_service(config.judges, inline_only=True))
+    return JudgeStep(config.judges, inline, deployed, metrics, recorder, complete=complete)
 
 
 @dataclass
