@@ -65,13 +65,20 @@ def _features(tokens: list[str]) -> set[str]:
     features.update("w:" + t for t in tokens)
     features.update(f"b:{a} {b}" for a, b in itertools.pairwise(tokens))
     if CHAR_NGRAMS:
-        # Character 4-grams of each word, with its boundaries: "ignoring", "ignorez" and "ignoriere"
-        # share "<ign", "igno", "gnor", which unseen inflections and languages also have.
         for token in set(tokens):
-            if len(token) >= 3 and token[0].isalpha():
-                padded = f"<{token}>"
-                features.update("c:" + padded[i : i + 4] for i in range(len(padded) - 3))
+            features.update(_char_grams(token))
     return features
+
+
+@lru_cache(maxsize=1 << 16)
+def _char_grams(token: str) -> tuple[str, ...]:
+    # Character 4-grams of each word, with its boundaries: "ignoring", "ignorez" and "ignoriere"
+    # share "<ign", "igno", "gnor", which unseen inflections and languages also have. Cached: the
+    # same words come back in every window, view and request.
+    if len(token) < 3 or not token[0].isalpha():
+        return ()
+    padded = f"<{token}>"
+    return tuple("c:" + padded[i : i + 4] for i in range(len(padded) - 3))
 
 
 def featurize(text: str, max_tokens: int = MAX_TOKENS) -> set[str]:
@@ -120,7 +127,8 @@ class InjectionDetector:
         """The classifier's probability for one window (its first ``MAX_TOKENS`` tokens)."""
         tokens = _tokens(text, MAX_TOKENS)
         features = _features(tokens)
-        logit = self.bias + sum(self.weights.get(f, 0.0) for f in features) / math.sqrt(len(features))
+        # filter(None, …) drops the features without a weight (None) and those weighted 0: the same sum, in C.
+        logit = self.bias + sum(filter(None, map(self.weights.get, features))) / math.sqrt(len(features))
         # A text of a few words ("thanks!", "hello") gives the model too little evidence:
         # its logit is damped below 16 tokens, and the rules carry short attacks.
         return _sigmoid(logit * min(1.0, len(tokens) / _FULL_EVIDENCE_TOKENS))
