@@ -34,25 +34,32 @@ from deployments.judges.verdict import Judge, JudgeInput
 from training.judges.train_denied_topics import evaluate, load_set
 
 DATA = ROOT / "benchmarks" / "data" / "judge_prompt_leak.jsonl"
+# 25 other system prompts and 450 rows by another author, written after the judge's last change (never read).
+SECOND_SET = ROOT / "benchmarks" / "data" / "judge_prompt_leak_b.jsonl"
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _quality() -> None:
-    every_row = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    _quality_table("second held-out set", _rows(SECOND_SET), SECOND_SET.name)
+    every_row = _rows(DATA)
     operators = list(dict.fromkeys(row["system"] for row in every_row))
     development = set(operators[:20])
     for half, rows in (("held out", [r for r in every_row if r["system"] not in development]),
                        ("development", [r for r in every_row if r["system"] in development])):
-        _quality_table(half, rows)
+        _quality_table(half, rows, DATA.name)
 
 
-def _quality_table(half: str, rows: list[dict[str, object]]) -> None:
+def _quality_table(half: str, rows: list[dict[str, object]], source: str) -> None:
     judge = PromptLeakJudge()
     failed_by_family: dict[tuple[str, bool], list[bool]] = defaultdict(list)
     for row in rows:
         messages = [{"role": "system", "content": row["system"]}, {"role": "user", "content": row["user"]}]
         verdict = judge.judge(JudgeInput(messages, str(row["answer"])))
         failed_by_family[(str(row["family"]), bool(row["leak"]))].append(not verdict.passed)
-    print(f"\n## prompt_leak, {half} ({len(rows)} rows, {DATA.name})\n")
+    print(f"\n## prompt_leak, {half} ({len(rows)} rows, {source})\n")
     print("| family | leak? | rows | judged a leak |\n|---|---|---|---|")
     for (family, leak), failed in sorted(failed_by_family.items(), key=lambda kv: (not kv[0][1], kv[0][0])):
         print(f"| {family} | {'yes' if leak else 'no'} | {len(failed)} | {sum(failed) / len(failed):.2f} |")
