@@ -7,7 +7,9 @@
    stage accepts).
 2. Embedding throughput of the SemanticCache deployment through its ``@serve.batch`` method at concurrency 1 and
    32 (one text per call, as lookups send them).
-3. Index search at 100k entries: the scoped HNSW index next to FAISS's exact flat search, over vectors drawn around
+3. One embedding batch of mixed lengths in process: every text in one model call (padded to the longest) beside
+   ``Embedder.embed``'s length groups (``--mixed-only`` prints only this table).
+4. Index search at 100k entries: the scoped HNSW index next to FAISS's exact flat search, over vectors drawn around
    real query embeddings, with HNSW's recall@1 against the exact answer.
 
 Usage: ``.venv/bin/python benchmarks/cache_latency.py [--requests 200] [--entries 100000]``
@@ -137,6 +139,37 @@ def index_search(entries: int, queries: int) -> tuple[list[tuple[str, float, flo
             ("flat exact", statistics.median(flat_ms), _p95(flat_ms), 1.0)], build_s
 
 
+def mixed_lengths(rounds: int = 7) -> list[tuple[str, float, float]]:
+    """One embedding batch as ``@serve.batch`` hands it over: every text in one model call (padded to the longest)
+    beside ``Embedder.embed``'s length groups, alternating, in this process. (name, one call ms, groups ms)."""
+    from deployments.cache.embedder import shared_embedder
+
+    embedder = shared_embedder()
+    short = [f"How do I change the delivery address of order {1000 + i}?" for i in range(31)]
+    long_prompt = ("Please restate the following customer note word for word so our records stay complete: "
+                   + " ".join(f"item{i}" for i in range(1, 171)))
+
+    def one_call(texts: list[str]) -> None:
+        embedder._model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=False)
+
+    rows = []
+    for name, texts in (("31 short questions + one 1.4 KB prompt", [*short, long_prompt]),
+                        ("32 short questions", [*short, short[0]]), ("8 short questions", short[:8])):
+        one_call(texts)
+        embedder.embed(texts)
+        whole, grouped = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            one_call(texts)
+            whole.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            embedder.embed(texts)
+            grouped.append((time.perf_counter() - started) * 1000)
+        rows.append((name, statistics.median(whole), statistics.median(grouped)))
+    return rows
+
+
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) > 1 else float("nan")
 
@@ -146,7 +179,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per end-to-end row")
     parser.add_argument("--entries", type=int, default=100_000, help="index size for the search row")
     parser.add_argument("--embed-calls", type=int, default=640, help="embedding calls per concurrency level")
+    parser.add_argument("--mixed-only", action="store_true", help="only the mixed-length batch table (no Ray)")
     args = parser.parse_args()
+
+    print("\n## One embedding batch of mixed lengths, in process (medians of 7, alternating)\n")
+    print("| batch | one model call ms | length groups (Embedder.embed) ms | ratio |\n|---|---|---|---|")
+    for name, whole, grouped in mixed_lengths():
+        print(f"| {name} | {whole:.0f} | {grouped:.0f} | {grouped / whole:.2f}× |", flush=True)
+    if args.mixed_only:
+        return 0
 
     rows, build_s = index_search(args.entries, 1000)
     print(f"\n## Index search, {args.entries:,} entries in one scope, top-4 (built in {build_s:.1f} s)\n")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "shared_embedder"]
+__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "length_groups", "shared_embedder"]
 
 DIMENSIONS = 384  # all-MiniLM-L6-v2's output size
 
@@ -40,12 +40,34 @@ class Embedder:
         self._model: Any = SentenceTransformer(str(model_path or bundled_model_path()), device=device)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """A ``(len(texts), DIMENSIONS)`` float32 array of normalised embeddings."""
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        vectors = self._model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """A ``(len(texts), DIMENSIONS)`` float32 array of normalised embeddings, in the order of ``texts``.
+
+        Texts of very different lengths are embedded in separate calls: a batch is padded to its longest text,
+        and twenty short questions padded to one long prompt's length cost about ten times what they cost alone
+        (measured: 0.74 s against 0.09 s for 17 sentences and their 1 KB answer)."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for group in length_groups(texts):
+            out[group] = self._model.encode([texts[i] for i in group], batch_size=64, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False)
+        return out
+
+
+_LONGEST_COUNTED = 1200  # characters: about the model's 256-token limit, beyond which every text is as long
+_SHORTEST_COUNTED = 48   # below this, padding costs little whatever the ratio
+
+
+def length_groups(texts: list[str]) -> list[list[int]]:
+    """Indexes of ``texts`` grouped so that no text in a group is over twice as long as the group's shortest."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups: list[list[int]] = []
+    floor = 0
+    for i in order:
+        size = min(len(texts[i]), _LONGEST_COUNTED)
+        if not groups or size > 2 * floor:
+            groups.append([])
+            floor = max(size, _SHORTEST_COUNTED)
+        groups[-1].append(i)
+    return groups
 
 
 @functools.cache

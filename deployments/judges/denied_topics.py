@@ -131,11 +131,9 @@ class DeniedTopicsJudge:
 
     def scores(self, answer: str) -> dict[str, float]:
         """Each topic's score (0 … 1) for ``answer``."""
-        # Two calls, not one: a batch is padded to its longest text, and 20 short sentences padded to the whole
-        # answer's length cost about ten times what they cost alone (measured: 0.74 s against 0.09 s at 1 KB).
-        sentence_vecs = self._embed(sentences(answer))
-        answer_vec = self._embed([answer])[0]
-        rows = np.stack([answer_features(sentence_vecs, answer_vec, t) for _, t in self._topics])
+        parts = sentences(answer)
+        vectors = self._embed([*parts, answer])  # the embedder keeps the short sentences apart from the answer
+        rows = np.stack([answer_features(vectors[:-1], vectors[-1], t) for _, t in self._topics])
         return dict(zip((n for n, _ in self._topics), (float(p) for p in self._classifier.predict(rows)),
                         strict=True))
 

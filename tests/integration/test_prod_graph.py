@@ -65,6 +65,7 @@ def test_traffic_went_through_every_deployment(report: Report) -> None:
     assert by_what["the same question again"].answered_by == "cache"
     assert by_what["OpenAI answers 503 twice: retried, then Azure"].answered_by.startswith("azure/")
     assert by_what["Anthropic answers 429: Bedrock"].answered_by.startswith("bedrock/")
+    assert by_what["claude-3-5-sonnet, streamed (Bedrock rate-limited: Anthropic)"].answered_by.startswith("anthropic/")
     assert by_what["local tier (vLLM on CPU)"].answered_by.startswith("local/")
     assert by_what["a team over its daily budget"].status == 429
     assert all(x.status == 200 for x in report.traffic if x.what != "a team over its daily budget"), report.traffic
