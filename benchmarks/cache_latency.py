@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import numpy as np
-from overhead import deploy_in_process, fake_target, post_chat, serve_beside_fake
+from overhead import STREAM_FILLER, deploy_in_process, fake_target, post_chat, serve_beside_fake
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
 MASTER_KEY = "sk-bench-master-key"
@@ -146,15 +146,13 @@ def mixed_lengths(rounds: int = 7) -> list[tuple[str, float, float]]:
 
     embedder = shared_embedder()
     short = [f"How do I change the delivery address of order {1000 + i}?" for i in range(31)]
-    long_prompt = ("Please restate the following customer note word for word so our records stay complete: "
-                   + " ".join(f"item{i}" for i in range(1, 171)))
 
     def one_call(texts: list[str]) -> None:
         embedder._model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
                                show_progress_bar=False)
 
     rows = []
-    for name, texts in (("31 short questions + one 1.4 KB prompt", [*short, long_prompt]),
+    for name, texts in (("31 short questions + one 1.4 KB prompt", [*short, STREAM_FILLER]),
                         ("32 short questions", [*short, short[0]]), ("8 short questions", short[:8])):
         one_call(texts)
         embedder.embed(texts)

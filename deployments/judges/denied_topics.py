@@ -29,6 +29,7 @@ __all__ = [
     "TopicClassifier",
     "TopicVectors",
     "answer_features",
+    "answer_vectors",
     "sentences",
     "topic_vectors",
 ]
@@ -66,6 +67,12 @@ def topic_vectors(topic: Topic, embed: Embed) -> TopicVectors:
     vectors = embed([topic.description, *topic.examples])
     centroid = vectors[0] + vectors[1:].mean(axis=0)
     return TopicVectors(vectors[0], vectors[1:], centroid / max(float(np.linalg.norm(centroid)), 1e-9))
+
+
+def answer_vectors(answer: str, embed: Embed) -> tuple[np.ndarray, np.ndarray]:
+    """(the answer's sentence embeddings, the whole answer's): what :func:`answer_features` compares with a topic."""
+    vectors = embed([*sentences(answer), answer])  # the embedder keeps the short sentences apart from the answer
+    return vectors[:-1], vectors[-1]
 
 
 def answer_features(sentence_vecs: np.ndarray, answer_vec: np.ndarray, topic: TopicVectors) -> np.ndarray:
@@ -131,9 +138,8 @@ class DeniedTopicsJudge:
 
     def scores(self, answer: str) -> dict[str, float]:
         """Each topic's score (0 … 1) for ``answer``."""
-        parts = sentences(answer)
-        vectors = self._embed([*parts, answer])  # the embedder keeps the short sentences apart from the answer
-        rows = np.stack([answer_features(vectors[:-1], vectors[-1], t) for _, t in self._topics])
+        sentence_vecs, answer_vec = answer_vectors(answer, self._embed)
+        rows = np.stack([answer_features(sentence_vecs, answer_vec, t) for _, t in self._topics])
         return dict(zip((n for n, _ in self._topics), (float(p) for p in self._classifier.predict(rows)),
                         strict=True))
 

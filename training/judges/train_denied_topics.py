@@ -36,6 +36,7 @@ from deployments.judges.denied_topics import (
     TopicClassifier,
     TopicVectors,
     answer_features,
+    answer_vectors,
     sentences,
     topic_vectors,
 )
@@ -58,14 +59,13 @@ class Row:
     flag: bool
     answer: str
     source: str
-    user: str = ""
 
 
 def load_set(name: str) -> tuple[dict[str, Topic], list[Row]]:
     with open(DATA / f"{name}_topics.json", encoding="utf-8") as fh:
         topics = {t["name"]: Topic(t["name"], t["description"], tuple(t["examples"])) for t in json.load(fh)}
     with open(DATA / f"{name}.jsonl", encoding="utf-8") as fh:
-        rows = [Row(r["topic"], r["family"], r.get("style"), bool(r["flag"]), r["answer"], name, r.get("user", ""))
+        rows = [Row(r["topic"], r["family"], r.get("style"), bool(r["flag"]), r["answer"], name)
                 for r in map(json.loads, filter(str.strip, fh))]
     unknown = {r.topic for r in rows} - set(topics)
     if unknown:
@@ -95,12 +95,8 @@ def featurise(rows: Sequence[Row], topics: dict[str, Topic], embed: Embeddings,
     """Features of (row, topic name) pairs."""
     vectors: dict[str, TopicVectors] = {name: topic_vectors(t, embed) for name, t in topics.items()}
     embed([text for r in rows for text in (*sentences(r.answer), r.answer)])  # one batched pass
-    out = []
-    for i, name in pairs:
-        parts = sentences(rows[i].answer)
-        vecs = embed([*parts, rows[i].answer])
-        out.append(answer_features(vecs[:-1], vecs[-1], vectors[name]))
-    return np.stack(out)
+    answers = {i: answer_vectors(rows[i].answer, embed) for i in dict.fromkeys(i for i, _ in pairs)}
+    return np.stack([answer_features(*answers[i], vectors[name]) for i, name in pairs])
 
 
 def training_pairs(rows: Sequence[Row], topics_of: dict[str, list[str]]) -> tuple[list[tuple[int, str]], np.ndarray]:
@@ -180,7 +176,7 @@ def train(out: Path, sets: Sequence[str] = TRAINING_SETS) -> None:
     pairs, y = training_pairs(rows, topics_of)
     x = featurise(rows, topics, embed, pairs)
     names = sorted(topics)
-    fold_of = {t: k % FOLDS for k, t in enumerate(sorted(names, key=lambda t: hash_key(t)))}
+    fold_of = {t: k % FOLDS for k, t in enumerate(sorted(names, key=hash_key))}
     pair_fold = np.array([fold_of[rows[i].topic] for i, _ in pairs])
     oof = np.zeros(len(pairs), dtype=np.float32)
     for k in range(FOLDS):
