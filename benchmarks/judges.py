@@ -10,8 +10,12 @@ benign answers, per half.
 written by another author than the training topics and never read while anything was chosen), per family and style:
 each answer judged on the topic it was written for, and with all ten topics configured at once.
 
+``grounded``: the shipped classifier on the held-out set (benchmarks/data/judge_grounded_b.jsonl, 60 contexts of
+other domains by another author than the training sets, never read while anything was chosen), per family and
+style, and its balanced accuracy.
+
 Latency: p50 and p99 of one verdict for answers of 1 KB and 10 KB, in process (prompt_leak: a 200-word system
-prompt; denied_topics: three topics configured).
+prompt; denied_topics: three topics configured; grounded: a 2 KB context).
 
 Usage: ``.venv/bin/python benchmarks/judges.py``
 """
@@ -29,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deployments.judges.denied_topics import DEFAULT_WEIGHTS, DeniedTopicsJudge
+from deployments.judges.grounded import DEFAULT_WEIGHTS as GROUNDED_WEIGHTS
+from deployments.judges.grounded import GroundedJudge
 from deployments.judges.prompt_leak import PromptLeakJudge
 from deployments.judges.verdict import Judge, JudgeInput
+from training.judges import train_grounded
 from training.judges.train_denied_topics import evaluate, load_set
 
 DATA = ROOT / "benchmarks" / "data" / "judge_prompt_leak.jsonl"
@@ -73,13 +80,17 @@ def _quality_table(half: str, rows: list[dict[str, object]], source: str) -> Non
 def _latency() -> None:
     system = ("You are the support assistant of Northwind Bank. " * 4 + "Escalate fraud with code ZX-41. ") * 4
     topics, _ = load_set("judge_denied_topics")
+    context = ("Cards can be frozen in the app under Cards, then Freeze; a frozen card declines every payment. "
+               "Unfreezing takes effect at once. A replacement card arrives in 5 business days. " * 12)[:2048]
     judges: list[tuple[Judge, int]] = [(PromptLeakJudge(), 200),
-                                       (DeniedTopicsJudge(list(topics.values())[:3]), 50)]
+                                       (DeniedTopicsJudge(list(topics.values())[:3]), 50),
+                                       (GroundedJudge(), 30)]
     print("\n| judge | answer | p50 ms | p99 ms |\n|---|---|---|---|")
     for judge, runs in judges:
         for size in (1024, 10240):
             answer = ("Your card can be frozen from the app under Cards, then Freeze. " * 200)[:size]
-            item = JudgeInput([{"role": "system", "content": system}, {"role": "user", "content": "help"}], answer)
+            item = JudgeInput([{"role": "system", "content": system}, {"role": "user", "content": "help"}], answer,
+                              context)
             judge.judge(item)
             times = []
             for _ in range(runs):
@@ -95,4 +106,6 @@ if __name__ == "__main__":
     _quality()
     print("\n## denied_topics")
     evaluate(DEFAULT_WEIGHTS)
+    print("\n## grounded")
+    train_grounded.evaluate(GROUNDED_WEIGHTS)
     _latency()

@@ -24,10 +24,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
-    "BUILT_JUDGES",
     "JUDGE_NAMES",
     "DeniedTopic",
     "DeniedTopicsRule",
+    "GroundedRule",
     "JudgeRule",
     "PromptLeakRule",
     "RubricRule",
@@ -35,9 +35,8 @@ __all__ = [
     "resolve_rules",
 ]
 
-# Every judge the config may name, and those built so far (docs/judges.md says what the others wait for).
+# Every judge the config may name.
 JUDGE_NAMES = ("prompt_leak", "denied_topics", "grounded", "rubric")
-BUILT_JUDGES = ("prompt_leak", "denied_topics", "rubric")
 
 
 class JudgeRule(BaseModel):
@@ -71,8 +70,9 @@ class JudgeRule(BaseModel):
             return self.on_error == "block" and self.mode == "inline"
         return self.mode == "inline" and self.action == "block"
 
-    def applies(self, messages: list[dict[str, Any]]) -> bool:
-        """Whether the request gives the judge anything to judge (saves a call when it does not)."""
+    def applies(self, messages: list[dict[str, Any]], context: str | None) -> bool:
+        """Whether the request gives the judge anything to judge (saves a call when it does not); ``context`` is
+        the retrieved context the request carries (deployments/judges/context.py), if any."""
         return True
 
     def action_for(self, verdict: str) -> str:
@@ -96,7 +96,7 @@ class PromptLeakRule(JudgeRule):
     confidential: tuple[str, ...] = Field(
         (), description="Values that must never appear in an answer, whatever the prompt (codes, names, URLs).")
 
-    def applies(self, messages: list[dict[str, Any]]) -> bool:
+    def applies(self, messages: list[dict[str, Any]], context: str | None) -> bool:
         """Only an answer to a request with a system or developer prompt, or under confidential values, can leak."""
         return bool(self.confidential) or any(m.get("role") in ("system", "developer") for m in messages)
 
@@ -146,6 +146,23 @@ class DeniedTopicsRule(JudgeRule):
         return self
 
 
+class GroundedRule(JudgeRule):
+    """``grounded``: every claim of the answer is supported by the retrieved context the request carried (tool
+    results, documents the client marks); deployments/judges/grounded.py. A request without context is not judged.
+
+    It embeds the answer and the context, so a stream is judged at its end."""
+
+    incremental: ClassVar[bool] = False
+
+    threshold: float | None = Field(
+        None, gt=0, lt=1, description="The score at which an answer fails; default: the shipped operating point "
+        "(docs/judges.md has its measured balanced accuracy).")
+    timeout_s: float = Field(5.0, gt=0, description="How long the judge may take (it embeds answer and context).")
+
+    def applies(self, messages: list[dict[str, Any]], context: str | None) -> bool:
+        return context is not None
+
+
 class RubricRule(JudgeRule):
     """``rubric``: a chat model of the catalog judges the answer against an operator-written rubric."""
 
@@ -162,7 +179,7 @@ class RubricRule(JudgeRule):
 
 
 _RULES: dict[str, type[JudgeRule]] = {"prompt_leak": PromptLeakRule, "denied_topics": DeniedTopicsRule,
-                                      "rubric": RubricRule}
+                                      "grounded": GroundedRule, "rubric": RubricRule}
 
 
 def merge_rules(base: Mapping[str, Mapping[str, Any]], *overrides: Mapping[str, Mapping[str, Any]]
@@ -183,11 +200,6 @@ def resolve_rules(merged: Mapping[str, Mapping[str, Any]]) -> dict[str, JudgeRul
             raise ValueError(f"{name}: not a judge; the judges are {', '.join(JUDGE_NAMES)}")
         if not isinstance(fields, Mapping):
             raise ValueError(f"{name}: expected a mapping like {{mode: inline, action: block}}")
-        if name not in _RULES:
-            if fields.get("mode", "inline") == "off":
-                continue
-            raise ValueError(f"{name}: this judge is not built yet (docs/judges.md); the built ones are "
-                             f"{', '.join(BUILT_JUDGES)}. Set mode: off or remove it.")
         try:
             rules[name] = _RULES[name].model_validate(dict(fields))
         except ValidationError as exc:

@@ -13,20 +13,19 @@ sessions".
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from deployments.judges.logistic import LogisticClassifier
+from deployments.judges.sentences import sentences
 from deployments.judges.verdict import JudgeInput, Verdict
 
 __all__ = [
     "DeniedTopicsJudge",
     "Topic",
-    "TopicClassifier",
     "TopicVectors",
     "answer_features",
     "answer_vectors",
@@ -35,9 +34,6 @@ __all__ = [
 ]
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("denied_topics_weights.npz")
-MAX_SENTENCES = 64  # of an answer, the first ones: a 10 KB answer is judged on about its first 6 KB
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+|(?<=\S)\s+(?=(?:\d+[.)]|[-*•])\s)")
-_MIN_WORDS = 3
 
 Embed = Callable[[list[str]], np.ndarray]  # texts -> unit-length rows
 
@@ -54,13 +50,6 @@ class TopicVectors:
     description: np.ndarray  # (d,)
     examples: np.ndarray     # (k, d)
     centroid: np.ndarray     # (d,) unit: the examples' and description's mean direction
-
-
-def sentences(answer: str) -> list[str]:
-    """The answer's sentences and list items of at least three words (the whole answer when it has none)."""
-    parts = [p.strip(" \t-*•") for p in _SENTENCE_END.split(answer)]
-    kept = [p for p in parts if len(p.split()) >= _MIN_WORDS]
-    return kept[:MAX_SENTENCES] or [answer.strip()[:2000]]
 
 
 def topic_vectors(topic: Topic, embed: Embed) -> TopicVectors:
@@ -99,40 +88,19 @@ def answer_features(sentence_vecs: np.ndarray, answer_vec: np.ndarray, topic: To
     return row
 
 
-class TopicClassifier:
-    """Logistic regression on standardised features (numpy)."""
-
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
-                 threshold: float) -> None:
-        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
-        self.coef, self.intercept = coef.astype(np.float32), float(intercept)
-        self.threshold = float(threshold)
-
-    @classmethod
-    @functools.cache
-    def load(cls, path: Path = DEFAULT_WEIGHTS) -> TopicClassifier:
-        with np.load(path) as w:
-            return cls(w["mean"], w["scale"], w["coef"], float(w["intercept"]), float(w["threshold"]))
-
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        logits: np.ndarray = ((np.atleast_2d(features) - self.mean) / self.scale) @ self.coef + self.intercept
-        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
-        return probabilities
-
-
 class DeniedTopicsJudge:
     """Fails an answer that engages in any of the configured topics; the reason names the topic, never the text."""
 
     name = "denied_topics"
 
     def __init__(self, topics: Sequence[Topic], threshold: float | None = None, embed: Embed | None = None,
-                 classifier: TopicClassifier | None = None) -> None:
+                 classifier: LogisticClassifier | None = None) -> None:
         if embed is None:
             from deployments.cache.embedder import shared_embedder
 
             embed = shared_embedder().embed
         self._embed = embed
-        self._classifier = classifier or TopicClassifier.load()
+        self._classifier = classifier or LogisticClassifier.load(DEFAULT_WEIGHTS)
         self.threshold = self._classifier.threshold if threshold is None else float(threshold)
         self._topics = [(t.name, topic_vectors(t, embed)) for t in topics]
 

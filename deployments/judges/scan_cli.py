@@ -1,6 +1,7 @@
 """``tollgate judge scan``: JSON lines ``{"id", "messages": [...], "answer": "...", "context"?: "..."}`` in, one
 line out per input:
 ``{"id", "verdicts": [{"judge", "mode", "passed", "score", "reason"}], "action": "allow"|"flag"|"block"}``.
+Without ``context``, the context is what the gateway would find in the messages (tool results, marked documents).
 
 The action is the one the gateway would take under the rules given: an inline judge's failure does its ``action``
 (block or flag), a sampled judge's is reported but cannot stop an answer that was already sent, and a judge that
@@ -14,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
+from deployments.judges.context import retrieved_context
 from deployments.judges.service import JudgeService
 from deployments.judges.verdict import verdict_of
 from tollgate_core.judge_policy import JudgeRule
@@ -43,7 +45,8 @@ def judge_line(service: JudgeService, rules: Mapping[str, JudgeRule], line: str)
     if problem is not None:
         return {"id": record.get("id") if isinstance(record, dict) else None, "error": problem}
     calls = [(name, rule.params()) for name, rule in rules.items()]
-    outcomes = service.run(calls, record["messages"], record["answer"], record.get("context"))
+    context = record.get("context") or retrieved_context(record["messages"])  # as the gateway finds it otherwise
+    outcomes = service.run(calls, record["messages"], record["answer"], context)
     actions = {rules[o["judge"]].action_for(verdict_of(o)) for o in outcomes}
     verdicts = [{"judge": o["judge"], "mode": rules[o["judge"]].mode, "passed": o["passed"], "score": o["score"],
                  "reason": o["reason"], **({"error": o["error"]} if o.get("error") else {})} for o in outcomes]

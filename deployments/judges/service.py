@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from deployments.judges.denied_topics import DeniedTopicsJudge, Topic
+from deployments.judges.grounded import GroundedJudge
 from deployments.judges.prompt_leak import PromptLeakJudge
 from deployments.judges.verdict import Judge, JudgeInput
 
@@ -29,9 +30,10 @@ FACTORIES: dict[str, Callable[..., Judge]] = {
     "prompt_leak": lambda threshold=0.5, confidential=(): PromptLeakJudge(threshold, confidential=tuple(confidential)),
     "denied_topics": lambda topics, threshold=None: DeniedTopicsJudge(
         [Topic(t["name"], t["description"], tuple(t["examples"])) for t in topics], threshold),
+    "grounded": lambda threshold=None: GroundedJudge(threshold),
 }
 # Judges that run a model: an event loop hands them to a worker thread (LocalJudgeLink, the Judge deployment).
-MODEL_JUDGES = frozenset({"denied_topics"})
+MODEL_JUDGES = frozenset({"denied_topics", "grounded"})
 
 
 class JudgeService:

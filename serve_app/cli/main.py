@@ -178,15 +178,15 @@ def _cmd_guard_scan(args: argparse.Namespace) -> int:
 
 def _cmd_judge_scan(args: argparse.Namespace) -> int:
     from deployments.judges.scan_cli import run_judge_scan
-    from tollgate_core.judge_policy import BUILT_JUDGES, resolve_rules
+    from tollgate_core.judge_policy import JUDGE_NAMES, resolve_rules
 
     def scan(source: TextIO, config: GatewayConfig) -> int:
         policy = {n: r for n, r in config.judges.policy.items() if r.get("mode", "inline") != "off"}
         names = [n.strip() for n in args.judges.split(",") if n.strip()] if args.judges else list(policy)
-        unknown = [n for n in names if n not in BUILT_JUDGES]
+        unknown = [n for n in names if n not in JUDGE_NAMES]
         if unknown or not names:
             print(f"error: unknown judge {', '.join(unknown) or '(none given, none in the config)'}; the judges are "
-                  f"{', '.join(BUILT_JUDGES)}", file=sys.stderr)
+                  f"{', '.join(JUDGE_NAMES)}", file=sys.stderr)
             return 2
         # A judge the config does not configure runs as an inline block judge with its defaults.
         chosen = {n: policy.get(n, {"mode": "inline", "action": "block"}) for n in names}

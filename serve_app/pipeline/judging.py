@@ -15,12 +15,13 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from deployments.judges.context import retrieved_context
 from deployments.judges.service import JudgeService, prepared_service, run_judges
-from deployments.judges.verdict import message_text, verdict_of
+from deployments.judges.verdict import verdict_of
 from serve_app.audit.record import AuditRecord
 from serve_app.audit.trace import RequestTrace
 from serve_app.pipeline.recording import Recorder
@@ -69,12 +70,6 @@ class JudgePlan:
     @property
     def blocking(self) -> Rules:
         return tuple((name, rule) for name, rule in self.inline if rule.action == "block")
-
-
-def context_of(messages: Sequence[dict[str, Any]]) -> str | None:
-    """Retrieved context a request carries: the texts of its tool results."""
-    texts = [message_text(m) for m in messages if m.get("role") == "tool"]
-    return "\n\n".join(t for t in texts if t) or None
 
 
 def _failed(name: str, error: str) -> dict[str, Any]:
@@ -227,10 +222,11 @@ class JudgeStep:
                      rules: Rules | None = None) -> dict[str, str]:
         """Judge ``answer`` with the inline rules (or ``rules``) and record the verdicts on ``trace``; the headers
         that describe them. Raises :class:`JudgeFailedError` when one withholds the answer."""
-        rules = tuple((n, r) for n, r in (plan.inline if rules is None else rules) if r.applies(messages))
+        context = retrieved_context(messages)
+        rules = tuple((n, r) for n, r in (plan.inline if rules is None else rules) if r.applies(messages, context))
         if not rules:
             return {}
-        outcomes = await self._run(self._inline_link, rules, messages, answer, context_of(messages))
+        outcomes = await self._run(self._inline_link, rules, messages, answer, context)
         entries = []
         headers: dict[str, str] = {}
         blocked: JudgeFailedError | None = None
@@ -261,12 +257,13 @@ class JudgeStep:
 
     def sample(self, plan: JudgePlan, messages: list[dict[str, Any]], answer: str, trace: RequestTrace) -> None:
         """Queue the answer for the sampled judges that draw it (never waits; a full queue drops and counts)."""
-        rules = tuple((n, r) for n, r in plan.sampled if r.applies(messages) and self._rng() < r.sample)
+        context = retrieved_context(messages)
+        rules = tuple((n, r) for n, r in plan.sampled if r.applies(messages, context) and self._rng() < r.sample)
         if not rules:
             return
         identity = {k: trace.fields.get(k) for k in ("client_request_id", "org_id", "team_id", "key_id", "endpoint",
                                                       "model", "target", "provider", "stream")}
-        job = _Sampled(plan, rules, messages, answer, context_of(messages),
+        job = _Sampled(plan, rules, messages, answer, context,
                        {"request_id": trace.request_id, **{k: v for k, v in identity.items() if v is not None}})
         try:
             self._queue.put_nowait(job)
@@ -346,17 +343,19 @@ class StreamJudging:
     _checked: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     _blocking: Rules = field(init=False, default=())  # the judges run mid-stream, chosen once per stream
+    _context: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self._blocking = tuple((n, r) for n, r in self.plan.blocking if r.incremental and r.applies(self.messages))
+        self._context = retrieved_context(self.messages)
+        self._blocking = tuple((n, r) for n, r in self.plan.blocking
+                               if r.incremental and r.applies(self.messages, self._context))
 
     async def check(self, text: str) -> None:
         """Mid-stream: raises :class:`JudgeFailedError` when a blocking judge fails the text so far."""
         if not self._blocking or len(text) - self._checked < self.every:
             return
         self._checked = len(text)
-        outcomes = await self.step._run(self.step._inline_link, self._blocking, self.messages, text,
-                                        context_of(self.messages))
+        outcomes = await self.step._run(self.step._inline_link, self._blocking, self.messages, text, self._context)
         if any(verdict_of(o) == "fail" for o in outcomes):
             await self.finish(text)  # records the verdicts and raises; a mid-stream error waits for the end
 

@@ -46,10 +46,10 @@ async def test_the_detector_catches_a_blocking_call_under_our_code(blockbuster: 
     from serve_app.pipeline import judging
     from tests.unit.test_judging import PRINCIPAL, SYSTEM, BlockingLink, RecordingMetrics, step_for
 
-    def sleeping_context_of(messages: Any) -> None:
+    def sleeping_retrieved_context(messages: Any) -> None:
         time.sleep(0.001)
 
-    monkeypatch.setattr(judging, "context_of", sleeping_context_of)
+    monkeypatch.setattr(judging, "retrieved_context", sleeping_retrieved_context)
     step = step_for({"policy": {"prompt_leak": {"mode": "inline", "action": "flag"}}}, BlockingLink(sleep_s=0.001),
                     RecordingMetrics())
     plan = step.plan(PRINCIPAL, "m")

@@ -97,7 +97,7 @@ def test_each_topic_scores_on_its_own(judge: DeniedTopicsJudge) -> None:
     assert scores["medical-advice"] >= two.threshold > scores["competitor-comparison"]
 
 
-async def test_the_model_runs_off_the_event_loop() -> None:
+async def test_model_judges_run_off_the_event_loop() -> None:
     seen: list[str] = []
 
     class Recording(JudgeService):
@@ -107,8 +107,10 @@ async def test_the_model_runs_off_the_event_loop() -> None:
 
     link = LocalJudgeLink(Recording())
     await link.judge([("denied_topics", {"topics": [MEDICAL]})], [], "x", None)
+    await link.judge([("grounded", {})], [], "x", "a document")
     await link.judge([("prompt_leak", {})], [], "x", None)
-    assert seen[0] != threading.main_thread().name and seen[1] == threading.main_thread().name
+    assert seen[0] != threading.main_thread().name and seen[1] != threading.main_thread().name
+    assert seen[2] == threading.main_thread().name  # a cheap judge stays on the loop
 
 
 def test_scan_reports_the_topic_verdicts() -> None:

@@ -89,7 +89,7 @@ def test_the_cli_verb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     # configs/local.yaml's prompt_leak is inline with action flag
     assert row["action"] == "flag" and "confidential" in row["verdicts"][0]["reason"]
-    assert main(["judge", "scan", "--file", str(lines), "--judges", "grounded"]) == 2
+    assert main(["judge", "scan", "--file", str(lines), "--judges", "toxicity"]) == 2
 
 
 def test_base64_wrapped_over_many_lines_is_read_as_one_blob() -> None:

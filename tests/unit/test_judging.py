@@ -332,7 +332,7 @@ def test_team_and_model_overrides_merge_over_the_policy() -> None:
     ({"policy": {"prompt_leak": {"mode": "always"}}}, "policy.prompt_leak.mode"),
     ({"policy": {"prompt_leak": {"sample": 2}}}, "policy.prompt_leak.sample"),
     ({"teams": {"acme/ml": {"prompt_leak": {"acton": "block"}}}}, "teams.acme/ml.prompt_leak.acton"),
-    ({"policy": {"grounded": {"mode": "sampled"}}}, "grounded: this judge is not built yet"),
+    ({"policy": {"grounded": {"mode": "sampled", "threshold": 2}}}, "policy.grounded.threshold"),
     ({"policy": {"toxicity": {}}}, "toxicity: not a judge"),
     ({"models": {"nope": {}}}, "judges.models.nope: not a model"),
 ])

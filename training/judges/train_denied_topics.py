@@ -19,7 +19,6 @@ Usage: ``PYTHONPATH=. python -m training.judges.train_denied_topics [--evaluate]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter, defaultdict
@@ -33,13 +32,14 @@ import numpy as np
 from deployments.judges.denied_topics import (
     DEFAULT_WEIGHTS,
     Topic,
-    TopicClassifier,
     TopicVectors,
     answer_features,
     answer_vectors,
     sentences,
     topic_vectors,
 )
+from deployments.judges.logistic import LogisticClassifier
+from training.judges.common import CachedEmbeddings, command_line, fit_logistic, logistic
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 TRAINING_SETS = ("judge_denied_topics", "judge_denied_topics_train_a", "judge_denied_topics_train_b")
@@ -73,24 +73,10 @@ def load_set(name: str) -> tuple[dict[str, Topic], list[Row]]:
     return topics, rows
 
 
-class Embeddings:
-    """Every text embedded once (the model is the gateway's: all-MiniLM-L6-v2)."""
-
-    def __init__(self) -> None:
-        from deployments.cache.embedder import shared_embedder
-
-        self._embedder = shared_embedder()
-        self._cache: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vec in zip(missing, self._embedder.embed(missing), strict=True):
-                self._cache[text] = vec
-        return np.stack([self._cache[t] for t in texts])
 
 
-def featurise(rows: Sequence[Row], topics: dict[str, Topic], embed: Embeddings,
+
+def featurise(rows: Sequence[Row], topics: dict[str, Topic], embed: CachedEmbeddings,
               pairs: Sequence[tuple[int, str]]) -> np.ndarray:
     """Features of (row, topic name) pairs."""
     vectors: dict[str, TopicVectors] = {name: topic_vectors(t, embed) for name, t in topics.items()}
@@ -112,21 +98,6 @@ def training_pairs(rows: Sequence[Row], topics_of: dict[str, list[str]]) -> tupl
             pairs.append((i, str(name)))
             labels.append(0)
     return pairs, np.array(labels, dtype=np.int8)
-
-
-def fit(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
-    return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
-            "coef": model.coef_[0].astype(np.float32), "intercept": np.float64(model.intercept_[0])}
-
-
-def classifier(weights: dict[str, np.ndarray], threshold: float) -> TopicClassifier:
-    return TopicClassifier(weights["mean"], weights["scale"], weights["coef"], float(weights["intercept"]), threshold)
 
 
 def choose_threshold(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
@@ -161,7 +132,7 @@ def report(title: str, rows: Sequence[Row], own: np.ndarray, any_topic: np.ndarr
 
 
 def train(out: Path, sets: Sequence[str] = TRAINING_SETS) -> None:
-    embed = Embeddings()
+    embed = CachedEmbeddings()
     topics: dict[str, Topic] = {}
     rows: list[Row] = []
     topics_of: dict[str, list[str]] = {}
@@ -181,8 +152,8 @@ def train(out: Path, sets: Sequence[str] = TRAINING_SETS) -> None:
     oof = np.zeros(len(pairs), dtype=np.float32)
     for k in range(FOLDS):
         test = pair_fold == k
-        weights = fit(x[~test], y[~test])
-        oof[test] = classifier(weights, 0.5).predict(x[test])
+        weights = fit_logistic(x[~test], y[~test], C)
+        oof[test] = logistic(weights, 0.5).predict(x[test])
     own = np.array([name == rows[i].topic for i, name in pairs])
     threshold = choose_threshold(oof[own], y[own], TARGET_FALSE_FLAGS)
     print(f"training: {len(rows)} answers, {len(topics)} topics, {len(pairs)} pairs "
@@ -195,7 +166,7 @@ def train(out: Path, sets: Sequence[str] = TRAINING_SETS) -> None:
     for source in sets:
         mask = np.array([r.source == source for r in rows])
         report(f"out of fold: {source}", [r for r, m in zip(rows, mask) if m], oof[own][mask], None, threshold)
-    weights = fit(x, y)
+    weights = fit_logistic(x, y, C)
     out.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {**weights, "threshold": np.float64(threshold), "seed": np.int64(SEED),
                               "c": np.float64(C), "training_answers": np.int64(len(rows)),
@@ -214,9 +185,9 @@ def hash_key(text: str) -> str:
 def evaluate(weights: Path, name: str = HELD_OUT_SET) -> None:
     """The shipped classifier on a set it was not trained on: each row on its own topic, and with every topic of
     the set configured (a row is flagged when any topic's score passes)."""
-    embed = Embeddings()
+    embed = CachedEmbeddings()
     topics, rows = load_set(name)
-    model = TopicClassifier.load(weights)
+    model = LogisticClassifier.load(weights)
     names = sorted(topics)
     x = featurise(rows, topics, embed, [(i, t) for i in range(len(rows)) for t in names])
     scores = model.predict(x).reshape(len(rows), len(names))
@@ -226,17 +197,7 @@ def evaluate(weights: Path, name: str = HELD_OUT_SET) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
-    parser.add_argument("--evaluate", action="store_true", help="score the held-out set with the weights at --out")
-    parser.add_argument("--set", default=HELD_OUT_SET, help="the set --evaluate scores")
-    parser.add_argument("--sets", default=",".join(TRAINING_SETS), help="the training sets, comma-separated")
-    args = parser.parse_args(argv)
-    if args.evaluate:
-        evaluate(args.out, args.set)
-    else:
-        train(args.out, args.sets.split(","))
-    return 0
+    return command_line(__doc__, DEFAULT_WEIGHTS, HELD_OUT_SET, TRAINING_SETS, train, evaluate, argv)
 
 
 if __name__ == "__main__":
