@@ -27,7 +27,16 @@ from deployments.judges.logistic import LogisticClassifier
 from deployments.judges.sentences import sentences
 from deployments.judges.verdict import JudgeInput, Verdict
 
-__all__ = ["FEATURE_NAMES", "GroundedJudge", "answer_features", "claims", "context_units"]
+__all__ = [
+    "FEATURE_NAMES",
+    "GroundedJudge",
+    "abstains",
+    "answer_features",
+    "claims",
+    "content_words",
+    "context_units",
+    "numbers",
+]
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("grounded_weights.npz")
 MAX_CONTEXT_UNITS = 160  # of the context, the first passages: about 16 KB of prose
@@ -75,6 +84,11 @@ extra another whole currently already simply right first instead though although
 versus vs able unable ok okay yes
 """.split())  # noqa: SIM905 (a word list reads better as a block)
 _STEMMER = snowballstemmer.stemmer("english")
+
+
+def abstains(claim: str) -> bool:
+    """Whether the claim says what the context does not cover, rather than stating a fact about the world."""
+    return bool(_ABSTAIN.search(claim))
 
 
 def claims(answer: str) -> list[str]:
@@ -184,8 +198,8 @@ def answer_features(answer: str, answer_claims: Sequence[str], claim_vectors: np
     """One row of FEATURE_NAMES for (answer, context): the worst claim's evidence and the answer's overall. Claims
     that say what the context does not cover, and claims without a content word, are not held to the context."""
     factual = [(c, v) for c, v in zip(answer_claims, claim_vectors, strict=True)
-               if not _ABSTAIN.search(c) and content_words(c)]  # "Hope that helps!" states nothing
-    abstaining = sum(1 for c in answer_claims if _ABSTAIN.search(c))
+               if not abstains(c) and content_words(c)]  # "Hope that helps!" states nothing
+    abstaining = sum(1 for c in answer_claims if abstains(c))
     if not factual:
         evidence = np.array([[1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]])
     else:

@@ -16,7 +16,9 @@ from deployments.judges.grounded import (
     DEFAULT_WEIGHTS,
     FEATURE_NAMES,
     GroundedJudge,
+    abstains,
     claims,
+    content_words,
     context_units,
     numbers,
 )
@@ -91,6 +93,22 @@ def test_claims_and_context_units() -> None:
                                                                                "Gift cards are final."]
     units = context_units('Intro text here.\n\n{"order": {"status": "shipped", "eta_days": 3}}')
     assert units == ["Intro text here.", "order status shipped", "order eta days 3"]
+
+
+@pytest.mark.parametrize(("claim", "abstaining"), [
+    ("Pricing isn't on this page.", True),
+    ("The course page never names an instructor.", True),
+    ("I can't confirm that from these documents.", True),
+    ("Water damage is not covered under your plan.", False),  # a fact about the world, held to the context
+    ("Dental cleanings are not included.", False),
+])
+def test_what_counts_as_saying_the_context_does_not_cover_it(claim: str, abstaining: bool) -> None:
+    assert abstains(claim) is abstaining
+
+
+def test_content_words_are_stems_without_function_words_or_contractions() -> None:
+    assert content_words("It's automatically renewed; you're inside the window") == {"automat", "renew", "insid",
+                                                                                      "window"}
 
 
 def test_numbers_are_compared_as_values() -> None:
