@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from deployments.judges.context import retrieved_context
+from deployments.judges.context import marked_documents, retrieved_context
 from deployments.judges.grounded import (
     DEFAULT_WEIGHTS,
     FEATURE_NAMES,
@@ -256,3 +256,11 @@ async def test_tool_results_are_the_context_on_every_endpoint_with_tools(fake: F
         assert "x-tollgate-judge-grounded" in response.headers
         [record] = await stack.records()
         assert [j["judge"] for j in record["judges"]] == ["grounded"]
+
+
+def test_marked_documents_are_found_in_linear_time() -> None:
+    assert marked_documents("<Context id=1>a</context> b <sources>c</SOURCES>") == ["a", "c"]
+    assert marked_documents("<documents><document>x</document></documents>") == ["<document>x</document>"]
+    assert marked_documents("<context>never closed") == []
+    # 200,000 opening tags and no closing one: each name is searched for once, not once per tag
+    assert marked_documents("<context>" * 200_000) == []
