@@ -2,7 +2,7 @@
 all-MiniLM-L6-v2's weights fine-tuned on this CPU to read both questions at once and say whether they ask the same,
 in place of the verifier after the structured checks.
 
-    PYTHONPATH=. python -m training.cache.cross_encoder train [--minutes 25] [--out DIR]
+    PYTHONPATH=. python -m training.cache.cross_encoder train [--minutes 28] [--freeze-embeddings] [--out DIR]
     PYTHONPATH=. python -m training.cache.cross_encoder evaluate [--model DIR]
 
 Training data is the verifier's own mix (:mod:`training.cache.train_verifier`: QQP training rows, the GPTCache
@@ -51,7 +51,7 @@ def training_pairs(data_dir: Path) -> tuple[list[str], list[str], np.ndarray]:
     return [mix.a[i] for i in order], [mix.b[i] for i in order], mix.label[order]
 
 
-def train(data_dir: Path, out: Path, minutes: float) -> None:
+def train(data_dir: Path, out: Path, minutes: float, freeze_embeddings: bool = False) -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -62,7 +62,11 @@ def train(data_dir: Path, out: Path, minutes: float) -> None:
     base = str(bundled_model_path())
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
+    if freeze_embeddings:  # then only the layers and the head differ from the bundled model: a smaller file to ship
+        for parameter in model.base_model.embeddings.parameters():
+            parameter.requires_grad = False
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE,
+                                  weight_decay=0.01)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     deadline = time.monotonic() + minutes * 60
@@ -200,9 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--minutes", type=float, default=25.0)
     parser.add_argument("--out", "--model", dest="model", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--freeze-embeddings", action="store_true",
+                        help="train the layers and the head only (the embeddings stay the bundled model's)")
     args = parser.parse_args(argv)
     if args.command == "train":
-        train(args.data, args.model, args.minutes)
+        train(args.data, args.model, args.minutes, args.freeze_embeddings)
     else:
         evaluate(args.model)
     return 0
