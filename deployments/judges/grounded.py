@@ -193,13 +193,13 @@ def _claim_evidence(claim: str, vector: np.ndarray, ctx: _Context) -> tuple[floa
             float(len(missing_names)), float(negation))
 
 
-def answer_features(answer: str, answer_claims: Sequence[str], claim_vectors: np.ndarray, answer_vector: np.ndarray,
+def answer_features(answer_claims: Sequence[str], claim_vectors: np.ndarray, answer_vector: np.ndarray,
                     ctx: _Context) -> np.ndarray:
     """One row of FEATURE_NAMES for (answer, context): the worst claim's evidence and the answer's overall. Claims
     that say what the context does not cover, and claims without a content word, are not held to the context."""
-    factual = [(c, v) for c, v in zip(answer_claims, claim_vectors, strict=True)
-               if not abstains(c) and content_words(c)]  # "Hope that helps!" states nothing
-    abstaining = sum(1 for c in answer_claims if abstains(c))
+    abstaining = [abstains(c) for c in answer_claims]
+    factual = [(c, v) for c, v, a in zip(answer_claims, claim_vectors, abstaining, strict=True)
+               if not a and content_words(c)]  # "Hope that helps!" states nothing
     if not factual:
         evidence = np.array([[1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]])
     else:
@@ -209,7 +209,7 @@ def answer_features(answer: str, answer_claims: Sequence[str], claim_vectors: np
     return np.array([
         sim.min(), sim.mean(), window_cov.min(), window_cov.mean(), cov.min(), cov.mean(), missing_words.max(),
         missing_numbers.max(), float(missing_numbers.max() > 0), missing_names.max(), negation.sum(), unsupported,
-        np.log1p(len(factual)), float(abstaining), float(np.max(ctx.vectors @ answer_vector)),
+        np.log1p(len(factual)), float(sum(abstaining)), float(np.max(ctx.vectors @ answer_vector)),
     ], dtype=np.float32)
 
 
@@ -220,7 +220,7 @@ def featurise(answer: str, context: str, embed: Embed) -> np.ndarray:
     vectors = embed([*answer_claims, answer, *units])
     n = len(answer_claims)
     ctx = _Context(units, vectors[n + 1:], content_words(context), numbers(context), context.lower())
-    return answer_features(answer, answer_claims, vectors[:n], vectors[n], ctx)
+    return answer_features(answer_claims, vectors[:n], vectors[n], ctx)
 
 
 class GroundedJudge:

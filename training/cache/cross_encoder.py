@@ -127,11 +127,11 @@ def _gate(rows: list[dict[str, str]]) -> tuple[list[str | None], np.ndarray, np.
     """Per pair: what the path before the scorer decides ("miss", "refused", "same" or None: up to the scorer),
     the shipped verifier's score, and the cosine."""
     from deployments.cache.conflicts import conflict
-    from deployments.cache.decision import _shipped_verifier
     from deployments.cache.embedder import shared_embedder
     from deployments.cache.same_text import same_question
+    from deployments.cache.verifier import Verifier
 
-    verifier = _shipped_verifier()
+    verifier = Verifier.load()
     embed = shared_embedder().embed
     va, vb = embed([r["a"] for r in rows]), embed([r["b"] for r in rows])
     cos = np.sum(va * vb, axis=1)
@@ -175,10 +175,10 @@ def _choose(rows: list[dict[str, str]], gates: list[str | None], scores: np.ndar
 
 
 def evaluate(model_dir: Path) -> None:
-    from deployments.cache.decision import _shipped_verifier
+    from deployments.cache.verifier import Verifier
 
     score = scorer(model_dir)
-    strict = _shipped_verifier().threshold
+    strict = Verifier.load().threshold
     print("| families | decision | threshold | paraphrase recall | wrong hits | worst near-miss family |\n"
           "|---|---|---|---|---|---|")
     chosen: dict[str, float] = {}

@@ -73,9 +73,6 @@ def load_set(name: str) -> tuple[dict[str, Topic], list[Row]]:
     return topics, rows
 
 
-
-
-
 def featurise(rows: Sequence[Row], topics: dict[str, Topic], embed: CachedEmbeddings,
               pairs: Sequence[tuple[int, str]]) -> np.ndarray:
     """Features of (row, topic name) pairs."""
