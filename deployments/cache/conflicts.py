@@ -43,11 +43,23 @@ _DATES = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
     "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "today", "tomorrow", "yesterday", "tonight",
-    "weekend", "weekday", "christmas", "easter", "thanksgiving",
+    "weekend", "weekday", "christmas", "easter", "thanksgiving", "halloween", "hanukkah", "diwali", "ramadan",
+    "morning", "afternoon", "evening", "overnight", "noon", "midnight", "midday", "summer", "winter",
+    "autumn", "semester", "trimester",
 })
 # "May I ask …": the month only where a date reads it so.
 _MAY_MONTH = re.compile(r"\b(?:in|on|of|since|until|by|before|after|early|late|mid)\s+may\b|\bmay\s+\d")
-_RELATIVE = re.compile(r"\b(last|next|this|previous|current|coming)\s+(week|month|year|quarter|sprint|day)\b")
+_RELATIVE = re.compile(
+    r"\b(last|next|this|previous|current|coming|past|upcoming|following|prior)\s+(week|weekend|month|year|quarter|"
+    r"sprint|day|night|morning|afternoon|evening|semester|term|season|shift|cycle|release|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|spring|fall|summer|winter|autumn|fiscal year|financial year|pay period|billing cycle)\b")
+_LETTERS = re.compile(r"[a-z]+")
+_CLOCK = re.compile(r"\d\s*([ap])\.?m\b")
+_GREETING = re.compile(r"\bgood\s+(?:morning|afternoon|evening|night)\b")
+# "Spring Boot" and "fall back" are not seasons; "spring term" and "in the fall" are.
+_SEASON = re.compile(r"\b(?:spring|fall)\s+(?:term|semester|quarter|season|intake|break)\b|"
+                     r"\b(?:in|this|next|last|during)\s+(?:the\s+)?(?:spring|fall)\b")
 _UNIT_GROUPS = {
     "kg": "kg kilogram kilograms kilo kilos", "g": "gram grams", "lb": "lb lbs pound pounds", "oz": "oz ounce ounces",
     "km": "km kilometer kilometers kilometre kilometres", "mi": "mile miles", "meter": "meter meters metre metres",
@@ -71,7 +83,27 @@ _ROLES = frozenset({
     "analysts", "auditor", "auditors", "superuser", "agent", "agents", "supervisor", "supervisors", "engineer",
     "engineers", "lead", "leads", "contributor", "contributors", "visitor", "visitors", "maintainer",
     "maintainers", "president", "hire", "hires", "trainee", "trainees", "consultant", "consultants",
+    "member", "members", "associate", "associates", "temp", "temps", "retiree", "retirees", "volunteer",
+    "volunteers", "patient", "patients", "tenant", "tenants", "landlord", "landlords", "buyer", "buyers", "seller",
+    "sellers", "merchant", "merchants", "subscriber", "subscribers", "cardholder", "cardholders", "policyholder",
+    "policyholders", "beneficiary", "beneficiaries", "dependent", "dependents", "spouse", "spouses", "faculty",
+    "teacher", "teachers", "nurse", "nurses", "physician", "physicians", "clinician", "clinicians", "cashier",
+    "cashiers", "technician", "technicians", "operator", "operators", "moderator", "moderators", "rep", "reps",
+    "assignee", "assignees", "requester", "requesters", "shipper", "shippers", "consignee", "consignees",
+    "applicant", "applicants", "alumni", "alumnus", "graduate", "graduates", "undergraduate", "undergraduates",
+    "senior", "junior", "user", "users", "instructor", "instructors", "borrower", "borrowers", "lender",
+    "lenders", "payer", "payee", "sponsor", "sponsors", "delegate", "delegates", "worker", "workers", "client",
+    "clients",
 })
+# Words for the same people: "staff members" and "employees", "guests" and "visitors" are one role.
+_ROLE_SYNONYMS = {
+    "employee": "employee employees staff member members hire hires associate associates worker workers",
+    "guest": "guest guests visitor visitors",
+    "customer": "customer customers client clients",
+    "administrator": "admin admins administrator administrators superuser",
+    "user": "user users",
+}
+_ROLE_OF = {word: role for role, words in _ROLE_SYNONYMS.items() for word in words.split()}
 _LANGUAGES = frozenset({
     "python", "java", "go", "golang", "rust", "haskell", "javascript", "typescript", "kotlin", "scala", "ruby",
     "php", "c#", "c++", "swift", "bash", "powershell", "perl", "elixir", "erlang", "dart", "lua", "clojure",
@@ -112,9 +144,13 @@ def _identifiers(text: str) -> set[str]:
     return {m.strip("`").lower() for m in _IDENTIFIER.findall(text) if not _NUMBER_TOKEN.fullmatch(m)}
 
 
-def _dates(text: str, tokens: list[str]) -> set[str]:
-    lowered = text.lower()
-    found = {t for t in tokens if t in _DATES and t != "may"} | {" ".join(m) for m in _RELATIVE.findall(lowered)}
+def _dates(text: str) -> set[str]:
+    lowered = _GREETING.sub(" ", text.lower())  # "Good morning!" is courtesy, not a time
+    found = {t for t in _LETTERS.findall(lowered) if t in _DATES and t != "may"}
+    found.update(" ".join(m) for m in _RELATIVE.findall(lowered))
+    found.update(m + "m" for m in _CLOCK.findall(lowered))
+    found.update(m.split()[-1] if m.split()[0] in ("in", "this", "next", "last", "during") else m.split()[0]
+                 for m in _SEASON.findall(lowered))
     return found | ({"may"} if _MAY_MONTH.search(lowered) else set())
 
 
@@ -177,6 +213,11 @@ def _unmatched_names(query: str, candidate: str) -> tuple[set[str], set[str]]:
     return only_a, only_b
 
 
+def _roles(text: str, words: set[str]) -> set[str]:
+    found = {_ROLE_OF.get(w, w) for w in words & _ROLES} | {m + "-time" for m in _WORK_TIME.findall(text.lower())}
+    return found - {"employee"} if found & {"full-time", "part-time"} else found
+
+
 def _english(tokens: list[str]) -> bool:
     return sum(t in _ENGLISH for t in tokens) >= max(1, len(tokens) // 6)
 
@@ -199,15 +240,15 @@ def conflict(query: str, candidate: str) -> str | None:
         opposite = _OPPOSITE.get(word)
         if opposite is not None and opposite in set_b and opposite not in set_a:
             return "opposite"
-    if _dates(query, ta) != _dates(candidate, tb):
+    if _dates(query) != _dates(candidate):
         return "date"
     units_a, units_b = _units(ta), _units(tb)
     if units_a and units_b and units_a != units_b:
         return "unit"
     if bool(set_a & _COLLECTIVE) != bool(set_b & _COLLECTIVE):
         return "scope"
-    roles_a = (set_a & _ROLES) | {m + "-time" for m in _WORK_TIME.findall(query.lower())}
-    roles_b = (set_b & _ROLES) | {m + "-time" for m in _WORK_TIME.findall(candidate.lower())}
+    roles_a = _roles(query, set_a)
+    roles_b = _roles(candidate, set_b)
     if _substituted(roles_a, roles_b):
         return "role"
     if _substituted(set_a & _LANGUAGES, set_b & _LANGUAGES):

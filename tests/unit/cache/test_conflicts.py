@@ -23,6 +23,11 @@ NEAR_MISSES = [
     ("Can a contractor access the wiki?", "Can an intern access the wiki?", "role"),
     ("How do I parse JSON in Kotlin?", "How do I parse JSON in Swift?", "identifier"),
     ("How do I invite a user to Confluence?", "How do I invite a user to Notion?", "entity"),
+    ("Who is on call this weekend?", "Who is on call next weekend?", "date"),
+    ("When does the 9 am shift start?", "When does the 9 pm shift start?", "date"),
+    ("Which electives run in the fall semester?", "Which electives run in the spring semester?", "date"),
+    ("Can a team lead approve their own timesheet?", "Can a team member approve their own timesheet?", "role"),
+    ("Can a tenant request a repair online?", "Can a landlord request a repair online?", "role"),
 ]
 
 PARAPHRASES = [
@@ -35,6 +40,11 @@ PARAPHRASES = [
     ("Hi! How do I reset my SSO password? Thanks.", "How do I reset my SSO password?"),
     ("Where do I find the quarterly report?", "¿Dónde encuentro el informe trimestral?"),
     ("May I ask where the quarterly report is?", "Where is the quarterly report?"),
+    ("Good morning! What is the SLA for severity 2 tickets?", "What is the SLA for severity 2 tickets?"),
+    ("Am I allowed to expense my home internet?", "Can I claim my home internet as an expense?"),
+    ("Which employees qualify for the annual bonus?", "Which staff members are eligible for the yearly bonus?"),
+    ("Is there a cap on how many guests I can bring?", "Is there a limit on how many visitors I can bring?"),
+    ("How do I configure logging in Spring Boot?", "how do i configure logging in spring boot"),
 ]
 
 
