@@ -382,8 +382,10 @@ class CacheConfig(_Strict):
         "team", description="Who shares entries: a hit is only possible within the same scope.",
     )
     ttl_s: float = Field(86400.0, gt=0, description="How long an entry may be served.")
-    decision: Literal["verifier", "cosine"] = Field(
-        "verifier", description="verifier: the learned decision stage; cosine: a plain similarity threshold.",
+    decision: Literal["cross_encoder", "verifier", "cosine"] = Field(
+        "cross_encoder", description="cross_encoder: a model reads each candidate with the question (pairs over 128 "
+        "tokens go to the verifier); verifier: a learned scorer over the two embeddings and conflict features; "
+        "cosine: a plain similarity threshold.",
     )
     cosine_threshold: float = Field(0.92, gt=0, le=1, description="The threshold of decision: cosine.")
     operating_point: Literal["strict", "balanced"] = Field(
@@ -400,6 +402,10 @@ class CacheConfig(_Strict):
     )
     verifier_threshold: float | None = Field(
         None, gt=0, lt=1, description="Override the verifier's shipped operating point (higher: fewer, safer hits).",
+    )
+    cross_encoder_threshold: float | None = Field(
+        None, gt=0, lt=1, description="Override the cross-encoder's shipped operating point (higher: fewer, safer "
+        "hits).",
     )
     candidates: int = Field(4, gt=0, le=64, description="Nearest entries the decision stage considers.")
     sync_interval_s: float = Field(

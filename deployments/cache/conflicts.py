@@ -20,7 +20,9 @@ _IDENTIFIER = re.compile(r"`[^`]+`|\b\w*[A-Za-z]\w*\d\w*\b|\b\w*\d\w*[A-Za-z]\w*
 _NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {
     "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "sixty": "60", "seventy": "70",
+    "eighty": "80", "ninety": "90", "twenty": "20", "thirty": "30",
     "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "dozen": "12", "half": "0.5",
     "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
 }
@@ -35,8 +37,24 @@ _OPPOSITES = [
     ("higher", "lower"), ("longest", "shortest"), ("most", "least"), ("maximum", "minimum"), ("top", "bottom"),
     ("internal", "external"), ("public", "private"), ("incoming", "outgoing"), ("credit", "debit"),
     ("primary", "secondary"), ("input", "output"), ("read", "write"), ("sender", "recipient"),
+    ("create", "delete"), ("install", "uninstall"), ("subscribe", "unsubscribe"), ("approve", "reject"),
+    ("grant", "revoke"), ("accept", "decline"), ("include", "exclude"), ("included", "excluded"),
+    ("promote", "demote"), ("attach", "detach"), ("mount", "unmount"), ("connect", "disconnect"),
+    ("block", "unblock"), ("freeze", "unfreeze"), ("pause", "resume"), ("activate", "deactivate"),
+    ("register", "deregister"), ("show", "hide"), ("send", "receive"), ("deposit", "withdraw"),
+    ("deposits", "withdrawals"), ("borrow", "lend"), ("push", "pull"), ("profit", "loss"), ("pass", "fail"),
+    ("valid", "invalid"), ("available", "unavailable"), ("domestic", "international"),
+    ("temporary", "permanent"), ("manual", "automatic"), ("paid", "unpaid"),
+    ("over", "under"), ("earlier", "later"), ("passed", "failed"), ("succeeded", "failed"), ("newest", "oldest"),
+    ("overdue", "upcoming"), ("reduce", "increase"), ("shortest", "longest"), ("fewer", "more"), ("least", "most"),
+    ("junior", "senior"), ("inside", "outside"), ("ahead", "behind"), ("gain", "lose"), ("win", "lose"),
+    ("gained", "lost"), ("weekday", "weekend"), ("weekdays", "weekends"), ("encrypted", "unencrypted"),
+    ("signed", "unsigned"),
 ]
-_OPPOSITE = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
 _COLLECTIVE = frozenset({"all", "every", "everyone", "everyone's", "everybody", "everybody's", "entire", "whole",
                          "each", "company-wide", "organization-wide", "org-wide", "globally"})
 _DATES = frozenset({
@@ -55,8 +73,20 @@ _RELATIVE = re.compile(
     r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|"
     r"november|december|spring|fall|summer|winter|autumn|fiscal year|financial year|pay period|billing cycle)\b")
 _LETTERS = re.compile(r"[a-z]+")
+# Courtesy that carries scope, negation or time words: "Hi all", "hope all is well", "hope you don't mind",
+# "hope the week is going well" ask nothing.
+_COURTESY = re.compile(
+    r"\bhope (?:that )?(?:you(?:'re| are)? |all |everyone |things )?(?:all )?(?:is |are )?"
+    r"(?:well|good|great|doing well)\b"
+    r"|\bhope (?:the|your) (?:week|day|weekend|morning|afternoon) (?:is going|went|has been) (?:well|great|good)\b"
+    r"|\b(?:hi|hello|hey|thanks|thank you|morning) (?:all|everyone|team|folks)\b|\b(?:hope|if) you don'?t mind\b"
+    r"|\bgood (?:morning|afternoon|evening|night)\b|\bhave a (?:nice|good|great) (?:day|week|weekend)\b"
+    r"|\bthanks? (?:you )?in advance\b", re.IGNORECASE)
+# "all weekend" is a stretch of time, not a scope.
+_ALL_TIME = re.compile(r"\ball (?=(?:day|night|week|weekend|month|year|morning|afternoon|evening)\b)", re.IGNORECASE)
+_CLOCK_TIME = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
+_NON = re.compile(r"\bnon[-\s]+(?=[a-z])", re.IGNORECASE)
 _CLOCK = re.compile(r"\d\s*([ap])\.?m\b")
-_GREETING = re.compile(r"\bgood\s+(?:morning|afternoon|evening|night)\b")
 # "Spring Boot" and "fall back" are not seasons; "spring term" and "in the fall" are.
 _SEASON = re.compile(r"\b(?:spring|fall)\s+(?:term|semester|quarter|season|intake|break)\b|"
                      r"\b(?:in|this|next|last|during)\s+(?:the\s+)?(?:spring|fall)\b")
@@ -93,7 +123,7 @@ _ROLES = frozenset({
     "applicant", "applicants", "alumni", "alumnus", "graduate", "graduates", "undergraduate", "undergraduates",
     "senior", "junior", "user", "users", "instructor", "instructors", "borrower", "borrowers", "lender",
     "lenders", "payer", "payee", "sponsor", "sponsors", "delegate", "delegates", "worker", "workers", "client",
-    "clients",
+    "clients", "advisor", "advisors", "assistant", "assistants", "donor", "donors", "author", "authors",
 })
 # Words for the same people: "staff members" and "employees", "guests" and "visitors" are one role.
 _ROLE_SYNONYMS = {
@@ -109,9 +139,16 @@ _LANGUAGES = frozenset({
     "php", "c#", "c++", "swift", "bash", "powershell", "perl", "elixir", "erlang", "dart", "lua", "clojure",
     "fortran", "cobol", "matlab", "julia", "groovy", "objective-c", "f#", "zig", "nim", "ocaml",
 })
+# Words that negate without "not" (and negations typed without their apostrophe).
+_PRIVATIVE = frozenset({"missing", "lack", "lacks", "lacking", "absent", "prevent", "prevents", "prevented", "unable",
+                        "excluding", "except", "cant", "dont", "doesnt", "wont", "isnt", "arent", "didnt", "shouldnt",
+                        "wouldnt", "couldnt", "hasnt", "havent"})
+_NEGATIVE_PREFIXES = ("non", "un", "in", "im", "il", "ir", "dis")
 _WORK_TIME = re.compile(r"\b(full|part)[- ]time\b")
-# Ordered relations: the content words just before and just after "to", "into", "than" or "->".
-_DIRECTION_WORDS = frozenset({"to", "into", "than", "->"})
+# Ordered relations: the content words just before and just after "to", "into", "than", "as", "blocks", … .
+_DIRECTION_WORDS = frozenset({"to", "into", "than", "->", "as", "from", "with", "block", "blocks", "precede",
+                              "precedes", "owe", "owes", "pay", "pays", "inherit", "inherits", "replicate",
+                              "reports", "depend", "depends", "outrank", "outranks", "beat", "beats"})
 _WINDOW = 3
 # Words that mostly mark English: a text with few of them is taken for another language, where the English word
 # lists below would misread it.
@@ -144,8 +181,31 @@ def _identifiers(text: str) -> set[str]:
     return {m.strip("`").lower() for m in _IDENTIFIER.findall(text) if not _NUMBER_TOKEN.fullmatch(m)}
 
 
+def _plain(text: str) -> str:
+    """``text`` without courtesy phrases, with clock times as "2 pm" and "non-refundable" as one word."""
+    text = _ALL_TIME.sub("", _COURTESY.sub(" ", text))
+    text = _CLOCK_TIME.sub(lambda m: f"{m.group(1)}{':' + m.group(2) if m.group(2) else ''} {m.group(3).lower()}m",
+                           text)
+    return _NON.sub("non", text)
+
+
+def _negations(text: str, tokens: list[str]) -> int:
+    return analyze(text).negations + sum(t in _PRIVATIVE for t in tokens)
+
+
+def _prefix_negated(a: set[str], b: set[str]) -> bool:
+    """A word on one side is the other side's word with a negative prefix: "ineligible" / "eligible"."""
+    for x, y in ((a, b), (b, a)):
+        for word in x - y:
+            for prefix in _NEGATIVE_PREFIXES:
+                rest = word[len(prefix):]
+                if word.startswith(prefix) and len(rest) >= 4 and rest in y and word not in y:
+                    return True
+    return False
+
+
 def _dates(text: str) -> set[str]:
-    lowered = _GREETING.sub(" ", text.lower())  # "Good morning!" is courtesy, not a time
+    lowered = text.lower()
     found = {t for t in _LETTERS.findall(lowered) if t in _DATES and t != "may"}
     found.update(" ".join(m) for m in _RELATIVE.findall(lowered))
     found.update(m + "m" for m in _CLOCK.findall(lowered))
@@ -154,8 +214,8 @@ def _dates(text: str) -> set[str]:
     return found | ({"may"} if _MAY_MONTH.search(lowered) else set())
 
 
-def _relations(tokens: list[str]) -> list[tuple[set[str], set[str]]]:
-    """(words before, words after) each direction word: up to three content words on either side."""
+def _relations(tokens: list[str]) -> list[tuple[str, set[str], set[str]]]:
+    """(direction word, words before, words after) each direction word: up to three content words on either side."""
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOP]
     relations = []
     for i, t in enumerate(tokens):
@@ -163,13 +223,14 @@ def _relations(tokens: list[str]) -> list[tuple[set[str], set[str]]]:
             before = {w for _, w in [(j, w) for j, w in content if j < i][-_WINDOW:]}
             after = {w for _, w in [(j, w) for j, w in content if j > i][:_WINDOW]}
             if before and after:
-                relations.append((before, after))
+                relations.append((t, before, after))
     return relations
 
 
-def _reversed(a: list[tuple[set[str], set[str]]], b: list[tuple[set[str], set[str]]]) -> bool:
-    """Some relation of one text holds the other way round in the other: X to Y against Y to X."""
-    return any((xa & yb) and (ya & xb) for xa, ya in a for xb, yb in b)
+def _reversed(a: list[tuple[str, set[str], set[str]]], b: list[tuple[str, set[str], set[str]]]) -> bool:
+    """Some relation of one text holds the other way round in the other, around the same word: X to Y against
+    Y to X (a clause moved around another "to" is not a reversal)."""
+    return any(wa == wb and (xa & yb) and (ya & xb) for wa, xa, ya in a for wb, xb, yb in b)
 
 
 def _units(tokens: list[str]) -> list[str]:
@@ -224,6 +285,7 @@ def _english(tokens: list[str]) -> bool:
 
 def conflict(query: str, candidate: str) -> str | None:
     """The first check on which the two texts disagree (one of ``CHECKS``), or None."""
+    query, candidate = _plain(query), _plain(candidate)
     ta, tb = _tokens(query), _tokens(candidate)
     if _numbers(query, ta) != _numbers(candidate, tb):
         return "number"
@@ -231,19 +293,20 @@ def conflict(query: str, candidate: str) -> str | None:
         return "identifier"
     if not (_english(ta) and _english(tb)):
         return None  # the word lists below are English: a translation is left to the verifier
-    if analyze(query).negations % 2 != analyze(candidate).negations % 2:
+    set_a, set_b = set(ta), set(tb)
+    if _negations(query, ta) % 2 != _negations(candidate, tb) % 2 or _prefix_negated(set_a, set_b):
         return "negation"
     if _reversed(_relations(ta), _relations(tb)):
         return "direction"
-    set_a, set_b = set(ta), set(tb)
     for word in set_a - set_b:
-        opposite = _OPPOSITE.get(word)
-        if opposite is not None and opposite in set_b and opposite not in set_a:
+        if any(o in set_b and o not in set_a for o in _OPPOSITE.get(word, ())):
             return "opposite"
     if _dates(query) != _dates(candidate):
         return "date"
     units_a, units_b = _units(ta), _units(tb)
-    if units_a and units_b and units_a != units_b:
+    # A unit swapped ("2 MB files on a 16 GB drive" / "2 GB files …", "per day" / "per week"); one added ("daily")
+    # is no swap.
+    if units_a != units_b and (len(units_a) == len(units_b) or _substituted(set(units_a), set(units_b))):
         return "unit"
     if bool(set_a & _COLLECTIVE) != bool(set_b & _COLLECTIVE):
         return "scope"

@@ -1,7 +1,7 @@
 """``tollgate cache probe``: JSON lines ``{"seed", "query"}`` in, ``{"hit", "similarity", "refused_by"?}`` out
-(``refused_by``: the structured check, or ``verifier``, that refused a seed near enough to be considered), each line judged on
-its own through the gateway's own path: its cache key, an empty store seeded with the seed, then exact match, vector
-search and the decision stage, exactly as a request would meet them."""
+(``refused_by``: the structured check, or ``cross_encoder`` or ``verifier``, that refused a seed near enough to be
+considered), each line judged on its own through the gateway's own path: its cache key, an empty store seeded with
+the seed, then exact match, vector search and the decision stage, exactly as a request would meet them."""
 
 from __future__ import annotations
 

@@ -148,7 +148,10 @@ class SemanticCacheService:
                 self._forget(entry_id)  # purged or expired since this replica indexed it
                 continue
             candidates.append((entry_id, entry.query, entry.vector, similarity))
-        choice = self.decision.decide(key.query, vector, candidates, key.operating_point)
+        if self.decision.reads_pairs:  # a model reads each pair: not on the event loop
+            choice = await asyncio.to_thread(self.decision.decide, key.query, vector, candidates, key.operating_point)
+        else:
+            choice = self.decision.decide(key.query, vector, candidates, key.operating_point)
         if not isinstance(choice, Choice):
             return choice
         return live[choice.entry_id], choice.similarity, choice.score

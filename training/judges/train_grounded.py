@@ -62,9 +62,6 @@ def load_set(name: str) -> list[Row]:
                 for r in map(json.loads, filter(str.strip, fh))]
 
 
-
-
-
 def features(rows: Sequence[Row], embed: CachedEmbeddings) -> np.ndarray:
     return np.stack([featurise(r.answer, r.context, embed) for r in rows])
 

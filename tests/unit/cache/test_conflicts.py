@@ -28,6 +28,12 @@ NEAR_MISSES = [
     ("Which electives run in the fall semester?", "Which electives run in the spring semester?", "date"),
     ("Can a team lead approve their own timesheet?", "Can a team member approve their own timesheet?", "role"),
     ("Can a tenant request a repair online?", "Can a landlord request a repair online?", "role"),
+    ("Can I cancel a flight booked on a refundable fare?", "Can I cancel a flight booked on a non-refundable fare?",
+     "negation"),
+    ("How do I create a storage bucket in the console?", "How do I delete a storage bucket in the console?",
+     "opposite"),
+    ("Which roles can grant access to the finance folder?", "Which roles can revoke access to the finance folder?",
+     "opposite"),
 ]
 
 PARAPHRASES = [
@@ -88,7 +94,7 @@ def test_balanced_serves_what_strict_refuses_and_the_checks_hold_for_both() -> N
 
     from deployments.cache.decision import Choice, Decision, Refusal
 
-    decision = Decision(verifier=_FixedVerifier())  # type: ignore[arg-type]
+    decision = Decision("verifier", verifier=_FixedVerifier())  # type: ignore[arg-type]
     vector = np.ones(4, dtype=np.float32)
     paraphrase = [("e1", "How can I rotate the API key?", vector, 0.9)]
     assert decision.decide("How do I rotate the API key?", vector, paraphrase, "strict") == Refusal("verifier")
