@@ -12,8 +12,8 @@ import pytest
 
 from deployments.cache.cross_encoder import MAX_TOKENS, CrossEncoder, shared_cross_encoder
 from deployments.cache.decision import Choice, Decision, Refusal
-from deployments.cache.service import SemanticCacheService
 from deployments.cache.embedder import Embedder
+from deployments.cache.service import SemanticCacheService
 from tests.unit.cache.conftest import Embed
 from tests.unit.cache.test_service import ANSWER, _key
 from tests.unit.governance.conftest import Clock
