@@ -4,16 +4,15 @@ fine-tuned on this CPU to read both questions at once and say whether they ask t
     PYTHONPATH=. python -m training.cache.cross_encoder train [--minutes 25] [--freeze-embeddings] [--out DIR]
     PYTHONPATH=. python -m training.cache.cross_encoder export [--model DIR]     # writes the shipped weights
     PYTHONPATH=. python -m training.cache.cross_encoder evaluate [--model DIR]   # the experiment's comparison table
-    PYTHONPATH=. python -m training.cache.cross_encoder families                 # the shipped decision, per family
 
 Training data is the verifier's own mix (:mod:`training.cache.train_verifier`: QQP training rows, the GPTCache
 mock paraphrases, rule-made near misses and "X or Y" swaps), shuffled with a fixed seed and read once for as long
 as ``--minutes`` allows, with application-style pairs (``training/cache/data/app_pairs_*.jsonl``) making up
 ``APP_PER_BATCH`` of every batch. ``export`` chooses the strict and balanced thresholds on the development families
-(``DEVELOPMENT_SETS`` in ``benchmarks/data``) and writes the layers, pooler and head in fp16 with the thresholds.
-``families`` reports the shipped decision per family on the development and the held-out families
-(``HELD_OUT_SETS``) through the deployment's own decision stage. ``evaluate`` is the first comparison (docs/cache.md):
-the model against the verifier on the first development and held-out sets.
+(``DEVELOPMENT_SETS`` in ``benchmarks/data``), through the deployment's own decision stage, and writes the layers,
+pooler and head in fp16 with the thresholds. ``benchmarks/cache_quality.py --families-only`` then reports the shipped
+decision per family on every set. ``evaluate`` is the first comparison (docs/cache.md): the model against the
+verifier on the first development and held-out sets.
 """
 
 from __future__ import annotations
@@ -26,15 +25,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from deployments.cache.cross_encoder import CrossEncoder
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = ROOT / "benchmarks" / "data"
 APP_PAIRS = ROOT / "training" / "cache" / "data"
-# Thresholds are chosen on the development families; the held-out ones are only reported.
+# Thresholds are chosen on the development families; the held-out ones (_b, _c, _f) are only reported.
 DEVELOPMENT_SETS = ("cache_families.jsonl", "cache_families_d.jsonl", "cache_families_e.jsonl")
-HELD_OUT_SETS = ("cache_families_f.jsonl", "cache_families_b.jsonl", "cache_families_c.jsonl")
 DEFAULT_OUT = Path("/tmp/tollgate-cache-cross-encoder")
 SEED = 0
 BATCH = 32
@@ -248,9 +250,7 @@ def export(model_dir: Path, out: Path) -> None:
     from safetensors.torch import load_file, save_file
 
     from deployments.cache.cross_encoder import CrossEncoder
-    from deployments.cache.decision import SURE, VERIFIER_VETO
     from deployments.cache.embedder import bundled_model_path
-    from deployments.cache.verifier import Verifier
 
     state = load_file(str(model_dir / "model.safetensors"))
     bundled = load_file(str(bundled_model_path() / "model.safetensors"))
@@ -261,62 +261,40 @@ def export(model_dir: Path, out: Path) -> None:
     shipped = {k: v.half().contiguous() for k, v in state.items() if not k.startswith("bert.embeddings.")}
     save_file(shipped, str(out), metadata={"threshold": "0.5"})
     rows = [r for name in DEVELOPMENT_SETS for r in _families(name)]
-    gates, verifier_scores, _ = _gate(rows)
-    model = CrossEncoder(out)
-    # A pair too long for the cross-encoder is the verifier's: its decision, at its own threshold, stands in.
-    verifier = Verifier.load()
-    scores = np.zeros(len(rows))
-    for i, g in enumerate(gates):
-        if g is None:
-            read = model.score(rows[i]["b"], [rows[i]["a"]])[0]
-            if read is None:
-                scores[i] = float(verifier_scores[i] >= verifier.threshold)
-            else:  # the verifier's veto, as in Decision.decide
-                scores[i] = 0.0 if read < SURE and verifier_scores[i] < VERIFIER_VETO else read
-    strict = _choose(rows, gates, scores, STRICT_WRONG)
-    balanced = _choose(rows, gates, scores, BALANCED_WRONG)
+    served = _served_at(rows, CrossEncoder(out))
+    undecided: list[str | None] = [None] * len(rows)  # _served_at has already applied every rule before the model
+    strict = _choose(rows, undecided, served, STRICT_WRONG)
+    balanced = _choose(rows, undecided, served, BALANCED_WRONG)
     save_file(shipped, str(out), metadata={"threshold": f"{strict:.2f}", "balanced_threshold": f"{balanced:.2f}"})
     for label, t in (("strict", strict), ("balanced", balanced)):
-        recall, wrong, worst = _summary(rows, _hits(gates, scores, t))
+        recall, wrong, worst = _summary(rows, _hits(undecided, served, t))
         print(f"{label}: threshold {t:.2f}, development recall {recall:.2f} at {wrong:.1%} wrong hits ({worst})")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
 
-def families(names: Sequence[str]) -> None:
-    """The shipped decision (``cache.decision: cross_encoder``, strict and balanced) per family, through
-    :class:`deployments.cache.decision.Decision` itself."""
-    from deployments.cache.decision import Decision, Refusal
+def _served_at(rows: list[dict[str, str]], model: CrossEncoder) -> np.ndarray:
+    """Per pair, up to which cross-encoder threshold the deployment's decision stage serves it: its score where the
+    cross-encoder decides, 1.0 where the same-text rule or the verifier serves it whatever that threshold, -1.0 where
+    nothing serves it. ``Decision.decide`` runs at a threshold just above 0, so the veto and every other rule apply
+    as deployed."""
+    from deployments.cache.decision import Choice, Decision
     from deployments.cache.embedder import shared_embedder
 
+    decision = Decision("cross_encoder", cross_encoder=model, cross_encoder_threshold=1e-9)
     embed = shared_embedder().embed
-    decisions = {"verifier (strict)": (Decision("verifier"), "strict"),
-                 "cross_encoder (strict)": (Decision("cross_encoder"), "strict"),
-                 "cross_encoder (balanced)": (Decision("cross_encoder"), "balanced")}
-    for name in names:
-        if not (FAMILIES / name).exists():
-            continue
-        rows = _families(name)
-        va, vb = embed([r["a"] for r in rows]), embed([r["b"] for r in rows])
-        print(f"\n{name}\n\n| family | kind | " + " | ".join(decisions) + " |\n|---|---|"
-              + "---|" * len(decisions))
-        served: dict[str, np.ndarray] = {}
-        for label, (decision, point) in decisions.items():
-            served[label] = np.array([
-                not isinstance(d, Refusal | None)
-                for d in (decision.decide(r["b"], vb[i], [("a", r["a"], va[i], float(va[i] @ vb[i]))], point)
-                          for i, r in enumerate(rows))])
-        for family in dict.fromkeys(r["family"] for r in rows):
-            mask = np.array([r["family"] == family for r in rows])
-            kind = rows[int(np.argmax(mask))]["kind"]
-            print(f"| {family} | {kind} | " + " | ".join(f"{served[k][mask].mean():.2f}" for k in decisions) + " |")
-        for label in decisions:
-            recall, wrong, worst = _summary(rows, served[label])
-            print(f"| **{label}** | recall {recall:.2f} | wrong hits {wrong:.1%} | worst near miss {worst} |")
+    va, vb = embed([r["a"] for r in rows]), embed([r["b"] for r in rows])
+    served = np.full(len(rows), -1.0)
+    for i, r in enumerate(rows):
+        choice = decision.decide(r["b"], vb[i], [("a", r["a"], va[i], float(va[i] @ vb[i]))])
+        if isinstance(choice, Choice):  # served at the cross-encoder's own score only if that is what decided
+            read = model.score(r["b"], [r["a"]])[0]
+            served[i] = 1.0 if read is None or choice.score != read else choice.score
+    return served
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("command", choices=("train", "export", "evaluate", "families"))
+    parser.add_argument("command", choices=("train", "export", "evaluate"))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--minutes", type=float, default=25.0)
     parser.add_argument("--out", "--model", dest="model", type=Path, default=DEFAULT_OUT)
@@ -329,8 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deployments.cache.cross_encoder import WEIGHTS
 
         export(args.model, WEIGHTS)
-    elif args.command == "families":
-        families((*DEVELOPMENT_SETS, *HELD_OUT_SETS))
     else:
         evaluate(args.model)
     return 0
