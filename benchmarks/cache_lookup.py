@@ -6,8 +6,9 @@ the development families' stored questions (``benchmarks/data/cache_families.jso
 ``tollgate cache probe`` does; each lookup asks the pair's other question, so a near candidate reaches the decision
 stage. Two lengths: the questions as written (short), and the same questions behind the same 1 KB of context (a
 RAG-style prompt of about 1 KB: pairs that long go to the verifier, the cross-encoder reads up to 128 tokens).
-Modes alternate question by question, so both see the same machine noise; the last row of each length is the
-embedding of the question alone, the floor under any lookup.
+Modes alternate question by question, so all see the same machine noise. On a CPU with native bfloat16 the
+embedder and the cross-encoder run under bfloat16 autocast (the default there); the "float32" rows are the same
+lookup and embedding without it, the decision before. The "embedding alone" rows are the floor under any lookup.
 
     .venv/bin/python benchmarks/cache_lookup.py [--questions 120] [--rounds 3]
 """
@@ -27,8 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from deployments.cache.cross_encoder import CrossEncoder
 from deployments.cache.decision import Decision
-from deployments.cache.embedder import Embedder
+from deployments.cache.embedder import Embedder, cpu_has_bf16
 from deployments.cache.service import CacheKey, SemanticCacheService
 from tollgate_core.store import open_database
 
@@ -43,8 +45,8 @@ CONTEXT = (
     "reimbursed with receipts. Corporate cards are for business expenses only; a personal charge is repaid within "
     "ten days. Approvals follow the delegation of authority matrix. Question: "
 )
-MODES = ("verifier", "cross_encoder")
-EMBED_ONLY = "embedding alone"
+MODES = ("verifier", "cross_encoder", "cross_encoder, float32")
+EMBED_ONLY = ("embedding alone", "embedding alone, float32")
 
 
 def _rows(limit: int) -> list[dict[str, str]]:
@@ -55,18 +57,23 @@ def _rows(limit: int) -> list[dict[str, str]]:
 
 
 async def _run(questions: int, rounds: int) -> dict[tuple[str, str], list[float]]:
-    embedder = Embedder(threads=1)
+    embedder, float32 = Embedder(threads=1), Embedder(threads=1, bf16=False)
 
     async def embed(texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(embedder.embed, texts)
 
+    async def embed_float32(texts: list[str]) -> np.ndarray:
+        return await asyncio.to_thread(float32.embed, texts)
+
     rows = _rows(questions)
-    timings: dict[tuple[str, str], list[float]] = {(m, length): [] for m in (*MODES, EMBED_ONLY)
+    timings: dict[tuple[str, str], list[float]] = {(m, length): [] for m in (*MODES, *EMBED_ONLY)
                                                    for length in ("short", "1 KB")}
     with tempfile.TemporaryDirectory(prefix="tollgate-lookup-") as tmp:
         db = await open_database(f"sqlite:///{Path(tmp) / 'cache.db'}")
         try:
-            services = {m: SemanticCacheService(db, embed, Decision(m)) for m in MODES}  # type: ignore[arg-type]
+            services = {m: SemanticCacheService(db, embed, Decision(m)) for m in MODES[:2]}  # type: ignore[arg-type]
+            services[MODES[2]] = SemanticCacheService(
+                db, embed_float32, Decision("cross_encoder", cross_encoder=CrossEncoder(bf16=False)))
             for length, prefix in (("short", ""), ("1 KB", CONTEXT)):
                 for i, row in enumerate(rows):
                     scope = f"{length}-{i}"
@@ -84,9 +91,10 @@ async def _run(questions: int, rounds: int) -> dict[tuple[str, str], list[float]
                             started = time.perf_counter()
                             await services[mode].lookup(query)
                             timings[(mode, length)].append((time.perf_counter() - started) * 1000)
-                        started = time.perf_counter()
-                        embedder.embed([query.query])
-                        timings[(EMBED_ONLY, length)].append((time.perf_counter() - started) * 1000)
+                        for name, model in zip(EMBED_ONLY, (embedder, float32), strict=True):
+                            started = time.perf_counter()
+                            model.embed([query.query])
+                            timings[(name, length)].append((time.perf_counter() - started) * 1000)
         finally:
             await db.close()
     return timings
@@ -98,11 +106,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     timings = asyncio.run(_run(args.questions, args.rounds))
-    print(f"\nSemantic lookup, one torch thread, {args.questions} questions x {args.rounds} rounds per cell (ms)\n")
+    print(f"\nSemantic lookup, one torch thread, {args.questions} questions x {args.rounds} rounds per cell (ms); "
+          f"bfloat16 autocast by default: {cpu_has_bf16()}\n")
     print("| question | decision | p50 | p99 | p50 vs verifier |\n|---|---|---|---|---|")
     for length in ("short", "1 KB"):
         base = float(np.percentile(timings[("verifier", length)], 50))
-        for mode in (*MODES, EMBED_ONLY):
+        for mode in (*MODES, *EMBED_ONLY):
             values = timings[(mode, length)]
             p50, p99 = float(np.percentile(values, 50)), float(np.percentile(values, 99))
             print(f"| {length} | {mode} | {p50:.1f} | {p99:.1f} | {p50 / base:.2f}x |")

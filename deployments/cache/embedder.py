@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "length_groups", "shared_embedder"]
+__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "cpu_has_bf16", "length_groups", "shared_embedder"]
 
 DIMENSIONS = 384  # all-MiniLM-L6-v2's output size
 
@@ -23,11 +24,24 @@ def bundled_model_path() -> Path:
     return Path(spec.origin).parent / "model"
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX). Elsewhere torch emulates it, slower than
+    float32. ``TOLLGATE_CPU_BF16=0`` turns bfloat16 off where it would be used."""
+    import torch
+
+    if os.environ.get("TOLLGATE_CPU_BF16", "1") == "0":
+        return False
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 class Embedder:
-    """Unit-length embeddings (so an inner product is the cosine), batched by the caller."""
+    """Unit-length embeddings (so an inner product is the cosine), batched by the caller.
+
+    On a CPU with native bfloat16 the model runs under bfloat16 autocast: a 1 KB question embeds about 1.5 times
+    faster, and each embedding stays within cosine 0.9999 of float32's (``benchmarks/cache_lookup.py``)."""
 
     def __init__(self, model_path: str | Path | None = None, device: str | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, bf16: bool | None = None) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -37,6 +51,8 @@ class Embedder:
             # Ray starts a replica with OMP_NUM_THREADS set from its num_cpus (1 for num_cpus: 0).
             torch.set_num_threads(threads)
         self.device = device
+        self.bf16 = device == "cpu" and (cpu_has_bf16() if bf16 is None else bf16)
+        self._torch = torch
         self._model: Any = SentenceTransformer(str(model_path or bundled_model_path()), device=device)
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -46,9 +62,10 @@ class Embedder:
         and twenty short questions padded to one long prompt's length cost about ten times what they cost alone
         (measured: 0.74 s against 0.09 s for 17 sentences and their 1 KB answer)."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for group in length_groups(texts):
-            out[group] = self._model.encode([texts[i] for i in group], batch_size=64, normalize_embeddings=True,
-                                            convert_to_numpy=True, show_progress_bar=False)
+        with self._torch.autocast("cpu", dtype=self._torch.bfloat16, enabled=self.bf16):
+            for group in length_groups(texts):
+                out[group] = self._model.encode([texts[i] for i in group], batch_size=64, normalize_embeddings=True,
+                                                convert_to_numpy=True, show_progress_bar=False)
         return out
 
 

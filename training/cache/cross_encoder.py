@@ -3,16 +3,18 @@ fine-tuned on this CPU to read both questions at once and say whether they ask t
 
     PYTHONPATH=. python -m training.cache.cross_encoder train [--minutes 25] [--freeze-embeddings] [--out DIR]
     PYTHONPATH=. python -m training.cache.cross_encoder export [--model DIR]     # writes the shipped weights
+    PYTHONPATH=. python -m training.cache.cross_encoder calibrate                # chooses the shipped thresholds
     PYTHONPATH=. python -m training.cache.cross_encoder evaluate [--model DIR]   # the experiment's comparison table
 
 Training data is the verifier's own mix (:mod:`training.cache.train_verifier`: QQP training rows, the GPTCache
 mock paraphrases, rule-made near misses and "X or Y" swaps), shuffled with a fixed seed and read once for as long
 as ``--minutes`` allows, with application-style pairs (``training/cache/data/app_pairs_*.jsonl``) making up
-``APP_PER_BATCH`` of every batch. ``export`` chooses the strict and balanced thresholds on the development families
-(``DEVELOPMENT_SETS`` in ``benchmarks/data``), through the deployment's own decision stage, and writes the layers,
-pooler and head in fp16 with the thresholds. ``benchmarks/cache_quality.py --families-only`` then reports the shipped
-decision per family on every set. ``evaluate`` is the first comparison (docs/cache.md): the model against the
-verifier on the first development and held-out sets.
+``APP_PER_BATCH`` of every batch. ``export`` writes the layers, pooler and head in fp16, then calibrates.
+``calibrate`` chooses the strict and balanced thresholds on the calibration families (``CALIBRATION_SETS`` in
+``benchmarks/data``: sets whose rows no check was written against), through the deployment's own decision stage,
+and writes ``cross_encoder_thresholds.json``. ``benchmarks/cache_quality.py --families-only`` then reports the
+shipped decision per family on every set. ``evaluate`` is the first comparison (docs/cache.md): the model against
+the verifier on the first development and held-out sets.
 """
 
 from __future__ import annotations
@@ -35,8 +37,12 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = ROOT / "benchmarks" / "data"
 APP_PAIRS = ROOT / "training" / "cache" / "data"
-# Thresholds are chosen on the development families; the held-out ones (_b, _c, _f) are only reported.
-DEVELOPMENT_SETS = ("cache_families.jsonl", "cache_families_d.jsonl", "cache_families_e.jsonl")
+# The structured checks were written against the development families, so wrong hits there say little about
+# another author's wording (0.5 % there became 2.7 % on the next three sets). Thresholds are chosen on sets no
+# check was written against; the held-out set (_h) is only reported.
+DEVELOPMENT_SETS = ("cache_families.jsonl", "cache_families_d.jsonl", "cache_families_e.jsonl",
+                    "cache_families_g.jsonl")
+CALIBRATION_SETS = ("cache_families_b.jsonl", "cache_families_c.jsonl", "cache_families_f.jsonl")
 DEFAULT_OUT = Path("/tmp/tollgate-cache-cross-encoder")
 SEED = 0
 BATCH = 32
@@ -44,11 +50,11 @@ APP_PER_BATCH = 6
 MAX_LENGTH = 128  # deployments.cache.cross_encoder.MAX_TOKENS
 LEARNING_RATE = 4e-5
 MAX_WRONG = 0.02
-# The shipped operating points, as shares of wrong hits on the development families. Strict leaves room for what
-# another author's wording loses: the verifier went from 1.1 % on the first development set to 6.0 % on held-out
-# families, and the first cross-encoder from 0.7 % to 2.2-4.4 % (docs/cache.md).
-STRICT_WRONG = 0.005
-BALANCED_WRONG = 0.02
+# The shipped operating points on the calibration families: strict keeps under the issue's 2 % of hits wrong with a
+# margin, and no near-miss family of any one set over 5 % (one pair in twenty); balanced allows 3 %.
+STRICT_WRONG = 0.015
+STRICT_FAMILY = 0.05
+BALANCED_WRONG = 0.03
 
 
 def training_pairs(data_dir: Path) -> tuple[list[str], list[str], np.ndarray]:
@@ -165,7 +171,7 @@ def scorer(model_dir: Path) -> Callable[[list[tuple[str, str]]], np.ndarray]:
 
 def _families(name: str) -> list[dict[str, str]]:
     with open(FAMILIES / name, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        return [{**json.loads(line), "set": name} for line in fh if line.strip()]
 
 
 def _gate(rows: list[dict[str, str]]) -> tuple[list[str | None], np.ndarray, np.ndarray]:
@@ -211,11 +217,22 @@ def _summary(rows: list[dict[str, str]], hits: np.ndarray) -> tuple[float, float
     return recall, wrong, f"{worst[0]} {np.mean(worst[1]):.0%}"
 
 
+def _worst_family(rows: list[dict[str, str]], hits: np.ndarray) -> float:
+    """The highest share of pairs served in any near-miss family of any one set."""
+    by_family: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for r, h in zip(rows, hits, strict=True):
+        if r["kind"] != "paraphrase":
+            by_family[(r.get("set", ""), r["family"])].append(bool(h))
+    return max(float(np.mean(v)) for v in by_family.values())
+
+
 def _choose(rows: list[dict[str, str]], gates: list[str | None], scores: np.ndarray,
-            max_wrong: float = MAX_WRONG) -> float:
-    """The lowest threshold with at most ``max_wrong`` of the hits wrong (on these rows)."""
+            max_wrong: float = MAX_WRONG, max_family: float = 1.0) -> float:
+    """The lowest threshold with at most ``max_wrong`` of the hits wrong and no near-miss family over
+    ``max_family`` (on these rows)."""
     for t in np.round(np.arange(0.05, 1.0, 0.01), 2):
-        if _summary(rows, _hits(gates, scores, float(t)))[1] <= max_wrong:
+        hits = _hits(gates, scores, float(t))
+        if _summary(rows, hits)[1] <= max_wrong and _worst_family(rows, hits) <= max_family:
             return float(t)
     return 1.0
 
@@ -245,11 +262,10 @@ def evaluate(model_dir: Path) -> None:
 
 
 def export(model_dir: Path, out: Path) -> None:
-    """The fine-tuned layers, pooler and head in fp16, with the thresholds chosen on the development families."""
+    """The fine-tuned layers, pooler and head in fp16; then the thresholds for them (:func:`calibrate`)."""
     import torch
     from safetensors.torch import load_file, save_file
 
-    from deployments.cache.cross_encoder import CrossEncoder
     from deployments.cache.embedder import bundled_model_path
 
     state = load_file(str(model_dir / "model.safetensors"))
@@ -259,17 +275,31 @@ def export(model_dir: Path, out: Path) -> None:
         if name.startswith("bert.embeddings.") and original is not None and not torch.equal(tensor, original):
             raise SystemExit(f"{name} differs from the bundled model: train with --freeze-embeddings")
     shipped = {k: v.half().contiguous() for k, v in state.items() if not k.startswith("bert.embeddings.")}
-    save_file(shipped, str(out), metadata={"threshold": "0.5"})
-    rows = [r for name in DEVELOPMENT_SETS for r in _families(name)]
-    served = _served_at(rows, CrossEncoder(out))
+    save_file(shipped, str(out))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    calibrate(out, out.with_name("cross_encoder_thresholds.json"))
+
+
+def calibrate(weights: Path, out: Path) -> None:
+    """Chooses the strict and balanced thresholds on ``CALIBRATION_SETS`` and writes them to ``out``."""
+    from deployments.cache.cross_encoder import CrossEncoder
+
+    rows = [r for name in CALIBRATION_SETS for r in _families(name)]
+    model = CrossEncoder(weights, thresholds=None)
+    served = _served_at(rows, model)
     undecided: list[str | None] = [None] * len(rows)  # _served_at has already applied every rule before the model
-    strict = _choose(rows, undecided, served, STRICT_WRONG)
-    balanced = _choose(rows, undecided, served, BALANCED_WRONG)
-    save_file(shipped, str(out), metadata={"threshold": f"{strict:.2f}", "balanced_threshold": f"{balanced:.2f}"})
+    strict = _choose(rows, undecided, served, STRICT_WRONG, STRICT_FAMILY)
+    balanced = min(strict, _choose(rows, undecided, served, BALANCED_WRONG))
     for label, t in (("strict", strict), ("balanced", balanced)):
         recall, wrong, worst = _summary(rows, _hits(undecided, served, t))
-        print(f"{label}: threshold {t:.2f}, development recall {recall:.2f} at {wrong:.1%} wrong hits ({worst})")
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+        print(f"{label}: threshold {t:.2f}, calibration recall {recall:.2f} at {wrong:.1%} wrong hits "
+              f"(worst family of one set {_worst_family(rows, _hits(undecided, served, t)):.0%}; pooled: {worst})")
+    out.write_text(json.dumps({
+        "strict": strict, "balanced": balanced, "chosen_on": list(CALIBRATION_SETS),
+        "rule": f"lowest threshold with at most {STRICT_WRONG:.1%} of hits wrong and no near-miss family of one set "
+                f"over {STRICT_FAMILY:.0%} (strict); at most {BALANCED_WRONG:.0%} wrong (balanced)",
+    }, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
 
 
 def _served_at(rows: list[dict[str, str]], model: CrossEncoder) -> np.ndarray:
@@ -294,7 +324,7 @@ def _served_at(rows: list[dict[str, str]], model: CrossEncoder) -> np.ndarray:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("command", choices=("train", "export", "evaluate"))
+    parser.add_argument("command", choices=("train", "export", "calibrate", "evaluate"))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--minutes", type=float, default=25.0)
     parser.add_argument("--out", "--model", dest="model", type=Path, default=DEFAULT_OUT)
@@ -307,6 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from deployments.cache.cross_encoder import WEIGHTS
 
         export(args.model, WEIGHTS)
+    elif args.command == "calibrate":
+        from deployments.cache.cross_encoder import THRESHOLDS, WEIGHTS
+
+        calibrate(WEIGHTS, THRESHOLDS)
     else:
         evaluate(args.model)
     return 0

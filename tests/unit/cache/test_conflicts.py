@@ -34,6 +34,11 @@ NEAR_MISSES = [
      "opposite"),
     ("Which roles can grant access to the finance folder?", "Which roles can revoke access to the finance folder?",
      "opposite"),
+    ("What happens if the tenant renews the lease by the deadline?",
+     "What happens if the tenant fails to renew the lease by the deadline?", "negation"),
+    ("Which gate is closest to the baggage area?", "Which gate is farthest from the baggage area?", "opposite"),
+    ("Which plan has the fewest seat limits?", "Which plan has the most seat limits?", "opposite"),
+    ("Who books the courts, the team captain?", "Who books the courts, the club secretary?", "role"),
 ]
 
 PARAPHRASES = [
@@ -51,6 +56,10 @@ PARAPHRASES = [
     ("Which employees qualify for the annual bonus?", "Which staff members are eligible for the yearly bonus?"),
     ("Is there a cap on how many guests I can bring?", "Is there a limit on how many visitors I can bring?"),
     ("How do I configure logging in Spring Boot?", "how do i configure logging in spring boot"),
+    ("What is the current APR on personal loans?", "What is the current annual percentage rate on personal loans?"),
+    ("How should we pin module versions to avoid surprises?", "How should we lock module versions to prevent surprises?"),
+    ("Which suppliers deliver on short notice?", "Which vendors deliver on short notice?"),
+    ("How do we shortlist candidates fairly?", "How do we shortlist applicants fairly?"),
 ]
 
 

@@ -4,13 +4,14 @@ verifier, and runs off the event loop."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
 import numpy as np
 import pytest
 
-from deployments.cache.cross_encoder import MAX_TOKENS, CrossEncoder, shared_cross_encoder
+from deployments.cache.cross_encoder import MAX_TOKENS, THRESHOLDS, CrossEncoder, shared_cross_encoder
 from deployments.cache.decision import Choice, Decision, Refusal
 from deployments.cache.embedder import Embedder
 from deployments.cache.service import SemanticCacheService
@@ -26,7 +27,9 @@ def model() -> CrossEncoder:
     return shared_cross_encoder()
 
 
-def test_the_shipped_operating_points_are_in_the_weights_file(model: CrossEncoder) -> None:
+def test_the_shipped_operating_points_are_read_from_the_thresholds_file(model: CrossEncoder) -> None:
+    chosen = json.loads(THRESHOLDS.read_text(encoding="utf-8"))
+    assert (model.threshold, model.balanced_threshold) == (chosen["strict"], chosen["balanced"])
     assert 0 < model.balanced_threshold <= model.threshold < 1
 
 
