@@ -51,7 +51,18 @@ _OPPOSITES = [
     ("gained", "lost"), ("weekday", "weekend"), ("weekdays", "weekends"), ("encrypted", "unencrypted"),
     ("signed", "unsigned"), ("fewest", "most"), ("closest", "farthest"), ("closest", "furthest"),
     ("nearest", "farthest"), ("nearest", "furthest"), ("closer", "farther"), ("nearer", "farther"), ("near", "far"),
+    ("greatest", "least"), ("greatest", "smallest"), ("greater", "smaller"), ("rose", "fell"), ("rise", "fall"),
+    ("rising", "falling"), ("risen", "fallen"), ("rose", "dropped"), ("rise", "drop"), ("louder", "quieter"),
+    ("loudest", "quietest"), ("deepest", "shallowest"), ("deeper", "shallower"), ("deep", "shallow"),
+    ("improve", "worsen"), ("improving", "worsening"), ("improved", "worsened"), ("heaviest", "lightest"),
+    ("heavier", "lighter"), ("heavy", "light"), ("strongest", "weakest"), ("stronger", "weaker"),
+    ("exceed", "below"), ("exceeds", "below"), ("exceeded", "below"), ("raise", "lower"), ("raised", "lowered"),
+    ("buff", "nerf"), ("buffed", "nerfed"), ("widest", "narrowest"), ("wider", "narrower"), ("hottest", "coldest"),
+    ("warmer", "colder"), ("busiest", "quietest"), ("busier", "quieter"), ("richest", "poorest"),
+    ("largest", "fewest"), ("positive", "negative"), ("gains", "losses"), ("surplus", "deficit"),
 ]
+# Prefixes that make a word its opposite: overprovisioned / underprovisioned, upstream / downstream.
+_OPPOSITE_PREFIXES = (("over", "under"), ("up", "down"), ("pre", "post"))
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in _OPPOSITES:
     _OPPOSITE.setdefault(_a, set()).add(_b)
@@ -225,6 +236,15 @@ def _prefix_negated(a: set[str], b: set[str]) -> bool:
     return False
 
 
+def _prefix_opposite(word: str, other: set[str]) -> bool:
+    """``other`` has ``word`` with the opposite prefix: "overprovisioned" / "underprovisioned"."""
+    for x, y in (*_OPPOSITE_PREFIXES, *((y, x) for x, y in _OPPOSITE_PREFIXES)):
+        rest = word[len(x):]
+        if word.startswith(x) and len(rest) >= 4 and y + rest in other:
+            return True
+    return False
+
+
 def _dates(text: str) -> set[str]:
     lowered = text.lower()
     found = {_MONTH_OF.get(t.lower(), t.lower()) for t in _WORD.findall(text) if t.lower() in _DATES
@@ -253,6 +273,59 @@ def _reversed(a: list[tuple[str, set[str], set[str]]], b: list[tuple[str, set[st
     """Some relation of one text holds the other way round in the other, around the same word: X to Y against
     Y to X (a clause moved around another "to" is not a reversal)."""
     return any(wa == wb and (xa & yb) and (ya & xb) for wa, xa, ya in a for wb, xb, yb in b)
+
+
+_COORDINATORS = frozenset({"and", "or", "nor", "&", "plus", "vs", "versus", "/"})
+# Prepositions and subordinators: a part that starts with one is a phrase of its own ("in heavy weather").
+_PHRASE_STARTS = frozenset({
+    "in", "on", "at", "to", "for", "from", "by", "with", "without", "during", "after", "before", "while", "when",
+    "if", "unless", "since", "until", "within", "besides", "despite", "per", "via", "across", "among", "between",
+    "under", "over", "using", "through", "into", "once", "because", "so", "as", "of", "about", "except", "apart",
+})
+_SWAPPED_AT_MOST = 6  # tokens per swapped part: names, numbers, roles and products, not clauses
+
+
+def _swapped(a: list[str], b: list[str]) -> bool:
+    """The same words, with two parts exchanged around words that stay in place: "can Alex message Jordan" /
+    "can Jordan message Alex", "a player rated 1500 beating one rated 1800" / "… 1800 … 1500", "the resident's
+    report reviewed by the attending" / "the attending's report reviewed by the resident". Parts joined by a
+    coordinator only ("iOS and Android") are symmetric, and two adjacent parts exchanged are a clause moved."""
+    a, b = [t.removesuffix("'s") for t in a], [t.removesuffix("'s") for t in b]
+    if a == b or sorted(a) != sorted(b):
+        return False
+    start = 0
+    while a[start] == b[start]:
+        start += 1
+    end = len(a)
+    while a[end - 1] == b[end - 1]:
+        end -= 1
+    if _moved(a, b, start, end):
+        return False
+    core_a, core_b = a[start:end], b[start:end]
+    for lx in range(1, _SWAPPED_AT_MOST + 1):
+        for ly in range(1, _SWAPPED_AT_MOST + 1):
+            if lx + ly >= len(core_a):
+                continue
+            x, middle, y = core_a[:lx], core_a[lx:len(core_a) - ly], core_a[len(core_a) - ly:]
+            if x[0] in _PHRASE_STARTS and y[0] in _PHRASE_STARTS:
+                continue  # "during the inspection" / "besides dimensions": phrases moved, not roles swapped
+            if core_b == y + middle + x and not set(middle) <= _COORDINATORS:
+                return True
+    return False
+
+
+def _moved(a: list[str], b: list[str], start: int, end: int) -> bool:
+    """Two adjacent phrases of ``a`` exchanged in ``b`` ("to the Reno warehouse from the Sacramento warehouse" /
+    "from the Sacramento warehouse to the Reno warehouse"): the roles travel with their words. The phrases may
+    reach a few words into the part both texts share (here the last "warehouse")."""
+    for first in range(start, max(-1, start - _REACH - 1), -1):
+        for last in range(end, min(len(a), end + _REACH) + 1):
+            if any(b[first:last] == a[k:last] + a[first:k] for k in range(first + 1, last)):
+                return True
+    return False
+
+
+_REACH = 8
 
 
 def _units(tokens: list[str]) -> list[str]:
@@ -305,6 +378,13 @@ def _english(tokens: list[str]) -> bool:
     return sum(t in _ENGLISH for t in tokens) >= max(1, len(tokens) // 6)
 
 
+def _same_language(a: list[str], b: list[str]) -> bool:
+    """Both texts read as English, or they share most of their words (terse English, "List patients whose A1c
+    rose since their last draw", has few of the words that mark English; a translation shares few words)."""
+    sa, sb = set(a), set(b)
+    return (_english(a) and _english(b)) or len(sa & sb) >= 0.5 * len(sa | sb)
+
+
 def conflict(query: str, candidate: str) -> str | None:
     """The first check on which the two texts disagree (one of ``CHECKS``), or None."""
     query, candidate = _plain(query), _plain(candidate)
@@ -313,15 +393,15 @@ def conflict(query: str, candidate: str) -> str | None:
         return "number"
     if _substituted(_identifiers(query), _identifiers(candidate)):
         return "identifier"
-    if not (_english(ta) and _english(tb)):
-        return None  # the word lists below are English: a translation is left to the verifier
+    if not _same_language(ta, tb):
+        return None  # the word lists below are English: a translation is left to the model
     set_a, set_b = set(ta), set(tb)
     if _negations(query, ta) % 2 != _negations(candidate, tb) % 2 or _prefix_negated(set_a, set_b):
         return "negation"
-    if _reversed(_relations(ta), _relations(tb)):
+    if _reversed(_relations(ta), _relations(tb)) or _swapped(ta, tb):
         return "direction"
     for word in set_a - set_b:
-        if any(o in set_b and o not in set_a for o in _OPPOSITE.get(word, ())):
+        if any(o in set_b and o not in set_a for o in _OPPOSITE.get(word, ())) or _prefix_opposite(word, set_b):
             return "opposite"
     if _dates(query) != _dates(candidate):
         return "date"

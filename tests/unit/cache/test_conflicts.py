@@ -39,6 +39,16 @@ NEAR_MISSES = [
     ("Which gate is closest to the baggage area?", "Which gate is farthest from the baggage area?", "opposite"),
     ("Which plan has the fewest seat limits?", "Which plan has the most seat limits?", "opposite"),
     ("Who books the courts, the team captain?", "Who books the courts, the club secretary?", "role"),
+    ("If Alex blocks Jordan, can Jordan still send Alex a message?",
+     "If Alex blocks Jordan, can Alex still send Jordan a message?", "direction"),
+    ("How many points does a player rated 1500 gain for beating a player rated 1800?",
+     "How many points does a player rated 1800 gain for beating a player rated 1500?", "direction"),
+    ("How many hours ahead of Rotterdam is Singapore?", "How many hours ahead of Singapore is Rotterdam?", "direction"),
+    ("Is the resident's report reviewed by the attending pathologist?",
+     "Is the attending pathologist's report reviewed by the resident?", "direction"),
+    ("List patients whose A1c rose since their previous draw.", "List patients whose A1c fell since their previous draw.",
+     "opposite"),
+    ("Which EC2 instances are overprovisioned?", "Which EC2 instances are underprovisioned?", "opposite"),
 ]
 
 PARAPHRASES = [
@@ -60,6 +70,12 @@ PARAPHRASES = [
     ("How should we pin module versions to avoid surprises?", "How should we lock module versions to prevent surprises?"),
     ("Which suppliers deliver on short notice?", "Which vendors deliver on short notice?"),
     ("How do we shortlist candidates fairly?", "How do we shortlist applicants fairly?"),
+    ("How do I build the app for iOS and Android?", "How do I build the app for Android and iOS?"),
+    ("How do I move stock to the Reno warehouse from the Sacramento warehouse?",
+     "How do I move stock from the Sacramento warehouse to the Reno warehouse?"),
+    ("Using Terraform, how can I import a bucket?", "How can I import a bucket using Terraform?"),
+    ("In heavy weather, should the master reduce speed to protect the deck cargo?",
+     "To protect the deck cargo, should the master reduce speed in heavy weather?"),
 ]
 
 
