@@ -60,6 +60,8 @@ _OPPOSITES = [
     ("buff", "nerf"), ("buffed", "nerfed"), ("widest", "narrowest"), ("wider", "narrower"), ("hottest", "coldest"),
     ("warmer", "colder"), ("busiest", "quietest"), ("busier", "quieter"), ("richest", "poorest"),
     ("largest", "fewest"), ("positive", "negative"), ("gains", "losses"), ("surplus", "deficit"),
+    ("permissive", "restrictive"), ("strict", "lenient"), ("strictest", "loosest"), ("tighter", "looser"),
+    ("backend", "frontend"), ("back-end", "front-end"), ("server-side", "client-side"), ("inbound", "return"),
 ]
 # Prefixes that make a word its opposite: overprovisioned / underprovisioned, upstream / downstream.
 _OPPOSITE_PREFIXES = (("over", "under"), ("up", "down"), ("pre", "post"))
@@ -101,6 +103,7 @@ _COURTESY = re.compile(
 _ALL_TIME = re.compile(r"\ball (?=(?:day|night|week|weekend|month|year|morning|afternoon|evening)\b)", re.IGNORECASE)
 _CLOCK_TIME = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
 _NON = re.compile(r"\bnon[-\s]+(?=[a-z])", re.IGNORECASE)
+_KILO_HOUR = re.compile(r"\b(kilo|mega|giga)watt[-\s]hours?\b", re.IGNORECASE)  # one unit, "kWh", not watts and hours
 _CLOCK = re.compile(r"\d\s*([ap])\.?m\b")
 # "Spring Boot" and "fall back" are not seasons; "spring term" and "in the fall" are.
 _SEASON = re.compile(r"\b(?:spring|fall)\s+(?:term|semester|quarter|season|intake|break)\b|"
@@ -116,7 +119,10 @@ _UNIT_GROUPS = {
     "week": "week weeks weekly", "month": "month months monthly", "quarter": "quarter quarters quarterly",
     "year": "year years yearly annual annually", "liter": "liter liters litre litres", "gallon": "gallon gallons",
     "percent": "percent %", "usd": "usd dollar dollars", "eur": "eur euro euros", "gbp": "gbp sterling",
-    "jpy": "jpy yen",
+    "jpy": "jpy yen", "w": "watt watts", "kw": "kw kilowatt kilowatts", "mw": "mw megawatt megawatts",
+    "gw": "gw gigawatt gigawatts", "kwh": "kwh kilowatt-hour kilowatt-hours", "mwh": "mwh megawatt-hour megawatt-hours",
+    "hz": "hz hertz", "mhz": "mhz megahertz", "ghz": "ghz gigahertz", "volt": "v volt volts", "amp": "amp amps ampere",
+    "psi": "psi", "bar": "bar", "mg": "mg milligram milligrams", "ml": "ml milliliter milliliters millilitre",
 }
 _UNIT = {word: unit for unit, words in _UNIT_GROUPS.items() for word in words.split()}
 _ROLES = frozenset({
@@ -148,12 +154,16 @@ _ROLES = frozenset({
     "surgeons", "parent", "parents", "guardian", "guardians", "player", "players", "referee", "referees", "teller",
     "tellers", "guarantor", "guarantors", "co-signer", "co-signers", "cosigner", "cosigners", "lessee", "lessees",
     "lessor", "lessors", "franchisee", "franchisees", "supplier", "suppliers", "carrier", "carriers",
+    "employer", "employers", "distributor", "distributors", "licensee", "licensees", "licensor", "licensors",
+    "holder", "holders", "handler", "handlers", "screener", "screeners", "renter", "renters", "aide", "aides",
+    "caregiver", "caregivers", "claimant", "claimants", "insurer", "insurers", "insured", "planner", "planners",
+    "attendee", "attendees", "organizer", "organizers", "exhibitor", "exhibitors", "speaker", "speakers",
 })
 # Words for the same people: "staff members" and "employees", "guests" and "visitors" are one role.
 _ROLE_SYNONYMS = {
     "employee": "employee employees staff member members hire hires associate associates worker workers",
     "guest": "guest guests visitor visitors",
-    "customer": "customer customers client clients",
+    "customer": "customer customers client clients subscriber subscribers",
     "administrator": "admin admins administrator administrators superuser",
     "user": "user users",
     "vendor": "vendor vendors supplier suppliers",
@@ -184,9 +194,10 @@ _DIRECTION_WORDS = frozenset({"to", "into", "than", "->", "as", "from", "with", 
 _WINDOW = 3
 # Words that mostly mark English: a text with few of them is taken for another language, where the English word
 # lists below would misread it.
-_ENGLISH = frozenset({"the", "a", "an", "to", "of", "in", "for", "on", "is", "are", "how", "what", "do", "does",
-                      "i", "my", "our", "can", "and", "with", "from", "which", "who", "when", "where", "why",
-                      "should", "we", "you", "it", "this", "that", "be", "at", "by", "or", "me", "there"})
+# ("a", "do", "i", "in", "on", "me", "an" are words of Portuguese, Italian, German or French too.)
+_ENGLISH = frozenset({"the", "to", "of", "for", "is", "are", "how", "what", "does", "my", "our", "can", "and",
+                      "with", "from", "which", "who", "when", "where", "why", "should", "we", "you", "it", "this",
+                      "that", "be", "at", "by", "or", "there"})
 
 _STOP = _STOPWORDS | {"please", "thanks", "thank", "hi", "hello", "hey", "way", "best", "want", "need", "like"}
 
@@ -218,7 +229,7 @@ def _plain(text: str) -> str:
     text = _ALL_TIME.sub("", _COURTESY.sub(" ", text))
     text = _CLOCK_TIME.sub(lambda m: f"{m.group(1)}{':' + m.group(2) if m.group(2) else ''} {m.group(3).lower()}m",
                            text)
-    return _NON.sub("non", text)
+    return _KILO_HOUR.sub(lambda m: m.group(1)[0].lower() + "wh", _NON.sub("non", text))
 
 
 def _negations(text: str, tokens: list[str]) -> int:
@@ -272,7 +283,8 @@ def _relations(tokens: list[str]) -> list[tuple[str, set[str], set[str]]]:
 def _reversed(a: list[tuple[str, set[str], set[str]]], b: list[tuple[str, set[str], set[str]]]) -> bool:
     """Some relation of one text holds the other way round in the other, around the same word: X to Y against
     Y to X (a clause moved around another "to" is not a reversal)."""
-    return any(wa == wb and (xa & yb) and (ya & xb) for wa, xa, ya in a for wb, xb, yb in b)
+    # A word on both sides of its own relation ("billing reports … billing settings") says nothing of the order.
+    return any(wa == wb and ((xa - ya) & (yb - xb)) and ((ya - xa) & (xb - yb)) for wa, xa, ya in a for wb, xb, yb in b)
 
 
 _COORDINATORS = frozenset({"and", "or", "nor", "&", "plus", "vs", "versus", "/"})
@@ -282,6 +294,7 @@ _PHRASE_STARTS = frozenset({
     "if", "unless", "since", "until", "within", "besides", "despite", "per", "via", "across", "among", "between",
     "under", "over", "using", "through", "into", "once", "because", "so", "as", "of", "about", "except", "apart",
 })
+_SWAP_FORM = {"an": "a"}  # "their SUV for a compact" / "their compact for an SUV"
 _SWAPPED_AT_MOST = 6  # tokens per swapped part: names, numbers, roles and products, not clauses
 
 
@@ -290,7 +303,7 @@ def _swapped(a: list[str], b: list[str]) -> bool:
     "can Jordan message Alex", "a player rated 1500 beating one rated 1800" / "… 1800 … 1500", "the resident's
     report reviewed by the attending" / "the attending's report reviewed by the resident". Parts joined by a
     coordinator only ("iOS and Android") are symmetric, and two adjacent parts exchanged are a clause moved."""
-    a, b = [t.removesuffix("'s") for t in a], [t.removesuffix("'s") for t in b]
+    a, b = [_SWAP_FORM.get(t, t.removesuffix("'s")) for t in a], [_SWAP_FORM.get(t, t.removesuffix("'s")) for t in b]
     if a == b or sorted(a) != sorted(b):
         return False
     start = 0
@@ -369,9 +382,21 @@ def _unmatched_names(query: str, candidate: str) -> tuple[set[str], set[str]]:
     return only_a, only_b
 
 
+def _singular(word: str) -> str:
+    for plural, singular in (("ies", "y"), ("s", "")):
+        if word.endswith(plural) and word[:-len(plural)] + singular in _ROLES:
+            return word[:-len(plural)] + singular
+    return word
+
+
 def _roles(text: str, words: set[str]) -> set[str]:
+    words = {_singular(w.removesuffix("'s").removesuffix("'")) for w in words}  # "a maintainer's", "drivers"
     found = {_ROLE_OF.get(w, w) for w in words & _ROLES} | {m + "-time" for m in _WORK_TIME.findall(text.lower())}
     return found - {"employee"} if found & {"full-time", "part-time"} else found
+
+
+def _collective(tokens: list[str]) -> int:
+    return sum(t in _COLLECTIVE for t in tokens)
 
 
 def _english(tokens: list[str]) -> bool:
@@ -389,11 +414,13 @@ def conflict(query: str, candidate: str) -> str | None:
     """The first check on which the two texts disagree (one of ``CHECKS``), or None."""
     query, candidate = _plain(query), _plain(candidate)
     ta, tb = _tokens(query), _tokens(candidate)
-    if _numbers(query, ta) != _numbers(candidate, tb):
+    same_language = _same_language(ta, tb)
+    # Number words are English ("three" / "trois"): across languages only digits are compared.
+    if _numbers(query, ta) != _numbers(candidate, tb) and (same_language or _numbers(query, []) != _numbers(candidate, [])):
         return "number"
     if _substituted(_identifiers(query), _identifiers(candidate)):
         return "identifier"
-    if not _same_language(ta, tb):
+    if not same_language:
         return None  # the word lists below are English: a translation is left to the model
     set_a, set_b = set(ta), set(tb)
     if _negations(query, ta) % 2 != _negations(candidate, tb) % 2 or _prefix_negated(set_a, set_b):
@@ -410,7 +437,7 @@ def conflict(query: str, candidate: str) -> str | None:
     # is no swap.
     if units_a != units_b and (len(units_a) == len(units_b) or _substituted(set(units_a), set(units_b))):
         return "unit"
-    if bool(set_a & _COLLECTIVE) != bool(set_b & _COLLECTIVE):
+    if _collective(ta) != _collective(tb):  # "all keys in the current database" / "… in every database"
         return "scope"
     roles_a = _roles(query, set_a)
     roles_b = _roles(candidate, set_b)

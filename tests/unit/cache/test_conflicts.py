@@ -49,6 +49,15 @@ NEAR_MISSES = [
     ("List patients whose A1c rose since their previous draw.", "List patients whose A1c fell since their previous draw.",
      "opposite"),
     ("Which EC2 instances are overprovisioned?", "Which EC2 instances are underprovisioned?", "opposite"),
+    ("Our turbine is rated 3 megawatts. How many homes can it supply?",
+     "Our turbine is rated 3 kilowatts. How many homes can it supply?", "unit"),
+    ("Which open-source license is the most permissive?", "Which open-source license is the most restrictive?",
+     "opposite"),
+    ("What are a maintainer's duties under the DCO?", "What are a contributor's duties under the DCO?", "role"),
+    ("How do I delete all keys in the current Redis database?", "How do I delete all keys in every Redis database?",
+     "scope"),
+    ("The customer wants to swap their SUV for a compact. Do we refund the difference?",
+     "The customer wants to swap their compact for an SUV. Do we refund the difference?", "direction"),
 ]
 
 PARAPHRASES = [
@@ -76,6 +85,14 @@ PARAPHRASES = [
     ("Using Terraform, how can I import a bucket?", "How can I import a bucket using Terraform?"),
     ("In heavy weather, should the master reduce speed to protect the deck cargo?",
      "To protect the deck cargo, should the master reduce speed in heavy weather?"),
+    ("How is the kWh usage on my bill calculated?", "How is the kilowatt-hour usage on my bill calculated?"),
+    ("What should the agent check for a customer with a foreign driver's license?",
+     "What should the agent check for a customer with a foriegn drivers license?"),
+    ("Which IAM role lets a user view billing reports without changing billing settings?",
+     "Name the IAM role that lets a user view billing reports without changing billing settings."),
+    ("Our test ran for only three days. Are the results reliable?",
+     "Notre test n'a duré que trois jours. Les résultats sont-ils fiables ?"),
+    ("Why is the customer's stream buffering?", "Why is the subscriber's stream buffering?"),
 ]
 
 
