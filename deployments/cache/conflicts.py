@@ -416,7 +416,8 @@ def conflict(query: str, candidate: str) -> str | None:
     ta, tb = _tokens(query), _tokens(candidate)
     same_language = _same_language(ta, tb)
     # Number words are English ("three" / "trois"): across languages only digits are compared.
-    if _numbers(query, ta) != _numbers(candidate, tb) and (same_language or _numbers(query, []) != _numbers(candidate, [])):
+    if _numbers(query, ta) != _numbers(candidate, tb) and (
+            same_language or _numbers(query, []) != _numbers(candidate, [])):
         return "number"
     if _substituted(_identifiers(query), _identifiers(candidate)):
         return "identifier"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 import pytest
 
 from deployments.cache.embedder import Embedder, cpu_has_bf16, length_groups
