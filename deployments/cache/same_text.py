@@ -1,5 +1,5 @@
-"""Questions that are the same text but for typos, case, punctuation and courtesy words: served without asking the
-verifier, whose lexical features count a misspelt word as a different word.
+"""Questions that are the same text but for typos, case, punctuation, courtesy words and acronyms spelled out: served
+without asking the model, whose reading of a misspelt word or an acronym is a guess.
 
 Runs after the structured checks (deployments/cache/conflicts.py), so a number, unit, identifier or name that
 differs has already refused the pair; what is left to forgive here is a misspelling of a word of four letters or
@@ -21,6 +21,7 @@ _COURTESY = re.compile(
     r"|thx|ty|cheers|please|pls|plz|kindly|quick question|just a quick one|quick one|sorry to bother you"
     r"|any help (?:is )?appreciated|much appreciated|i was wondering|can you tell me|could you tell me)\b")
 _MAX_TYPOS = 2
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")  # written in capitals: "SLA", "APR"; not "an" or "it"
 
 
 @functools.cache
@@ -53,9 +54,27 @@ def _within_two_edits(a: str, b: str) -> bool:
     return previous[-1] <= 2
 
 
+def _spelled_out(words: list[str], acronyms: set[str], other: list[str]) -> list[str]:
+    """``words`` with each acronym replaced by the words of ``other`` at the same place whose initials spell it
+    ("our SLA for" / "our service level agreement for")."""
+    out: list[str] = []
+    for word in words:
+        start = len(out)
+        run = other[start:start + len(word)]
+        if word in acronyms and len(run) == len(word) and "".join(w[0] for w in run) == word:
+            out += run
+        else:
+            out.append(word)
+    return out
+
+
 def same_question(query: str, candidate: str) -> bool:
-    """The same words in the same order, but for courtesy words and up to two misspelt words."""
+    """The same words in the same order, but for courtesy words, acronyms spelled out on the other side and up to two
+    misspelt words."""
     a, b = _words(query), _words(candidate)
+    if len(a) != len(b):
+        a = _spelled_out(a, {m.lower() for m in _ACRONYM.findall(query)}, b)
+        b = _spelled_out(b, {m.lower() for m in _ACRONYM.findall(candidate)}, a)
     if not a or len(a) != len(b):
         return False
     typos = 0

@@ -121,6 +121,15 @@ def test_one_real_word_for_another_is_not_a_typo() -> None:
     assert not same_question("Why is build 4512 red?", "Why is build 4521 red?")  # numbers are never typos
 
 
+def test_an_acronym_spelled_out_on_the_other_side_is_the_same_question() -> None:
+    assert same_question("What's our SLA for severity 2 incidents?",
+                         "What's our service level agreement for severity 2 incidents?")
+    assert same_question("How do I submit a purchase order for a laptop?", "How do I submit a PO for a laptop?")
+    # Only words written in capitals are acronyms, and the words must spell it where it stands.
+    assert not same_question("Which orders went to an approved vendor?", "Which orders went to a non approved vendor?")
+    assert not same_question("What's our SLA for severity 2 incidents?", "What's our support level for severity 2 incidents?")
+
+
 class _FixedVerifier:
     """A verifier that scores every candidate 0.7: between the balanced threshold and the strict one."""
 
