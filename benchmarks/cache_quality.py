@@ -45,16 +45,16 @@ from tollgate_core.config import CacheConfig
 from training.cache.train_verifier import SEED, Pairs, near_misses, split_mock
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
-# (file, title). Held out: never read, never used to choose anything. k was written after everything here was
-# fixed and scored once; i and h were each scored before the last rounds of checks (their direction figures are
-# why training/cache/data/order_pairs.jsonl was written). Calibration: never read, the thresholds are chosen on
+# (file, title). Held out: never read, never used to choose anything; docs/cache.md says when each was scored (k
+# after the last change to the checks; h's and i's direction figures are why training/cache/data/order_pairs.jsonl
+# was written). Calibration: never read, the thresholds are chosen on
 # them (b, c, f; training/cache/cross_encoder.py CALIBRATION_SETS). Development: read while the checks were written
 # (j after it was scored once as held out: docs/cache.md).
 _DATA = ROOT / "benchmarks" / "data"
 FAMILY_SETS = (
-    (_DATA / "cache_families_k.jsonl", "held out: cache_families_k.jsonl, never read, scored once"),
-    (_DATA / "cache_families_i.jsonl", "held out: cache_families_i.jsonl, never read, scored twice before"),
-    (_DATA / "cache_families_h.jsonl", "held out: cache_families_h.jsonl, never read, scored three times before"),
+    (_DATA / "cache_families_k.jsonl", "held out: cache_families_k.jsonl, never read"),
+    (_DATA / "cache_families_i.jsonl", "held out: cache_families_i.jsonl, never read"),
+    (_DATA / "cache_families_h.jsonl", "held out: cache_families_h.jsonl, never read"),
     (_DATA / "cache_families_b.jsonl", "calibration: cache_families_b.jsonl, never read"),
     (_DATA / "cache_families_c.jsonl", "calibration: cache_families_c.jsonl, never read"),
     (_DATA / "cache_families_f.jsonl", "calibration: cache_families_f.jsonl, never read"),

@@ -59,9 +59,9 @@ _OPPOSITES = [
     ("exceed", "below"), ("exceeds", "below"), ("exceeded", "below"), ("raise", "lower"), ("raised", "lowered"),
     ("buff", "nerf"), ("buffed", "nerfed"), ("widest", "narrowest"), ("wider", "narrower"), ("hottest", "coldest"),
     ("warmer", "colder"), ("busiest", "quietest"), ("busier", "quieter"), ("richest", "poorest"),
-    ("largest", "fewest"), ("positive", "negative"), ("gains", "losses"), ("surplus", "deficit"),
+    ("positive", "negative"), ("gains", "losses"), ("surplus", "deficit"),
     ("permissive", "restrictive"), ("strict", "lenient"), ("strictest", "loosest"), ("tighter", "looser"),
-    ("backend", "frontend"), ("back-end", "front-end"), ("server-side", "client-side"), ("inbound", "return"),
+    ("backend", "frontend"), ("back-end", "front-end"), ("server-side", "client-side"),
 ]
 # Prefixes that make a word its opposite: overprovisioned / underprovisioned, upstream / downstream.
 _OPPOSITE_PREFIXES = (("over", "under"), ("up", "down"), ("pre", "post"))
@@ -296,6 +296,7 @@ _PHRASE_STARTS = frozenset({
 })
 _SWAP_FORM = {"an": "a"}  # "their SUV for a compact" / "their compact for an SUV"
 _SWAPPED_AT_MOST = 6  # tokens per swapped part: names, numbers, roles and products, not clauses
+_REACH = 8  # words into the shared part a moved phrase may reach
 
 
 def _swapped(a: list[str], b: list[str]) -> bool:
@@ -336,9 +337,6 @@ def _moved(a: list[str], b: list[str], start: int, end: int) -> bool:
             if any(b[first:last] == a[k:last] + a[first:k] for k in range(first + 1, last)):
                 return True
     return False
-
-
-_REACH = 8
 
 
 def _units(tokens: list[str]) -> list[str]:
