@@ -42,28 +42,25 @@ import numpy as np
 
 from deployments.cache.probe_cli import run_probe
 from tollgate_core.config import CacheConfig
+from training.cache.cross_encoder import CALIBRATION_SETS
 from training.cache.train_verifier import SEED, Pairs, near_misses, split_mock
 
 DATA = ROOT.parent / "shared" / "data" / "semantic_cache"
-# (file, title). Held out: never read, never used to choose anything; docs/cache.md says when each was scored (l
-# once, with the shipped model; h's and i's direction figures are why training/cache/data/order_pairs.jsonl was
-# written). Calibration: never read, the thresholds are chosen on
-# them (b, c, f; training/cache/cross_encoder.py CALIBRATION_SETS). Development: read while the checks were written
-# (j after it was scored once as held out: docs/cache.md).
+# Held out: never read, never used to choose a threshold or a check; docs/cache.md says when each was scored (h's and
+# i's direction figures are why training/cache/data/order_pairs.jsonl was written). Calibration: never read, the
+# cross-encoder's thresholds are chosen on them. Development: read while the checks were written (j after it was
+# scored once as held out).
 _DATA = ROOT / "benchmarks" / "data"
+HELD_OUT_SETS = ("cache_families_l.jsonl", "cache_families_k.jsonl", "cache_families_i.jsonl",
+                 "cache_families_h.jsonl")
+DEVELOPMENT_SETS = ("cache_families.jsonl", "cache_families_d.jsonl", "cache_families_e.jsonl",
+                    "cache_families_g.jsonl", "cache_families_j.jsonl")
+_NOTES = {"cache_families_j.jsonl": " (held out until scored once)"}
+# (file, title)
 FAMILY_SETS = (
-    (_DATA / "cache_families_l.jsonl", "held out: cache_families_l.jsonl, never read"),
-    (_DATA / "cache_families_k.jsonl", "held out: cache_families_k.jsonl, never read"),
-    (_DATA / "cache_families_i.jsonl", "held out: cache_families_i.jsonl, never read"),
-    (_DATA / "cache_families_h.jsonl", "held out: cache_families_h.jsonl, never read"),
-    (_DATA / "cache_families_b.jsonl", "calibration: cache_families_b.jsonl, never read"),
-    (_DATA / "cache_families_c.jsonl", "calibration: cache_families_c.jsonl, never read"),
-    (_DATA / "cache_families_f.jsonl", "calibration: cache_families_f.jsonl, never read"),
-    (_DATA / "cache_families.jsonl", "development: cache_families.jsonl"),
-    (_DATA / "cache_families_d.jsonl", "development: cache_families_d.jsonl"),
-    (_DATA / "cache_families_e.jsonl", "development: cache_families_e.jsonl"),
-    (_DATA / "cache_families_g.jsonl", "development: cache_families_g.jsonl"),
-    (_DATA / "cache_families_j.jsonl", "development: cache_families_j.jsonl (held out until scored once)"),
+    *((_DATA / name, f"held out: {name}, never read") for name in HELD_OUT_SETS),
+    *((_DATA / name, f"calibration: {name}, never read") for name in CALIBRATION_SETS),
+    *((_DATA / name, f"development: {name}{_NOTES.get(name, '')}") for name in DEVELOPMENT_SETS),
 )
 COSINE_THRESHOLDS = (0.80, 0.92, 0.95)
 

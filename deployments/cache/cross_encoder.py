@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deployments.cache.embedder import bundled_model_path, cpu_has_bf16
+from deployments.cache.embedder import bundled_model_path, runs_in_bf16
 
 __all__ = ["MAX_TOKENS", "THRESHOLDS", "WEIGHTS", "CrossEncoder", "shared_cross_encoder"]
 
@@ -51,7 +51,7 @@ class CrossEncoder:
         self._torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")  # as the embedder: a GPU replica's
         self._model: Any = model.to(self.device).eval()
-        self.bf16 = self.device == "cpu" and (cpu_has_bf16() if bf16 is None else bf16)  # as the embedder
+        self.bf16 = runs_in_bf16(self.device, bf16)
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(base))
 
     def fits(self, query: str, candidate: str) -> bool:

@@ -40,11 +40,13 @@ VERIFIER_VETO = 0.2
 
 @dataclass(frozen=True)
 class Choice:
-    """The accepted candidate: its id, cosine similarity and the verifier's probability (the cosine in cosine mode)."""
+    """The accepted candidate: its id, cosine similarity, the score that accepted it and what gave that score
+    ("cross_encoder", "verifier", "cosine", or "same_text" with score 1.0)."""
 
     entry_id: str
     similarity: float
     score: float
+    by: str
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,10 @@ class Decision:
                 return Refusal(refused or "check")
             same = next((c for c in eligible if same_question(query, c[1])), None)
             if same is not None:  # the same words but for typos and courtesy: the verifier would count them
-                return Choice(same[0], same[3], 1.0)
+                return Choice(same[0], same[3], 1.0, "same_text")
         if self._verifier is None:
             entry_id, _, _, similarity = eligible[0]
-            return Choice(entry_id, similarity, similarity)
+            return Choice(entry_id, similarity, similarity, "cosine")
         if self._cross_encoder is not None:
             eligible = eligible[:READ_AT_MOST]
         balanced = operating_point == "balanced"
@@ -146,4 +148,4 @@ class Decision:
         margin, score, best, scorer = max(judged)
         if margin < 0:
             return Refusal(scorer)
-        return Choice(eligible[best][0], eligible[best][3], score)
+        return Choice(eligible[best][0], eligible[best][3], score, scorer)

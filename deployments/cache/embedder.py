@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "cpu_has_bf16", "length_groups", "shared_embedder"]
+__all__ = ["DIMENSIONS", "Embedder", "bundled_model_path", "cpu_has_bf16", "length_groups", "runs_in_bf16",
+           "shared_embedder"]
 
 DIMENSIONS = 384  # all-MiniLM-L6-v2's output size
 
@@ -34,6 +35,12 @@ def cpu_has_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
+def runs_in_bf16(device: str, requested: bool | None = None) -> bool:
+    """Whether a model on ``device`` runs under bfloat16 autocast: on a CPU, as asked, or where it has native
+    bfloat16 (never on a GPU, where the model already runs as configured)."""
+    return device == "cpu" and (cpu_has_bf16() if requested is None else requested)
+
+
 class Embedder:
     """Unit-length embeddings (so an inner product is the cosine), batched by the caller.
 
@@ -51,7 +58,7 @@ class Embedder:
             # Ray starts a replica with OMP_NUM_THREADS set from its num_cpus (1 for num_cpus: 0).
             torch.set_num_threads(threads)
         self.device = device
-        self.bf16 = device == "cpu" and (cpu_has_bf16() if bf16 is None else bf16)
+        self.bf16 = runs_in_bf16(device, bf16)
         self._torch = torch
         self._model: Any = SentenceTransformer(str(model_path or bundled_model_path()), device=device)
 

@@ -203,25 +203,27 @@ def _hits(gates: list[str | None], scores: np.ndarray, threshold: float) -> np.n
     return np.array([g == "same" or (g is None and s >= threshold) for g, s in zip(gates, scores, strict=True)])
 
 
+def _near_miss_shares(rows: list[dict[str, str]], hits: np.ndarray, per_set: bool) -> dict[str, float]:
+    """The share of pairs served per near-miss family, pooled over the sets or per set ("set family")."""
+    by_family: dict[str, list[bool]] = defaultdict(list)
+    for r, h in zip(rows, hits, strict=True):
+        if r["kind"] != "paraphrase":
+            by_family[f"{r.get('set', '')} {r['family']}" if per_set else r["family"]].append(bool(h))
+    return {family: float(np.mean(served)) for family, served in by_family.items()}
+
+
 def _summary(rows: list[dict[str, str]], hits: np.ndarray) -> tuple[float, float, str]:
     para = np.array([r["kind"] == "paraphrase" for r in rows])
     recall = float(hits[para].mean())
     wrong = float(hits[~para].sum() / max(1, hits.sum()))
-    by_family: dict[str, list[bool]] = defaultdict(list)
-    for r, h in zip(rows, hits, strict=True):
-        if r["kind"] != "paraphrase":
-            by_family[r["family"]].append(bool(h))
-    worst = max(by_family.items(), key=lambda kv: np.mean(kv[1]))
-    return recall, wrong, f"{worst[0]} {np.mean(worst[1]):.0%}"
+    shares = _near_miss_shares(rows, hits, per_set=False)
+    worst = max(shares, key=shares.__getitem__)
+    return recall, wrong, f"{worst} {shares[worst]:.0%}"
 
 
 def _worst_family(rows: list[dict[str, str]], hits: np.ndarray) -> float:
     """The highest share of pairs served in any near-miss family of any one set."""
-    by_family: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    for r, h in zip(rows, hits, strict=True):
-        if r["kind"] != "paraphrase":
-            by_family[(r.get("set", ""), r["family"])].append(bool(h))
-    return max(float(np.mean(v)) for v in by_family.values())
+    return max(_near_miss_shares(rows, hits, per_set=True).values())
 
 
 def _choose(rows: list[dict[str, str]], gates: list[str | None], scores: np.ndarray,
@@ -289,9 +291,10 @@ def calibrate(weights: Path, out: Path) -> None:
     strict = _choose(rows, undecided, served, STRICT_WRONG, STRICT_FAMILY)
     balanced = min(strict, _choose(rows, undecided, served, BALANCED_WRONG))
     for label, t in (("strict", strict), ("balanced", balanced)):
-        recall, wrong, worst = _summary(rows, _hits(undecided, served, t))
+        hits = _hits(undecided, served, t)
+        recall, wrong, worst = _summary(rows, hits)
         print(f"{label}: threshold {t:.2f}, calibration recall {recall:.2f} at {wrong:.1%} wrong hits "
-              f"(worst family of one set {_worst_family(rows, _hits(undecided, served, t)):.0%}; pooled: {worst})")
+              f"(worst family of one set {_worst_family(rows, hits):.0%}; pooled: {worst})")
     out.write_text(json.dumps({
         "strict": strict, "balanced": balanced, "chosen_on": list(CALIBRATION_SETS),
         "rule": f"lowest threshold with at most {STRICT_WRONG:.1%} of hits wrong and no near-miss family of one set "
@@ -304,7 +307,7 @@ def _served_at(rows: list[dict[str, str]], model: CrossEncoder) -> np.ndarray:
     """Per pair, up to which cross-encoder threshold the deployment's decision stage serves it: its score where the
     cross-encoder decides, 1.0 where the same-text rule or the verifier serves it whatever that threshold, -1.0 where
     nothing serves it. ``Decision.decide`` runs at a threshold just above 0, so the veto and every other rule apply
-    as deployed."""
+    as deployed, and its choice says which of them served."""
     from deployments.cache.decision import Choice, Decision
     from deployments.cache.embedder import shared_embedder
 
@@ -314,9 +317,8 @@ def _served_at(rows: list[dict[str, str]], model: CrossEncoder) -> np.ndarray:
     served = np.full(len(rows), -1.0)
     for i, r in enumerate(rows):
         choice = decision.decide(r["b"], vb[i], [("a", r["a"], va[i], float(va[i] @ vb[i]))])
-        if isinstance(choice, Choice):  # served at the cross-encoder's own score only if that is what decided
-            read = model.score(r["b"], [r["a"]])[0]
-            served[i] = 1.0 if read is None or choice.score != read else choice.score
+        if isinstance(choice, Choice):
+            served[i] = choice.score if choice.by == "cross_encoder" else 1.0
     return served
 
 

@@ -136,3 +136,15 @@ async def test_the_service_serves_a_paraphrase_deciding_in_a_worker_thread(db: D
     miss = await service.lookup(_key("Why would I create a virtual environment in Python?"))
     assert not miss.hit and miss.refusal == "cross_encoder"
     assert len(threads) == 2 and threading.main_thread().name not in threads
+
+
+def test_a_choice_names_what_served_it(model: CrossEncoder) -> None:
+    vector = np.ones(4, dtype=np.float32)
+    decision = Decision("cross_encoder", cross_encoder=model, verifier=_CountingVerifier())  # type: ignore[arg-type]
+    query = "How do I create a virtual environment in Python?"
+    read = decision.decide(query, vector, [("p", "Could you explain how to set up a Python virtual environment?",
+                                            vector, 0.8)])
+    same = decision.decide(query, vector, [("s", "Hi! How do I create a virtual environment in Python? Thanks", vector,
+                                            0.95)])
+    assert isinstance(read, Choice) and read.by == "cross_encoder" and read.score >= model.threshold
+    assert same == Choice("s", 0.95, 1.0, "same_text")
